@@ -1,0 +1,35 @@
+# attune: `make run` audits the bundled sample project, `make test` runs the suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SARIF_MULTITOOL := @microsoft/sarif-multitool@5.7.0
+
+.PHONY: install run test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/find-python.sh
+	@test -x $(PY) || { python=$$(sh scripts/find-python.sh) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --no-audit --no-fund --prefix $(VENV)/node $(SARIF_MULTITOOL); \
+	else echo "npm not found: the SARIF validator test will be skipped outside CI"; fi
+	@touch $(STAMP)
+
+run: install
+	$(VENV)/bin/attune server start
+	$(VENV)/bin/attune workflow run security-audit samples/vulnerable_app
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/security_scan.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

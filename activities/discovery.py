@@ -1,0 +1,167 @@
+"""Which files an audit reads, and a recorded reason for every one it leaves out.
+
+The walk honours `.gitignore` files (including those of enclosing directories up
+to the repository root), prunes virtualenvs and vendored trees, and records
+symlinks instead of following them, so it never loops or leaves the target.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from workflows.schemas import SkippedFile
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+ALWAYS_PRUNED = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+)
+TOOL_ENVS = frozenset({".tox", ".nox", ".eggs"})
+VENDORED = frozenset(
+    {"node_modules", "site-packages", "vendor", "vendored", "_vendor", "third_party"}
+)
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    total_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class _Ignore:
+    base: Path
+    spec: pathspec.GitIgnoreSpec
+
+    def matches(self, path: Path, is_dir: bool) -> bool:
+        rel = path.relative_to(self.base).as_posix() + ("/" if is_dir else "")
+        return self.spec.match_file(rel)
+
+
+def _load_ignore(directory: Path) -> _Ignore | None:
+    gitignore = directory / ".gitignore"
+    try:
+        lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _enclosing_ignores(root: Path) -> list[_Ignore]:
+    """`.gitignore` files of the directories above the target, up to the repo root."""
+    ignores: list[_Ignore] = []
+    for parent in root.parents:
+        if (ignore := _load_ignore(parent)) is not None:
+            ignores.append(ignore)
+        if (parent / ".git").exists():
+            break
+    else:
+        return []
+    return list(reversed(ignores))
+
+
+def _prune_reason(entry: os.DirEntry[str]) -> str | None:
+    name = entry.name
+    if name in ALWAYS_PRUNED:
+        return None if name == "__pycache__" or name.startswith(".") else "tool cache"
+    if name in TOOL_ENVS:
+        return "tool environment"
+    if name in VENDORED:
+        return "vendored tree"
+    if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+        return "virtualenv"
+    return None
+
+
+def discover_files(target: Path, max_file_bytes: int) -> Discovery:
+    """Collect the Python files under `target` as sorted POSIX paths relative to it."""
+    target = target.resolve()
+    result = Discovery()
+    if target.is_file():
+        size = target.stat().st_size
+        if size > max_file_bytes:
+            result.skipped.append(SkippedFile(path=target.name, reason="too large"))
+        else:
+            result.files.append(target.name)
+            result.total_bytes = size
+        return result
+    _walk(target, target, _enclosing_ignores(target), max_file_bytes, result)
+    result.files.sort()
+    result.skipped.sort(key=lambda s: s.path)
+    return result
+
+
+def _walk(
+    root: Path,
+    directory: Path,
+    ignores: list[_Ignore],
+    max_file_bytes: int,
+    result: Discovery,
+) -> None:
+    if (own := _load_ignore(directory)) is not None:
+        ignores = [*ignores, own]
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as err:
+        result.skipped.append(SkippedFile(path=_rel(root, directory) + "/", reason=err.strerror))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        rel = _rel(root, path)
+        if entry.is_symlink():
+            if (skip := _symlink_reason(root, path, rel)) is not None:
+                result.skipped.append(skip)
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name in ALWAYS_PRUNED:
+                continue
+            if any(i.matches(path, True) for i in ignores):
+                result.skipped.append(SkippedFile(path=rel + "/", reason="gitignored"))
+                continue
+            if (reason := _prune_reason(entry)) is not None:
+                result.skipped.append(SkippedFile(path=rel + "/", reason=reason))
+                continue
+            _walk(root, path, ignores, max_file_bytes, result)
+        elif entry.is_file(follow_symlinks=False) and path.suffix in PYTHON_SUFFIXES:
+            if any(i.matches(path, False) for i in ignores):
+                result.skipped.append(SkippedFile(path=rel, reason="gitignored"))
+                continue
+            _add_file(entry.stat(follow_symlinks=False).st_size, rel, max_file_bytes, result)
+
+
+def _symlink_reason(root: Path, path: Path, rel: str) -> SkippedFile | None:
+    """Symlinks are recorded, never followed: whatever they reach inside the target is
+    scanned at its real path, and nothing outside it is the audit's business."""
+    try:
+        resolved = path.resolve(strict=True)
+    except RuntimeError:
+        return SkippedFile(path=rel, reason="symlink loop")
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return SkippedFile(path=rel, reason="symlink loop")
+        relevant = path.suffix in PYTHON_SUFFIXES or not path.suffix
+        return SkippedFile(path=rel, reason="broken symlink") if relevant else None
+    if not (resolved.is_dir() or path.suffix in PYTHON_SUFFIXES):
+        return None
+    if resolved.is_dir() and path.parent.resolve().is_relative_to(resolved):
+        return SkippedFile(path=rel + "/", reason="symlink loop")
+    if not resolved.is_relative_to(root):
+        return SkippedFile(path=rel, reason="symlink outside target")
+    return SkippedFile(path=rel, reason=f"symlink to {resolved.relative_to(root).as_posix()}")
+
+
+def _add_file(size: int, rel: str, max_file_bytes: int, result: Discovery) -> None:
+    if size > max_file_bytes:
+        result.skipped.append(SkippedFile(path=rel, reason="too large"))
+        return
+    result.files.append(rel)
+    result.total_bytes += size
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()

@@ -1,0 +1,170 @@
+"""Security-audit activities: thin typed wrappers around discovery, scanning, reports."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel, TypeAdapter
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import reports
+from activities.artifacts import ArtifactStore
+from activities.discovery import discover_files
+from activities.scanning import FINDINGS, scan_chunk
+from workflows.schemas import (
+    ArtifactRef,
+    AuditSummary,
+    DiscoverRequest,
+    DiscoveryResult,
+    ReportRequest,
+    ScanBatch,
+    ScanBatchResult,
+    SkippedFile,
+)
+
+FILES = TypeAdapter(list[str])
+SKIPPED = TypeAdapter(list[SkippedFile])
+CHUNK_REFS = TypeAdapter(list[ArtifactRef])
+
+
+class BatchCursor(BaseModel):
+    """Heartbeat details: how far a batch got, and where its finished chunks are."""
+
+    next_index: int
+    chunks: list[ArtifactRef]
+    skipped: list[ArtifactRef]
+    cache_hits: int = 0
+    cache_misses: int = 0
+    files_scanned: int = 0
+
+
+class ReportOutcome(BaseModel):
+    summary: AuditSummary
+    artifacts: dict[str, str]
+    findings: ArtifactRef
+    duration_s: float
+
+
+class SecurityActivities:
+    def __init__(self, store: ArtifactStore, pool: Executor) -> None:
+        self.store = store
+        self.pool = pool
+
+    @activity.defn(name="discover_files")
+    async def discover_files(self, request: DiscoverRequest) -> DiscoveryResult:
+        target = Path(request.target)
+        if not target.exists():
+            raise ApplicationError(
+                f"target {target} does not exist on this worker", non_retryable=True
+            )
+        found = await asyncio.to_thread(discover_files, target, request.max_file_bytes)
+        base = f"runs/{request.run_key}/artifacts"
+        reasons: dict[str, int] = {}
+        for skip in found.skipped:
+            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+        return DiscoveryResult(
+            files=self.store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
+            skipped=self.store.put(
+                f"{base}/discovery-skipped.json", found.skipped, SKIPPED, len(found.skipped)
+            ),
+            file_count=len(found.files),
+            total_bytes=found.total_bytes,
+            skipped_by_reason=reasons,
+        )
+
+    @activity.defn(name="scan_batch")
+    async def scan_batch(self, batch: ScanBatch) -> ScanBatchResult:
+        files = self.store.get(batch.files, FILES)[batch.start : batch.end]
+        details = activity.info().heartbeat_details
+        cursor = (
+            BatchCursor.model_validate(details[0])
+            if details
+            else BatchCursor(next_index=0, chunks=[], skipped=[])
+        )
+        resumed_from = cursor.next_index
+        root = Path(batch.target)
+        if root.is_file():
+            root = root.parent
+        base = f"runs/{batch.run_key}/artifacts/batch-{batch.index:05d}"
+        loop = asyncio.get_running_loop()
+        cache_dir = str(self.store.root / "cache" / "scan")
+        while cursor.next_index < len(files):
+            chunk_no = len(cursor.chunks)
+            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
+            result = await loop.run_in_executor(
+                self.pool, scan_chunk, str(root), chunk, cache_dir, batch.bandit
+            )
+            findings_ref = self.store.put(
+                f"{base}/chunk-{chunk_no:04d}.json", result.findings, FINDINGS, len(result.findings)
+            )
+            skipped_ref = self.store.put(
+                f"{base}/chunk-{chunk_no:04d}-skipped.json",
+                result.skipped,
+                SKIPPED,
+                len(result.skipped),
+            )
+            cursor = BatchCursor(
+                next_index=cursor.next_index + len(chunk),
+                chunks=[*cursor.chunks, findings_ref],
+                skipped=[*cursor.skipped, skipped_ref],
+                cache_hits=cursor.cache_hits + result.cache_hits,
+                cache_misses=cursor.cache_misses + result.cache_misses,
+                files_scanned=cursor.files_scanned + result.files_scanned,
+            )
+            activity.heartbeat(cursor.model_dump(mode="json"))
+        findings = [f for ref in cursor.chunks for f in self.store.get(ref, FINDINGS)]
+        skipped = [s for ref in cursor.skipped for s in self.store.get(ref, SKIPPED)]
+        return ScanBatchResult(
+            index=batch.index,
+            findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
+            skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
+            files_scanned=cursor.files_scanned,
+            cache_hits=cursor.cache_hits,
+            cache_misses=cursor.cache_misses,
+            resumed_from=resumed_from,
+        )
+
+    @activity.defn(name="build_audit_report")
+    async def build_audit_report(self, request: ReportRequest) -> ReportOutcome:
+        return await asyncio.to_thread(self._build_report, request)
+
+    def _build_report(self, request: ReportRequest) -> ReportOutcome:
+        findings = [f for b in request.batches for f in self.store.get(b.findings, FINDINGS)]
+        findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        skipped = self.store.get(request.discovery.skipped, SKIPPED)
+        for batch in request.batches:
+            skipped.extend(self.store.get(batch.skipped, SKIPPED))
+        skipped.sort(key=lambda s: s.path)
+        files_scanned = sum(b.files_scanned for b in request.batches)
+        summary = reports.summarize(findings, files_scanned, len(skipped))
+        out_dir = (
+            Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
+        )
+        findings_ref = self.store.put(
+            f"runs/{request.run_key}/artifacts/findings.json", findings, FINDINGS, len(findings)
+        )
+        duration = round((datetime.now(UTC) - request.started_at).total_seconds(), 3)
+        paths = reports.artifact_paths(out_dir)
+        report = reports.build_report(
+            workflow=request.workflow,
+            workflow_id=request.workflow_id,
+            run_id=request.run_id,
+            status="completed",
+            target=request.target,
+            started_at=request.started_at,
+            duration_s=duration,
+            summary=summary,
+            findings=findings,
+            skipped=skipped,
+            llm=request.llm,
+            artifacts=paths,
+        )
+        written = reports.write_reports(report, out_dir, metadata.version("attune"))
+        return ReportOutcome(
+            summary=summary, artifacts=written, findings=findings_ref, duration_s=duration
+        )

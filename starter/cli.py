@@ -1,0 +1,375 @@
+"""The `attune` command line.
+
+Exit codes: 0 done; 1 the workflow failed, was cancelled or rejected; 2 bad usage
+or input (one line on stderr, no traceback); 3 findings at or above `--fail-on`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import CancelledError
+from temporalio.service import RPCError, RPCStatusCode
+
+# typer >= 0.29 vendors click; its exceptions are how bad usage reaches `main`.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+from starter import runner, server
+from starter.connection import TemporalUnavailable, connect
+from workflows.catalog import CATALOG, CatalogEntry
+from workflows.schemas import SEVERITIES, SEVERITY_RANK, AuditProgress, AuditResult
+from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_FINDINGS = 3
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+app = typer.Typer(
+    help="AI developer workflows as durable Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+workflow_app = typer.Typer(help="Run and follow catalog workflows.", no_args_is_help=True)
+server_app = typer.Typer(help="The embedded Temporal dev server.", no_args_is_help=True)
+app.add_typer(workflow_app, name="workflow")
+app.add_typer(server_app, name="server")
+
+
+class UsageProblem(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def _entry(name: str) -> CatalogEntry:
+    if name not in CATALOG:
+        raise UsageProblem(f"unknown workflow {name!r}; `attune workflow list` shows the catalog")
+    return CATALOG[name]
+
+
+def _parse_params(params: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageProblem(f"--param expects key=value, got {item!r}")
+        parsed[key.strip().replace("-", "_")] = value
+    return parsed
+
+
+def _severity(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.lower() not in SEVERITIES:
+        raise UsageProblem(f"--fail-on must be one of {', '.join(SEVERITIES)}, got {value!r}")
+    return value.lower()
+
+
+@workflow_app.command("list")
+def workflow_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The catalog of workflows."""
+    if json_out:
+        rows = [e.model_dump(include={"name", "mcp_tool", "summary"}) for e in CATALOG.values()]
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("workflow", "MCP tool", "what it does")
+    for entry in CATALOG.values():
+        table.add_row(entry.name, entry.mcp_tool, entry.summary)
+    out.print(table)
+
+
+@workflow_app.command("run")
+def workflow_run(
+    name: Annotated[str, typer.Argument(help="catalog name, e.g. security-audit")],
+    path: Annotated[Path, typer.Argument(help="directory or file to analyse")] = Path("."),
+    json_out: Annotated[bool, typer.Option("--json", help="print the report JSON")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write reports here")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="start and print the id")] = False,
+    fail_on: Annotated[str | None, typer.Option(help="exit 3 at this severity or above")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="workflow parameter key=value")] = None,
+) -> None:
+    """Start a workflow and follow it to its report."""
+    entry = _entry(name)
+    threshold = _severity(fail_on)
+    target = path.expanduser()
+    if not target.exists():
+        raise UsageProblem(f"path {str(path)!r} does not exist")
+    try:
+        request = entry.request_type.model_validate(
+            {
+                **_parse_params(param or []),
+                "target": str(target.resolve()),
+                "out_dir": str(out_dir.expanduser().resolve()) if out_dir else None,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageProblem(f"--param {where}: {first['msg']}") from exc
+    raise typer.Exit(_run(_run_workflow(entry, request, json_out, no_wait, threshold)))
+
+
+async def _run_workflow(
+    entry: CatalogEntry, request: Any, json_out: bool, no_wait: bool, threshold: str | None
+) -> int:
+    client = await connect()
+    handle = await runner.start_workflow(client, entry, request)
+    err.print(f"started [bold]{handle.id}[/]  (attune workflow watch {handle.id})")
+    if no_wait:
+        if json_out:
+            out.print_json(json.dumps({"workflow_id": handle.id, "run_id": handle.result_run_id}))
+        else:
+            out.print(handle.id)
+        return 0
+    return await _wait(client, handle.id, json_out, threshold)
+
+
+@workflow_app.command("watch")
+def workflow_watch(
+    workflow_id: Annotated[str, typer.Argument(metavar="ID")],
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    fail_on: Annotated[str | None, typer.Option(help="exit 3 at this severity or above")] = None,
+) -> None:
+    """Re-attach to a run and wait for it, running a worker here if none polls."""
+    threshold = _severity(fail_on)
+
+    async def watch() -> int:
+        client = await connect()
+        await _describe(client, workflow_id)
+        return await _wait(client, workflow_id, json_out, threshold)
+
+    raise typer.Exit(_run(watch()))
+
+
+async def _describe(client: Client, workflow_id: str) -> Any:
+    try:
+        return await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UsageProblem(f"no workflow with id {workflow_id!r}") from exc
+        raise
+
+
+async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str | None) -> int:
+    handle = client.get_workflow_handle(workflow_id, result_type=AuditResult)
+    async with runner.worker_if_needed(client) as local:
+        if local:
+            err.print("[dim]no worker polls the task queue: running one in this process[/]")
+        try:
+            result = await _follow_with_bar(handle)
+        except WorkflowFailureError as exc:
+            cause = exc.cause
+            if isinstance(cause, CancelledError):
+                err.print(f"[yellow]{workflow_id} was cancelled[/]")
+            else:
+                err.print(f"[red]{workflow_id} failed:[/] {cause.message if cause else exc}")
+            return EXIT_FAILED
+    report = runner.load_report(result)
+    if json_out:
+        out.print_json(json.dumps(report), highlight=False)
+    else:
+        _print_summary(result)
+    if threshold is not None:
+        rank = SEVERITY_RANK[threshold]
+        if any(n for sev, n in result.summary.counts.items() if SEVERITY_RANK[sev] >= rank):
+            return EXIT_FINDINGS
+    return 0
+
+
+async def _follow_with_bar(handle: Any) -> AuditResult:
+    if not err.is_terminal:
+        return await runner.follow(handle)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files  {task.fields[findings]} findings"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None, findings=0)
+
+        def show(progress: AuditProgress) -> None:
+            bar.update(
+                task,
+                description=progress.stage,
+                total=progress.files_total or None,
+                completed=progress.files_scanned,
+                findings=progress.findings,
+            )
+
+        return await runner.follow(handle, show)
+
+
+def _print_summary(result: AuditResult) -> None:
+    summary = result.summary
+    table = Table(title=f"{result.workflow_id}: risk score {summary.risk_score}/100")
+    for severity in SEVERITIES:
+        table.add_column(severity, justify="right")
+    table.add_row(*(str(summary.counts.get(s, 0)) for s in SEVERITIES))
+    out.print(table)
+    out.print(
+        f"{summary.files_scanned} files scanned, {summary.files_skipped} skipped, "
+        f"{summary.findings_total} findings in {result.duration_s:.1f}s"
+    )
+    if summary.top_files:
+        out.print(
+            "top files: " + ", ".join(f"{t.file} ({t.findings})" for t in summary.top_files[:5])
+        )
+    for kind, path in result.artifacts.items():
+        out.print(f"{kind:>8}: {path}")
+
+
+@workflow_app.command("status")
+def workflow_status(
+    workflow_id: Annotated[str, typer.Argument(metavar="ID")],
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Where a run is: status, stage, progress."""
+
+    async def status() -> dict[str, Any]:
+        client = await connect()
+        desc = await _describe(client, workflow_id)
+        info: dict[str, Any] = {
+            "workflow_id": workflow_id,
+            "run_id": desc.run_id,
+            "workflow": desc.workflow_type,
+            "status": desc.status.name.lower() if desc.status else "unknown",
+            "stage": desc.typed_search_attributes.get(ATTUNE_STAGE),
+            "started_at": desc.start_time.isoformat(),
+        }
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            progress = await client.get_workflow_handle(workflow_id).query(
+                PROGRESS_QUERY, result_type=AuditProgress
+            )
+            info["progress"] = progress.model_dump()
+        elif desc.status == WorkflowExecutionStatus.COMPLETED:
+            result = await client.get_workflow_handle(workflow_id, result_type=AuditResult).result()
+            info["summary"] = result.summary.model_dump()
+            info["artifacts"] = result.artifacts
+        return info
+
+    info = _run(status())
+    if json_out:
+        out.print_json(json.dumps(info))
+        return
+    for key, value in info.items():
+        out.print(f"{key:>12}: {value}")
+
+
+@workflow_app.command("cancel")
+def workflow_cancel(workflow_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Ask a run to stop; it records itself as cancelled."""
+
+    async def cancel() -> None:
+        client = await connect()
+        await _describe(client, workflow_id)
+        await client.get_workflow_handle(workflow_id).cancel()
+
+    _run(cancel())
+    err.print(f"cancellation requested for {workflow_id}")
+
+
+@server_app.command("start")
+def server_start() -> None:
+    """Start the embedded dev server (no-op when one answers)."""
+    state = server.start()
+    out.print(f"Temporal at {state.address}, UI {state.ui_url}, database {state.database}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the embedded dev server that attune started."""
+    out.print("stopped" if server.stop() else "no attune-started server was running")
+
+
+@server_app.command("status")
+def server_status(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Whether the embedded dev server is running."""
+    state = server.status()
+    info = {
+        "running": state.running,
+        "pid": state.pid,
+        "address": state.address,
+        "ui": state.ui_url,
+        "database": str(state.database),
+        "log": str(state.log),
+    }
+    if json_out:
+        out.print_json(json.dumps(info))
+        return
+    for key, value in info.items():
+        out.print(f"{key:>9}: {value}")
+    if not state.running:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("worker")
+def worker_command(
+    otel_console: Annotated[
+        bool, typer.Option("--otel-console", help="print trace spans to stderr")
+    ] = False,
+) -> None:
+    """Run a worker until SIGTERM/SIGINT."""
+    import worker
+    from starter.tracing import configure_tracing
+
+    configure_tracing(console=otel_console)
+
+    async def serve() -> None:
+        client = await connect()
+        address = client.service_client.config.target_host
+        err.print(f"worker polling task queue {worker.TASK_QUEUE!r} on {address}")
+        await worker.serve(client)
+
+    _run(serve())
+
+
+def _complain(message: object) -> None:
+    """One plain line on stderr: no wrapping, no markup, no traceback."""
+    sys.stderr.write(f"attune: {' '.join(str(message).split())}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="attune", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        err.print(exc.ctx.get_help() if exc.ctx else "", highlight=False, markup=False)
+        return EXIT_USAGE
+    except (UsageError, ClickException) as exc:
+        _complain(exc.format_message())
+        return EXIT_USAGE
+    except UsageProblem as exc:
+        _complain(exc)
+        return EXIT_USAGE
+    except (TemporalUnavailable, server.ServerError) as exc:
+        _complain(exc)
+        return EXIT_FAILED
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err.print("attune: interrupted; a started run goes on (attune workflow watch ID)")
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

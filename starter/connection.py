@@ -1,0 +1,79 @@
+"""Connecting to Temporal: envconfig first, the embedded dev server otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile
+from temporalio.service import RPCError
+
+from starter import server
+from workflows.wire import SEARCH_ATTRIBUTES
+
+
+class TemporalUnavailable(RuntimeError):
+    """Temporal cannot be reached; the message says where it looked."""
+
+
+def configured_profile() -> ClientConfigProfile:
+    return ClientConfigProfile.load()
+
+
+async def connect(*, start_embedded: bool = True) -> Client:
+    """A client for the configured cluster, or for the embedded dev server.
+
+    With no address in the environment or the envconfig file, attune talks to
+    127.0.0.1:$ATTUNE_SERVER_PORT and starts the dev server there if nothing answers.
+    """
+    profile = configured_profile()
+    config = dict(profile.to_client_connect_config())
+    if not profile.address:
+        state = server.status()
+        if not state.running:
+            if not start_embedded:
+                raise TemporalUnavailable(f"no Temporal server answers on {state.address}")
+            state = await asyncio.to_thread(server.start)
+        config["target_host"] = state.address
+    try:
+        client = await Client.connect(
+            **config,
+            data_converter=pydantic_data_converter,
+            interceptors=[TracingInterceptor()],
+        )
+    except RuntimeError as err:
+        raise TemporalUnavailable(
+            f"cannot connect to Temporal at {config['target_host']}: {err}"
+        ) from err
+    await ensure_search_attributes(client)
+    return client
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register attune's search attributes where they are missing (needs operator rights)."""
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in listed.custom_attributes
+    }
+    if not missing:
+        return
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+    except RPCError as err:
+        raise TemporalUnavailable(
+            f"search attributes {', '.join(sorted(missing))} are missing in namespace "
+            f"{client.namespace} and could not be registered: {err.message}"
+        ) from err

@@ -1,0 +1,138 @@
+"""Programmatic starters: start a catalog workflow, follow it, collect its report.
+
+This is the API the CLI (and later MCP) call; it never does a workflow's work
+itself. When no worker polls the task queue it runs one in-process while waiting,
+so a lone `attune workflow run` always finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from worker import running_worker, worker_identity
+from workflows.catalog import CatalogEntry
+from workflows.schemas import AuditProgress, AuditRequest, AuditResult
+from workflows.wire import ATTUNE_TARGET, ATTUNE_WORKFLOW, PROGRESS_QUERY, TASK_QUEUE
+
+POLLER_FRESHNESS = timedelta(seconds=90)
+CLI_WORKER = "cli"
+PROGRESS_INTERVAL_S = 0.3
+
+
+def target_slug(target: Path) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", target.name.lower()).strip("-")
+    return (slug or "root")[:40].rstrip("-")
+
+
+def new_workflow_id(entry: CatalogEntry, target: Path) -> str:
+    return f"{entry.name}-{target_slug(target)}-{uuid.uuid4().hex[:8]}"
+
+
+async def start_workflow(
+    client: Client, entry: CatalogEntry, request: AuditRequest
+) -> WorkflowHandle[Any, AuditResult]:
+    target = Path(request.target)
+    return await client.start_workflow(
+        entry.name,
+        request,
+        id=new_workflow_id(entry, target),
+        task_queue=TASK_QUEUE,
+        result_type=AuditResult,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(ATTUNE_WORKFLOW, entry.name),
+                SearchAttributePair(ATTUNE_TARGET, str(target)),
+            ]
+        ),
+        static_summary=f"{entry.name} of {target}",
+        static_details=entry.summary,
+    )
+
+
+def _dedicated_and_alive(identity: str, last_access: datetime, now: datetime) -> bool:
+    """CLI workers come and go with their command, so only dedicated workers count.
+
+    A poller is remembered by the server for a while after its worker died; on
+    this host the pid tells whether it still runs, elsewhere recency must do.
+    """
+    if identity.startswith(f"attune-{CLI_WORKER}-"):
+        return False
+    if now - last_access > POLLER_FRESHNESS:
+        return False
+    pid_part, _, host = identity.rpartition("-")[2].partition("@")
+    if host == socket.gethostname() and pid_part.isdigit():
+        try:
+            os.kill(int(pid_part), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
+
+
+async def worker_polling(client: Client) -> bool:
+    """Whether a dedicated worker polls attune's task queue."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=TASK_QUEUE),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    now = datetime.now(UTC)
+    return any(
+        _dedicated_and_alive(p.identity, p.last_access_time.ToDatetime(UTC), now)
+        for p in response.pollers
+    )
+
+
+@asynccontextmanager
+async def worker_if_needed(client: Client) -> AsyncIterator[bool]:
+    """Run an in-process worker for the duration when no dedicated worker polls."""
+    async with AsyncExitStack() as stack:
+        started = False
+        if not await worker_polling(client):
+            identity = worker_identity(CLI_WORKER)
+            await stack.enter_async_context(running_worker(client, identity=identity))
+            started = True
+        yield started
+
+
+async def follow(
+    handle: WorkflowHandle[Any, AuditResult],
+    on_progress: Callable[[AuditProgress], None] | None = None,
+) -> AuditResult:
+    """Wait for the result, feeding `on_progress` from the `progress` query meanwhile."""
+    result = asyncio.ensure_future(handle.result())
+    try:
+        while on_progress is not None and not result.done():
+            try:
+                progress = await handle.query(PROGRESS_QUERY, result_type=AuditProgress)
+                on_progress(progress)
+            except Exception:  # a query can race a finishing run; keep waiting
+                pass
+            await asyncio.wait([result], timeout=PROGRESS_INTERVAL_S)
+        return await result
+    finally:
+        if not result.done():
+            result.cancel()
+
+
+def load_report(result: AuditResult) -> dict[str, Any]:
+    return json.loads(Path(result.artifacts["json"]).read_text())

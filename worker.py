@@ -1,0 +1,92 @@
+"""The attune worker: every workflow and activity, the pydantic converter, tracing.
+
+`attune worker` runs it until SIGTERM/SIGINT, then lets running activities finish
+their current step (graceful shutdown) before it exits; whatever is left is
+picked up by the next worker from the activities' heartbeat cursors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.artifacts import ArtifactStore
+from activities.security import SecurityActivities
+from workflows.security_audit import SecurityAuditWorkflow
+from workflows.wire import TASK_QUEUE
+
+WORKFLOWS = [SecurityAuditWorkflow]
+
+
+def worker_identity(kind: str) -> str:
+    """`attune-<kind>-<pid>@<host>`: readable in the UI, and checkable for liveness."""
+    return f"attune-{kind}-{os.getpid()}@{socket.gethostname()}"
+
+
+def scan_processes() -> int:
+    return int(os.environ.get("ATTUNE_SCAN_PROCESSES") or os.cpu_count() or 1)
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, *, identity: str | None = None, max_concurrent_activities: int | None = None
+) -> AsyncIterator[Worker]:
+    """A started worker with its scanning process pool; both shut down on exit."""
+    processes = scan_processes()
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
+    )
+    security = SecurityActivities(ArtifactStore(), pool)
+    limit = max_concurrent_activities or int(
+        os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
+    )
+    worker = Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=WORKFLOWS,
+        activities=[
+            security.discover_files,
+            security.scan_batch,
+            security.build_audit_report,
+        ],
+        max_concurrent_activities=limit,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        **({"identity": identity} if identity else {}),
+    )
+    try:
+        async with worker:
+            yield worker
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def serve(client: Client) -> None:
+    """Run until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_worker(client, identity=worker_identity("worker")):
+        await stop.wait()
+
+
+async def main() -> None:
+    from starter.connection import connect
+    from starter.tracing import configure_tracing
+
+    configure_tracing()
+    await serve(await connect())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,31 @@
+"""The catalog: which workflows exist, what they do, how the CLI and MCP name them.
+
+Only workflows that really exist are listed; nothing is advertised ahead of its code.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from workflows.schemas import AuditRequest
+
+
+class CatalogEntry(BaseModel):
+    name: str
+    mcp_tool: str
+    summary: str
+    needs_path: bool = True
+    request_type: type[AuditRequest]
+
+
+CATALOG: dict[str, CatalogEntry] = {
+    entry.name: entry
+    for entry in (
+        CatalogEntry(
+            name="security-audit",
+            mcp_tool="security_audit",
+            summary="ruff S rules + attune AST/taint rules + secret detection; CWE per finding",
+            request_type=AuditRequest,
+        ),
+    )
+}

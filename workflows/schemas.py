@@ -1,0 +1,195 @@
+"""Types both sides of the wire import: workflow inputs/outputs, findings, reports.
+
+Everything that crosses a Temporal boundary is one of these pydantic models, so the
+pydantic data converter can check it on the way in and out. Large collections
+(file lists, findings) never travel inline: they are written to the artifact store
+and move as an `ArtifactRef` (claim check), keeping payloads and history small.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Confidence = Literal["high", "medium", "low"]
+RunStatus = Literal["completed", "failed", "cancelled", "awaiting_approval"]
+
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+class LLMVerdict(BaseModel):
+    verdict: Literal["true_positive", "false_positive", "uncertain"]
+    rationale: str
+    remediation: str | None = None
+    tier: str
+
+
+class Finding(BaseModel):
+    """One issue at one place. `tools` names every engine that reported it."""
+
+    rule_id: str
+    tool: str
+    tools: list[str] = Field(default_factory=list)
+    related_rules: list[str] = Field(
+        default_factory=list,
+        description="Rule ids of other engines that reported the same issue, as 'tool/RULE'.",
+    )
+    category: str
+    severity: Severity
+    confidence: Confidence
+    cwe: int | None = None
+    file: str = Field(description="POSIX path relative to the audit target")
+    line: int
+    column: int = 1
+    end_line: int | None = None
+    message: str
+    snippet: str = ""
+    fingerprint: str = ""
+    llm: LLMVerdict | None = None
+
+
+class ArtifactRef(BaseModel):
+    """A claim check: where a large JSON document lives in the artifact store."""
+
+    key: str = Field(description="Path relative to $ATTUNE_HOME")
+    sha256: str
+    size: int
+    count: int = 0
+
+
+class SkippedFile(BaseModel):
+    path: str
+    reason: str
+
+
+class AuditRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(description="Absolute path of the directory or file to audit")
+    out_dir: str | None = None
+    batch_size: int = Field(default=250, ge=1, le=5000, description="Files per scan activity")
+    chunk_size: int = Field(
+        default=100, ge=1, le=1000, description="Files per heartbeat and cache write"
+    )
+    max_file_bytes: int = Field(default=1_000_000, ge=1)
+    bandit: bool = Field(default=False, description="Also run bandit (slow, adds little)")
+    heartbeat_timeout_s: int = Field(
+        default=30, ge=1, description="How soon a dead worker's batch moves to another"
+    )
+
+
+class DiscoverRequest(BaseModel):
+    run_key: str
+    target: str
+    max_file_bytes: int
+
+
+class DiscoveryResult(BaseModel):
+    files: ArtifactRef
+    skipped: ArtifactRef
+    file_count: int
+    total_bytes: int
+    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+
+
+class ScanBatch(BaseModel):
+    run_key: str
+    target: str
+    files: ArtifactRef
+    index: int
+    start: int
+    end: int
+    chunk_size: int = 100
+    bandit: bool = False
+
+
+class ScanBatchResult(BaseModel):
+    index: int
+    findings: ArtifactRef
+    files_scanned: int
+    cache_hits: int
+    cache_misses: int
+    skipped: ArtifactRef
+    resumed_from: int = 0
+
+
+class ReportRequest(BaseModel):
+    run_key: str
+    workflow: str
+    workflow_id: str
+    run_id: str
+    target: str
+    started_at: datetime
+    out_dir: str | None
+    discovery: DiscoveryResult
+    batches: list[ScanBatchResult]
+    llm: LLMSummary
+
+
+class TopFile(BaseModel):
+    file: str
+    findings: int
+    score: float
+
+
+class AuditSummary(BaseModel):
+    counts: dict[str, int]
+    risk_score: int = Field(ge=0, le=100)
+    top_files: list[TopFile]
+    files_scanned: int
+    files_skipped: int
+    findings_total: int
+
+
+class LLMSummary(BaseModel):
+    status: Literal["ok", "skipped", "failed"]
+    reason: str = ""
+    calls_by_tier: dict[str, int] = Field(default_factory=dict)
+    tokens: dict[str, int] = Field(default_factory=dict)
+    cost_usd: float = 0.0
+    baseline_cost_usd: float = 0.0
+    savings_usd: float = 0.0
+
+
+class AuditResult(BaseModel):
+    """What the workflow returns: small, the full report lives on disk."""
+
+    workflow_id: str
+    run_id: str
+    status: RunStatus
+    target: str
+    summary: AuditSummary
+    artifacts: dict[str, str] = Field(description="Report paths: markdown, json, sarif")
+    findings: ArtifactRef
+    duration_s: float
+
+
+class ScanUsage(BaseModel):
+    """The `usage` memo: what telemetry reads back through visibility."""
+
+    scan_cache_hits: int = 0
+    scan_cache_misses: int = 0
+    calls_by_tier: dict[str, int] = Field(default_factory=dict)
+    tokens: dict[str, int] = Field(default_factory=dict)
+    cost_usd: float = 0.0
+    baseline_cost_usd: float = 0.0
+
+
+class AuditProgress(BaseModel):
+    """Answer of the `progress` query: what the CLI's progress bar shows."""
+
+    stage: str
+    files_total: int = 0
+    files_scanned: int = 0
+    batches_total: int = 0
+    batches_done: int = 0
+    findings: int = 0
+    cache_hits: int = 0
+
+
+ReportRequest.model_rebuild()

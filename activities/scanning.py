@@ -1,23 +1,23 @@
 """Scanning one chunk of files, run in a worker process so both cores parse Python.
 
-A chunk is the unit of caching and of heartbeat progress: each file's merged
-findings are cached by its path and content hash (plus the engines' version), so an
-unchanged file is never scanned twice, and a retried batch picks up after the last
-chunk it reported.
+A chunk is the unit of heartbeat progress: a retried batch picks up after the last
+chunk it reported. Each file's merged findings are cached by its path and content
+hash (plus the engines' version), so an unchanged file is never scanned twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from activities.artifacts import atomic_write
 from activities.scanners import ast_rules, merge, ruff_rules, secrets
 from workflows.schemas import Finding, SkippedFile
 
@@ -46,26 +46,65 @@ def engine_version(bandit: bool) -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_path(cache_dir: Path, rel: str, data: bytes, version: str) -> Path:
-    key = hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
-    return cache_dir / version / key[:2] / f"{key}.json"
+def _cache_key(rel: str, data: bytes, version: str) -> str:
+    return hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
 
 
-def _run_tool(argv: list[str], cwd: Path) -> str:
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{Path(argv[0]).name} failed ({proc.returncode}): {proc.stderr[-500:]}")
-    return proc.stdout
+class ScanCache:
+    """Per-file results in one SQLite file: one transaction per chunk, shared by
+    every scanning process (WAL), instead of thousands of small files."""
+
+    _open: ClassVar[dict[Path, sqlite3.Connection]] = {}
+
+    def __init__(self, path: Path) -> None:
+        if path not in self._open:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS scan (key TEXT PRIMARY KEY, entry TEXT)")
+            self._open[path] = conn
+        self.conn = self._open[path]
+
+    def get_many(self, keys: list[str]) -> dict[str, dict]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = self.conn.execute(f"SELECT key, entry FROM scan WHERE key IN ({marks})", keys)
+        return {key: json.loads(entry) for key, entry in rows}
+
+    def put_many(self, entries: dict[str, dict]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO scan (key, entry) VALUES (?, ?)",
+                [(key, json.dumps(entry)) for key, entry in entries.items()],
+            )
 
 
-def scan_chunk(root: str, rel_paths: list[str], cache_dir: str, bandit: bool) -> ChunkResult:
+class _ToolRun:
+    """An engine subprocess running while this process parses: ruff is multithreaded
+    and done long before the AST pass, so its wall time mostly disappears."""
+
+    def __init__(self, name: str, argv: list[str], cwd: Path) -> None:
+        self.name = name
+        self.proc = subprocess.Popen(
+            argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def output(self) -> str:
+        stdout, stderr = self.proc.communicate()
+        if self.proc.returncode not in (0, 1):
+            raise RuntimeError(f"{self.name} failed ({self.proc.returncode}): {stderr[-500:]}")
+        return stdout
+
+
+def scan_chunk(root: str, rel_paths: list[str], cache_file: str, bandit: bool) -> ChunkResult:
     """Scan files under `root`, reading cached results where the content is unchanged."""
-    root_path, cache_root = Path(root), Path(cache_dir)
+    root_path = Path(root)
     version = engine_version(bandit)
+    cache = ScanCache(Path(cache_file))
     result = ChunkResult(findings=[], skipped=[], cache_hits=0, cache_misses=0, files_scanned=0)
-    per_file: dict[str, list[Finding]] = {}
-    to_run: list[str] = []
-    cache_files: dict[str, Path] = {}
+    contents: dict[str, tuple[str, bytes]] = {}
     for rel in rel_paths:
         try:
             data = (root_path / rel).read_bytes()
@@ -75,55 +114,62 @@ def scan_chunk(root: str, rel_paths: list[str], cache_dir: str, bandit: bool) ->
         if b"\0" in data[:BINARY_SNIFF_BYTES]:
             result.skipped.append(SkippedFile(path=rel, reason="binary"))
             continue
-        cache_file = _cache_path(cache_root, rel, data, version)
-        try:
-            cached = json.loads(cache_file.read_bytes())
-        except (OSError, ValueError):
-            cached = None
-        if cached is not None:
+        contents[rel] = (_cache_key(rel, data, version), data)
+    cached = cache.get_many([key for key, _ in contents.values()])
+    sources: dict[str, str] = {}
+    skips: dict[str, str | None] = {}
+    for rel, (key, data) in contents.items():
+        if (entry := cached.get(key)) is not None:
             result.cache_hits += 1
-            result.findings.extend(FINDINGS.validate_python(cached["findings"]))
-            if cached["skip"]:
-                result.skipped.append(SkippedFile(path=rel, reason=cached["skip"]))
-            result.files_scanned += cached["skip"] != NOT_UTF8
+            result.findings.extend(FINDINGS.validate_python(entry["findings"]))
+            if entry["skip"]:
+                result.skipped.append(SkippedFile(path=rel, reason=entry["skip"]))
+            result.files_scanned += entry["skip"] != NOT_UTF8
             continue
         result.cache_misses += 1
         try:
-            source = data.decode("utf-8")
+            sources[rel] = data.decode("utf-8")
+            skips[rel] = None
         except UnicodeDecodeError:
-            result.skipped.append(SkippedFile(path=rel, reason=NOT_UTF8))
-            atomic_write(cache_file, json.dumps({"findings": [], "skip": NOT_UTF8}).encode())
-            continue
-        cache_files[rel] = cache_file
-        to_run.append(rel)
-        try:
-            per_file[rel] = ast_rules.scan_python(source, rel) + secrets.find_secrets(source, rel)
-        except (SyntaxError, ValueError) as err:
-            per_file[rel] = secrets.find_secrets(source, rel)
-            line = getattr(err, "lineno", None)
-            reason = f"syntax error at line {line}; only ruff and secret rules ran"
-            result.skipped.append(SkippedFile(path=rel, reason=reason))
-    result.files_scanned += len(to_run)
-    if to_run:
-        _add_tool_findings(root_path, to_run, per_file, bandit)
-    skips = {s.path: s.reason for s in result.skipped}
-    for rel in to_run:
-        merged = merge.merge_findings(per_file[rel])
+            skips[rel] = NOT_UTF8
+    result.files_scanned += len(sources)
+    per_file = _scan_sources(root_path, sources, skips, bandit)
+    fresh: dict[str, dict] = {}
+    for rel, skip in skips.items():
+        merged = merge.merge_findings(per_file.get(rel, []))
         result.findings.extend(merged)
-        entry = {"findings": FINDINGS.dump_python(merged, mode="json"), "skip": skips.get(rel)}
-        atomic_write(cache_files[rel], json.dumps(entry).encode())
+        if skip:
+            result.skipped.append(SkippedFile(path=rel, reason=skip))
+        fresh[contents[rel][0]] = {
+            "findings": FINDINGS.dump_python(merged, mode="json"),
+            "skip": skip,
+        }
+    cache.put_many(fresh)
     return result
 
 
-def _add_tool_findings(
-    root: Path, rel_paths: list[str], per_file: dict[str, list[Finding]], bandit: bool
-) -> None:
-    outputs = [
-        ruff_rules.parse_ruff_output(_run_tool(ruff_rules.ruff_command(rel_paths), root), root)
-    ]
-    if bandit:
-        stdout = _run_tool(ruff_rules.bandit_command(rel_paths), root)
-        outputs.append(ruff_rules.parse_bandit_output(stdout, root))
-    for findings in outputs:
-        for finding in findings:
-            per_file.setdefault(finding.file, []).append(finding)
+def _scan_sources(
+    root: Path, sources: dict[str, str], skips: dict[str, str | None], bandit: bool
+) -> dict[str, list[Finding]]:
+    """Every engine on decoded sources; records syntax errors in `skips`."""
+    if not sources:
+        return {}
+    paths = list(sources)
+    ruff = _ToolRun("ruff", ruff_rules.ruff_command(paths), root)
+    bandit_run = _ToolRun("bandit", ruff_rules.bandit_command(paths), root) if bandit else None
+    per_file: dict[str, list[Finding]] = {}
+    syntax_errors: dict[str, int] = {}
+    for rel, source in sources.items():
+        per_file[rel] = secrets.find_secrets(source, rel)
+        try:
+            per_file[rel] += ast_rules.scan_python(source, rel)
+        except (SyntaxError, ValueError) as err:
+            syntax_errors[rel] = getattr(err, "lineno", None) or 1
+    tool_findings = ruff_rules.parse_ruff_output(ruff.output(), root, syntax_errors)
+    if bandit_run is not None:
+        tool_findings += ruff_rules.parse_bandit_output(bandit_run.output(), root)
+    for finding in tool_findings:
+        per_file[finding.file].append(finding)
+    for rel, line in syntax_errors.items():
+        skips[rel] = f"syntax error at line {line}; attune's AST rules did not run"
+    return per_file

@@ -92,12 +92,12 @@ class SecurityActivities:
             root = root.parent
         base = f"runs/{batch.run_key}/artifacts/batch-{batch.index:05d}"
         loop = asyncio.get_running_loop()
-        cache_dir = str(self.store.root / "cache" / "scan")
+        cache_file = str(self.store.root / "cache" / "scan.sqlite")
         while cursor.next_index < len(files):
             chunk_no = len(cursor.chunks)
             chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
             result = await loop.run_in_executor(
-                self.pool, scan_chunk, str(root), chunk, cache_dir, batch.bandit
+                self.pool, scan_chunk, str(root), chunk, cache_file, batch.bandit
             )
             findings_ref = self.store.put(
                 f"{base}/chunk-{chunk_no:04d}.json", result.findings, FINDINGS, len(result.findings)

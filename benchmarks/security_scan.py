@@ -71,28 +71,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ruff_keys(stdout: str, root: Path) -> set[tuple[str, int, str]]:
-    return {
+def ruff_keys(stdout: str, root: Path) -> Counter[tuple[str, int, str]]:
+    """ruff's S findings as (file, line, code), counted; syntax errors are no finding."""
+    return Counter(
         (
             Path(item["filename"]).resolve().relative_to(root).as_posix(),
             item["location"]["row"],
             item["code"],
         )
         for item in json.loads(stdout)
-    }
+        if item["code"] and item["code"] != "invalid-syntax"
+    )
 
 
-def attune_keys(report: dict) -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
-    by_rule: set[tuple[str, int, str]] = set()
+def attune_keys(report: dict) -> tuple[Counter[tuple[str, int, str]], set[tuple[str, int]]]:
+    """Every ruff rule attune reports, as its own finding or merged into another one."""
+    by_rule: Counter[tuple[str, int, str]] = Counter()
     lines: set[tuple[str, int]] = set()
     for finding in report["findings"]:
         lines.add((finding["file"], finding["line"]))
         if finding["tool"] == "ruff":
-            by_rule.add((finding["file"], finding["line"], finding["rule_id"]))
+            by_rule[(finding["file"], finding["line"], finding["rule_id"])] += 1
         for related in finding.get("related_rules", []):
             tool, _, rule = related.partition("/")
             if tool == "ruff":
-                by_rule.add((finding["file"], finding["line"], rule))
+                by_rule[(finding["file"], finding["line"], rule)] += 1
     return by_rule, lines
 
 
@@ -171,8 +174,8 @@ def main() -> int:
         "bandit_files_per_s": round(files / bandit_s, 1),
         "ruff_files_per_s": round(files / ruff_s, 1),
         "attune_findings": len(report["findings"]),
-        "ruff_findings": len(ruff_found),
-        "ruff_findings_missing_from_attune": len(missing),
+        "ruff_findings": ruff_found.total(),
+        "ruff_findings_missing_from_attune": missing.total(),
         "bandit_findings": len(bandit_results),
         "bandit_findings_on_lines_attune_does_not_flag": sum(bandit_only.values()),
         "bandit_only_by_test": dict(bandit_only.most_common()),

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from tests.sarif_validator import find_validator, missing_reason
 from workflows.wire import SEARCH_ATTRIBUTES
 
 os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-test-home-")
@@ -72,3 +73,14 @@ def cli_env(temporal_address: str, tmp_path: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def sarif_validator() -> Path:
+    """Microsoft's SARIF multitool, installed by `make install`; required under CI."""
+    validator = find_validator()
+    if validator is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(missing_reason(), pytrace=False)
+        pytest.skip(missing_reason())
+    return validator

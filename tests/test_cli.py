@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE
+from tests.sarif_validator import NO_HOME_PAGE, validate
 
 
 def attune(
@@ -25,7 +26,9 @@ def attune(
     )
 
 
-def test_run_json_out_and_fail_on(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_run_json_out_and_fail_on(
+    cli_env: dict[str, str], tmp_path: Path, sarif_validator: Path
+) -> None:
     out = tmp_path / "reports"
     done = attune(
         cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--json", "--out", str(out)
@@ -37,6 +40,9 @@ def test_run_json_out_and_fail_on(cli_env: dict[str, str], tmp_path: Path) -> No
     assert report["workflow_id"].startswith("security-audit-vulnerable-app-")
     assert report["summary"]["counts"]["critical"] + report["summary"]["counts"]["high"] > 0
     assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.sarif"}
+    validation = validate(out / "report.sarif", sarif_validator)
+    assert validation.errors == [], validation.output
+    assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
 
     gated = attune(cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--fail-on", "high")
     assert gated.returncode == 3, gated.stderr

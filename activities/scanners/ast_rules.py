@@ -131,6 +131,8 @@ _WALK_TRIGGERS = (
     "xml", "set_cookie", "debug",
 )  # fmt: skip
 _PATH_TRIGGERS = ("open", "join", "Path", "send_")
+# Module-level settings rules (DEBUG, *_COOKIE_SECURE/HTTPONLY) need a parse, not a walk.
+_MODULE_TRIGGERS = ("DEBUG", "_COOKIE_")
 
 _TRUSTED_EXPRS = frozenset({"sys.executable"})
 
@@ -833,12 +835,20 @@ def _needs_walk(source: str) -> bool:
     return "req" in source and any(token in source for token in _PATH_TRIGGERS)
 
 
+def _needs_parse(source: str) -> bool:
+    """Most files name no sink at all; parsing is most of the cost, so skip it there."""
+    return any(token in source for token in _MODULE_TRIGGERS) or _needs_walk(source)
+
+
 def scan_python(source: str, path: str) -> list[Finding]:
     """Findings of attune's rules for one Python file; `path` is reported as given.
 
-    Raises SyntaxError/ValueError for unparsable source: the caller records the file as
-    skipped rather than silently reporting it clean.
+    Raises SyntaxError/ValueError for unparsable source that needed parsing: the caller
+    records the file as skipped rather than silently reporting it clean. Files naming no
+    sink are not parsed; ruff reports their syntax errors.
     """
+    if not _needs_parse(source):
+        return []
     tree = ast.parse(source, filename=path)
     scanner = _Scanner(source, path)
     scanner.scan_module_body(tree)

@@ -193,9 +193,11 @@ class _Sources:
         return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
 
 
-def parse_ruff_output(stdout: str, root: Path) -> list[Finding]:
-    """Findings from `ruff check --output-format json`; syntax errors are dropped (the
-    scanner records unparsable files itself)."""
+def parse_ruff_output(
+    stdout: str, root: Path, syntax_errors: dict[str, int] | None = None
+) -> list[Finding]:
+    """Findings from `ruff check --output-format json`. Syntax errors are not findings:
+    when `syntax_errors` is given, it receives each unparsable file's first error line."""
     if not stdout.strip():
         return []
     sources = _Sources(root)
@@ -203,6 +205,9 @@ def parse_ruff_output(stdout: str, root: Path) -> list[Finding]:
     for record in json.loads(stdout):
         code = record.get("code")
         if not code or code == "invalid-syntax":
+            if syntax_errors is not None:
+                rel = sources.relative(record["filename"])
+                syntax_errors.setdefault(rel, record["location"]["row"])
             continue
         meta = RUFF_S_RULES.get(code, DEFAULT_RULE)
         filename = record["filename"]

@@ -524,10 +524,14 @@ def test_sql_through_a_variable_is_reported_where_it_is_formatted() -> None:
     assert "'sql'" in finding.message and "line 3" in finding.message
 
 
-@pytest.mark.parametrize("source", ["def f(:\n    pass\n", "x = 'a\0b'\n"])
+@pytest.mark.parametrize("source", ["def f(:\n    eval(x)\n", "x = eval('a\0b')\n"])
 def test_unparsable_source_raises(source: str) -> None:
     with pytest.raises((SyntaxError, ValueError)):
         scan_python(source, "bad.py")
+
+
+def test_files_naming_no_sink_are_not_parsed() -> None:
+    assert scan_python("def f(:\n    return 1\n", "clean.py") == []
 
 
 def test_source_lines_match_python_line_numbers() -> None:

@@ -67,7 +67,7 @@ async def running_worker(
         async with worker:
             yield worker
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 async def serve(client: Client) -> None:
@@ -80,13 +80,7 @@ async def serve(client: Client) -> None:
         await stop.wait()
 
 
-async def main() -> None:
-    from starter.connection import connect
-    from starter.tracing import configure_tracing
-
-    configure_tracing()
-    await serve(await connect())
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    from starter.cli import run
+
+    run(["worker"])

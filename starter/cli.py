@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -26,9 +27,11 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 
 from starter import runner, server
 from starter.connection import TemporalUnavailable, connect
+from starter.tracing import configure_tracing, shutdown_tracing
+from worker import serve as serve_worker
 from workflows.catalog import CATALOG, CatalogEntry
 from workflows.schemas import SEVERITIES, SEVERITY_RANK, AuditProgress, AuditResult
-from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY, TASK_QUEUE
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -328,16 +331,13 @@ def worker_command(
     ] = False,
 ) -> None:
     """Run a worker until SIGTERM/SIGINT."""
-    import worker
-    from starter.tracing import configure_tracing
-
     configure_tracing(console=otel_console)
 
     async def serve() -> None:
         client = await connect()
         address = client.service_client.config.target_host
-        err.print(f"worker polling task queue {worker.TASK_QUEUE!r} on {address}")
-        await worker.serve(client)
+        err.print(f"worker polling task queue {TASK_QUEUE!r} on {address}")
+        await serve_worker(client)
 
     _run(serve())
 
@@ -371,5 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The console script. It leaves with `os._exit`: Temporal's Rust runtime keeps
+    threads that can crash CPython's interpreter teardown (a known SDK issue), and
+    everything worth keeping has been flushed by then."""
+    code = main(argv)
+    shutdown_tracing()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

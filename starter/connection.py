@@ -16,6 +16,7 @@ from temporalio.envconfig import ClientConfigProfile
 from temporalio.service import RPCError
 
 from starter import server
+from starter.tracing import configure_tracing
 from workflows.wire import SEARCH_ATTRIBUTES
 
 
@@ -33,6 +34,7 @@ async def connect(*, start_embedded: bool = True) -> Client:
     With no address in the environment or the envconfig file, attune talks to
     127.0.0.1:$ATTUNE_SERVER_PORT and starts the dev server there if nothing answers.
     """
+    configure_tracing()
     profile = configured_profile()
     config = dict(profile.to_client_connect_config())
     if not profile.address:
@@ -46,7 +48,7 @@ async def connect(*, start_embedded: bool = True) -> Client:
         client = await Client.connect(
             **config,
             data_converter=pydantic_data_converter,
-            interceptors=[TracingInterceptor()],
+            interceptors=[TracingInterceptor(always_create_workflow_spans=True)],
         )
     except RuntimeError as err:
         raise TemporalUnavailable(

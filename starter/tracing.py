@@ -37,6 +37,8 @@ def _exporter(name: str) -> SpanExporter | None:
 
 def configure_tracing(console: bool = False) -> None:
     """Install a tracer provider once per process, exporting as the environment asks."""
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
     name = "console" if console else os.environ.get("OTEL_TRACES_EXPORTER", "none").strip()
     exporter = _exporter(name.lower())
     if exporter is None:
@@ -46,3 +48,10 @@ def configure_tracing(console: bool = False) -> None:
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+
+
+def shutdown_tracing() -> None:
+    """Export what is buffered; for processes that end without running atexit hooks."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.shutdown()

@@ -1,0 +1,52 @@
+"""A dedicated `attune worker`: the CLI defers to it, it traces, it stops gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from starter.runner import worker_polling
+from tests.conftest import SAMPLE
+from tests.test_cli import attune
+
+
+async def test_cli_uses_the_dedicated_worker(
+    client: Client, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    spans = tmp_path / "spans.txt"
+    with spans.open("w") as sink:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "starter.cli", "worker", "--otel-console"],
+            env=cli_env,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            for _ in range(200):
+                if await worker_polling(client):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the worker never polled")
+            done = await asyncio.to_thread(
+                attune, cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--json"
+            )
+            assert done.returncode == 0, done.stderr
+            assert "running one in this process" not in done.stderr
+            workflow_id = json.loads(done.stdout)["workflow_id"]
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    traced = spans.read_text()
+    assert "RunWorkflow:security-audit" in traced
+    assert "RunActivity:scan_batch" in traced
+    assert workflow_id in traced

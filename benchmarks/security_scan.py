@@ -25,6 +25,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from activities.scanners.ruff_rules import ruff_command
+
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 DJANGO = "django==6.1.3"
@@ -136,20 +138,7 @@ def main() -> int:
             [str(BIN / "bandit"), "-r", str(root), "-f", "json", "-o", f"{scratch}/b.json", "-q"]
         )
         bandit_results = json.loads(Path(f"{scratch}/b.json").read_text())["results"]
-    ruff_s, ruff = timed(
-        [
-            str(BIN / "ruff"),
-            "check",
-            "--isolated",
-            "--select",
-            "S",
-            "--output-format",
-            "json",
-            "--no-cache",
-            "--exit-zero",
-            str(root),
-        ]
-    )
+    ruff_s, ruff = timed(ruff_command([str(root)]))
 
     files = report["summary"]["files_scanned"]
     ruff_found = ruff_keys(ruff.stdout, root)

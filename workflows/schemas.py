@@ -169,13 +169,24 @@ class AuditResult(BaseModel):
     duration_s: float
 
 
-class ScanUsage(BaseModel):
+class TierUsage(BaseModel):
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    baseline_cost_usd: float = 0.0
+
+
+class UsageMemo(BaseModel):
     """The `usage` memo: what telemetry reads back through visibility."""
 
     scan_cache_hits: int = 0
     scan_cache_misses: int = 0
-    calls_by_tier: dict[str, int] = Field(default_factory=dict)
-    tokens: dict[str, int] = Field(default_factory=dict)
+    by_tier: dict[str, TierUsage] = Field(default_factory=dict)
+    llm_tasks: int = 0
+    escalations: int = 0
     cost_usd: float = 0.0
     baseline_cost_usd: float = 0.0
 
@@ -193,3 +204,99 @@ class AuditProgress(BaseModel):
 
 
 ReportRequest.model_rebuild()
+
+
+# --- LLM calls and tier escalation -------------------------------------------------
+
+Tier = Literal["haiku", "sonnet", "opus"]
+TIERS: tuple[Tier, ...] = ("haiku", "sonnet", "opus")
+
+
+class TokenUsage(BaseModel):
+    """Usage exactly as the Messages API reports it; `input_tokens` excludes cache."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+
+class LLMPrompt(BaseModel):
+    """Stored in the artifact store; `system` is the stable, cached prefix."""
+
+    system: str
+    user: str
+
+
+class LLMCallRequest(BaseModel):
+    run_key: str
+    call_id: str = Field(description="Unique per attempt; names the call's artifacts")
+    tier: Tier
+    prompt: ArtifactRef
+    output_schema: str = Field(description="Name of a registered pydantic output model")
+    max_tokens: int = 4096
+
+
+class LLMCallResult(BaseModel):
+    tier: Tier
+    model: str
+    usage: TokenUsage
+    cost_usd: float
+    baseline_cost_usd: float
+    latency_s: float
+    stop_reason: str | None = None
+    valid: bool
+    error: str | None = Field(default=None, description="Why the answer failed validation")
+    confidence: float | None = None
+    answer: dict | None = None
+    raw: ArtifactRef
+
+
+class LLMTask(BaseModel):
+    """Input of the TierEscalation child workflow: one LLM task, one answer."""
+
+    run_key: str
+    task_id: str
+    kind: str = Field(description="triage, remediation, ...: picks the routing policy")
+    prompt: ArtifactRef
+    output_schema: str
+    start_tier: Tier
+    ceiling: Tier = "opus"
+    budget_usd: float | None = None
+    min_confidence: float = Field(default=0.7, ge=0, le=1)
+    max_tokens: int = 4096
+    check: str | None = Field(default=None, description="Task-specific gate activity name")
+
+
+class EscalateSignal(BaseModel):
+    to: Tier | None = None
+    reason: str = ""
+
+
+Verdict = Literal["pass", "invalid", "low_confidence", "check_failed"]
+
+
+class Attempt(BaseModel):
+    tier: Tier
+    model: str
+    usage: TokenUsage
+    cost_usd: float
+    baseline_cost_usd: float
+    latency_s: float
+    verdict: Verdict
+    reason: str = ""
+    escalated_because: str | None = None
+
+
+class EscalationState(BaseModel):
+    """The `state` query, and the workflow's result."""
+
+    task_id: str
+    status: Literal["running", "passed", "exhausted", "budget_stopped", "failed"]
+    tier: Tier
+    ceiling: Tier
+    budget_usd: float | None
+    spent_usd: float = 0.0
+    attempts: list[Attempt] = Field(default_factory=list)
+    answer: dict | None = None
+    message: str = ""

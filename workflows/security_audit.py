@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         ReportRequest,
         ScanBatch,
         ScanBatchResult,
-        ScanUsage,
+        UsageMemo,
     )
     from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY, USAGE_MEMO
 
@@ -93,7 +93,7 @@ class SecurityAuditWorkflow:
         self._progress.batches_total = len(batches)
         self._set_stage("scan")
         results = await asyncio.gather(*(self._scan(batch, request) for batch in batches))
-        usage = ScanUsage(
+        usage = UsageMemo(
             scan_cache_hits=sum(r.cache_hits for r in results),
             scan_cache_misses=sum(r.cache_misses for r in results),
         )

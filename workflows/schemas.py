@@ -300,3 +300,12 @@ class EscalationState(BaseModel):
     attempts: list[Attempt] = Field(default_factory=list)
     answer: dict | None = None
     message: str = ""
+
+
+class LLMConfig(BaseModel):
+    """What the worker can do with Claude: checked by an activity, since the key lives
+    in the worker's environment, not in workflow code."""
+
+    available: bool
+    reason: str = ""
+    models: dict[str, str] = Field(default_factory=dict)

@@ -21,11 +21,15 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.artifacts import ArtifactStore
+from activities.llm.claude import ClaudeActivities
+from activities.llm.pricing import load_prices
+from activities.llm_stage import LLMStageActivities
 from activities.security import SecurityActivities
 from workflows.security_audit import SecurityAuditWorkflow
+from workflows.tier_escalation import TierEscalationWorkflow
 from workflows.wire import TASK_QUEUE
 
-WORKFLOWS = [SecurityAuditWorkflow]
+WORKFLOWS = [SecurityAuditWorkflow, TierEscalationWorkflow]
 
 
 def worker_identity(kind: str) -> str:
@@ -46,7 +50,10 @@ async def running_worker(
     pool = ProcessPoolExecutor(
         max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
     )
-    security = SecurityActivities(ArtifactStore(), pool)
+    store = ArtifactStore()
+    security = SecurityActivities(store, pool)
+    claude = ClaudeActivities(store, load_prices())
+    llm_stage = LLMStageActivities(store)
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
     )
@@ -58,6 +65,10 @@ async def running_worker(
             security.discover_files,
             security.scan_batch,
             security.build_audit_report,
+            claude.llm_config,
+            claude.claude_call,
+            llm_stage.plan_triage,
+            llm_stage.plan_remediation,
         ],
         max_concurrent_activities=limit,
         graceful_shutdown_timeout=timedelta(seconds=10),

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import discover_files
+from activities.llm_stage import apply_outcomes
 from activities.scanning import FINDINGS, scan_chunk
 from workflows.schemas import (
     ArtifactRef,
@@ -136,6 +137,7 @@ class SecurityActivities:
     def _build_report(self, request: ReportRequest) -> ReportOutcome:
         findings = [f for b in request.batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        findings = apply_outcomes(self.store, findings, request.llm_outcomes)
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
         for batch in request.batches:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))

@@ -30,7 +30,14 @@ from starter.connection import TemporalUnavailable, connect
 from starter.tracing import configure_tracing, shutdown_tracing
 from worker import serve as serve_worker
 from workflows.catalog import CATALOG, CatalogEntry
-from workflows.schemas import SEVERITIES, SEVERITY_RANK, AuditProgress, AuditResult
+from workflows.schemas import (
+    SEVERITIES,
+    SEVERITY_RANK,
+    TIERS,
+    AuditProgress,
+    AuditResult,
+    EscalateSignal,
+)
 from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY, TASK_QUEUE
 
 EXIT_FAILED = 1
@@ -106,6 +113,9 @@ def workflow_run(
     out_dir: Annotated[Path | None, typer.Option("--out", help="write reports here")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="start and print the id")] = False,
     fail_on: Annotated[str | None, typer.Option(help="exit 3 at this severity or above")] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="LLM budget for the run, in USD", min=0)
+    ] = None,
     param: Annotated[list[str] | None, typer.Option(help="workflow parameter key=value")] = None,
 ) -> None:
     """Start a workflow and follow it to its report."""
@@ -118,6 +128,7 @@ def workflow_run(
         request = entry.request_type.model_validate(
             {
                 **_parse_params(param or []),
+                **({"max_cost_usd": max_cost} if max_cost is not None else {}),
                 "target": str(target.resolve()),
                 "out_dir": str(out_dir.expanduser().resolve()) if out_dir else None,
             }
@@ -288,6 +299,28 @@ def workflow_cancel(workflow_id: Annotated[str, typer.Argument(metavar="ID")]) -
 
     _run(cancel())
     err.print(f"cancellation requested for {workflow_id}")
+
+
+@app.command("escalate")
+def escalate_command(
+    workflow_id: Annotated[str, typer.Argument(metavar="ID")],
+    to: Annotated[str | None, typer.Option(help="sonnet or opus; default: the next tier")] = None,
+    reason: Annotated[str, typer.Option(help="why, recorded with the attempt")] = "",
+) -> None:
+    """Ask a running LLM stage to redo its task on a higher tier."""
+    if to is not None and to not in TIERS:
+        raise UsageProblem(f"--to must be one of {', '.join(TIERS)}, got {to!r}")
+    signal = EscalateSignal(to=to, reason=reason or "asked from the attune CLI")
+
+    async def escalate() -> list[str]:
+        client = await connect()
+        return await runner.escalate(client, workflow_id, signal)
+
+    targets = _run(escalate())
+    if not targets:
+        raise UsageProblem(f"no LLM stage of {workflow_id} is running")
+    for target in targets:
+        err.print(f"escalation requested for {target}")
 
 
 @server_app.command("start")

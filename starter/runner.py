@@ -27,8 +27,15 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from worker import running_worker, worker_identity
 from workflows.catalog import CatalogEntry
-from workflows.schemas import AuditProgress, AuditRequest, AuditResult
-from workflows.wire import ATTUNE_TARGET, ATTUNE_WORKFLOW, PROGRESS_QUERY, TASK_QUEUE
+from workflows.schemas import AuditProgress, AuditRequest, AuditResult, EscalateSignal
+from workflows.wire import (
+    ATTUNE_TARGET,
+    ATTUNE_WORKFLOW,
+    ESCALATE_SIGNAL,
+    PROGRESS_QUERY,
+    TASK_QUEUE,
+    TIER_ESCALATION,
+)
 
 POLLER_FRESHNESS = timedelta(seconds=90)
 CLI_WORKER = "cli"
@@ -136,3 +143,20 @@ async def follow(
 
 def load_report(result: AuditResult) -> dict[str, Any]:
     return json.loads(Path(result.artifacts["json"]).read_text())
+
+
+async def escalate(client: Client, workflow_id: str, signal: EscalateSignal) -> list[str]:
+    """Signal `escalate` to the run itself when it is a TierEscalation, else to the
+    TierEscalation children it is running now. Returns the ids signalled."""
+    desc = await client.get_workflow_handle(workflow_id).describe()
+    if desc.workflow_type == TIER_ESCALATION:
+        targets = [workflow_id]
+    else:
+        query = (
+            f'ParentWorkflowId = "{workflow_id}" AND WorkflowType = "{TIER_ESCALATION}" '
+            'AND ExecutionStatus = "Running"'
+        )
+        targets = [execution.id async for execution in client.list_workflows(query)]
+    for target in targets:
+        await client.get_workflow_handle(target).signal(ESCALATE_SIGNAL, signal)
+    return targets

@@ -21,6 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests.sarif_validator import find_validator, missing_reason
 from workflows.wire import SEARCH_ATTRIBUTES
 
+pytest_plugins = ["tests.fake_anthropic"]
+
 os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-test-home-")
 atexit.register(shutil.rmtree, os.environ["ATTUNE_HOME"], ignore_errors=True)
 for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "ANTHROPIC_API_KEY"):

@@ -1,12 +1,15 @@
 """Record histories for the replay tests: `python -m tests.record_histories`.
 
-Runs each workflow on a throwaway dev server against the bundled sample and
-saves its history as tests/histories/<workflow>-<n>.json.
+Runs security-audit on a throwaway dev server against the bundled sample, with
+the LLM stages answered by the loopback fake Messages API, and saves the history
+of the audit and of one of its TierEscalation children as
+tests/histories/<workflow>-<n>.json.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from starter import runner
 from tests.conftest import SAMPLE, temporal_cli
+from tests.fake_anthropic import FakeAnthropic
+from tests.test_llm_audit import answer_everything
 from worker import running_worker
 from workflows.catalog import CATALOG
 from workflows.schemas import AuditRequest
@@ -30,7 +35,9 @@ async def record() -> None:
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
     )
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, FakeAnthropic() as fake:
+        os.environ.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=fake.url)
+        answer_everything(fake)
         target = Path(scratch) / "vulnerable_app"
         shutil.copytree(SAMPLE, target)
         async with env, running_worker(env.client):
@@ -39,11 +46,13 @@ async def record() -> None:
                 env.client, entry, AuditRequest(target=str(target), batch_size=3)
             )
             await handle.result()
-            history = await handle.fetch_history()
-    number = len(list(HISTORIES.glob(f"{entry.name}-*.json"))) + 1
-    path = HISTORIES / f"{entry.name}-{number}.json"
-    path.write_text(history.to_json())
-    print(f"saved {path}")
+            child = env.client.get_workflow_handle(f"{handle.id}-triage-1")
+            for name, source in (("security-audit", handle), ("TierEscalation", child)):
+                history = await source.fetch_history()
+                number = len(list(HISTORIES.glob(f"{name}-*.json"))) + 1
+                path = HISTORIES / f"{name}-{number}.json"
+                path.write_text(history.to_json())
+                print(f"saved {path}")
 
 
 if __name__ == "__main__":

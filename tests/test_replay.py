@@ -20,9 +20,13 @@ HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))
 
 
-def workflow_type(path: Path) -> str:
+def started(path: Path) -> dict:
     events = json.loads(path.read_text())["events"]
-    return events[0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+    return events[0]["workflowExecutionStartedEventAttributes"]
+
+
+def workflow_type(path: Path) -> str:
+    return started(path)["workflowType"]["name"]
 
 
 def test_every_workflow_type_has_a_saved_history() -> None:
@@ -33,6 +37,6 @@ def test_every_workflow_type_has_a_saved_history() -> None:
 
 @pytest.mark.parametrize("path", SAVED, ids=[p.stem for p in SAVED])
 async def test_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(started(path)["workflowId"], path.read_text())
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)

@@ -78,6 +78,11 @@ class AuditRequest(BaseModel):
     )
     max_file_bytes: int = Field(default=1_000_000, ge=1)
     bandit: bool = Field(default=False, description="Also run bandit (slow, adds little)")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
+    llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")
+    llm_max_findings: int = Field(
+        default=200, ge=0, description="Most severe findings sent to LLM triage"
+    )
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"
     )
@@ -129,6 +134,7 @@ class ReportRequest(BaseModel):
     discovery: DiscoveryResult
     batches: list[ScanBatchResult]
     llm: LLMSummary
+    llm_outcomes: list[LLMOutcome] = Field(default_factory=list)
 
 
 class TopFile(BaseModel):
@@ -203,9 +209,6 @@ class AuditProgress(BaseModel):
     cache_hits: int = 0
 
 
-ReportRequest.model_rebuild()
-
-
 # --- LLM calls and tier escalation -------------------------------------------------
 
 Tier = Literal["haiku", "sonnet", "opus"]
@@ -226,6 +229,16 @@ class LLMPrompt(BaseModel):
 
     system: str
     user: str
+
+
+class TierPrice(BaseModel):
+    """USD per million tokens."""
+
+    model: str
+    input: float
+    output: float
+    cache_write: float
+    cache_read: float
 
 
 class LLMCallRequest(BaseModel):
@@ -266,6 +279,8 @@ class LLMTask(BaseModel):
     min_confidence: float = Field(default=0.7, ge=0, le=1)
     max_tokens: int = 4096
     check: str | None = Field(default=None, description="Task-specific gate activity name")
+    estimated_input_tokens: int = Field(default=0, description="For the budget check")
+    prices: dict[str, TierPrice] = Field(default_factory=dict)
 
 
 class EscalateSignal(BaseModel):
@@ -298,7 +313,10 @@ class EscalationState(BaseModel):
     budget_usd: float | None
     spent_usd: float = 0.0
     attempts: list[Attempt] = Field(default_factory=list)
-    answer: dict | None = None
+    answer: ArtifactRef | None = Field(
+        default=None, description="Raw output of the best valid attempt (claim check)"
+    )
+    answer_tier: Tier | None = None
     message: str = ""
 
 
@@ -309,3 +327,33 @@ class LLMConfig(BaseModel):
     available: bool
     reason: str = ""
     models: dict[str, str] = Field(default_factory=dict)
+    prices: dict[str, TierPrice] = Field(default_factory=dict)
+
+
+class PromptPlan(BaseModel):
+    """One LLM task an audit wants run, its prompt already in the artifact store."""
+
+    task_id: str
+    kind: str
+    output_schema: str
+    prompt: ArtifactRef
+    findings: int
+    files_spanned: int = 1
+    estimated_input_tokens: int = 0
+
+
+class LLMStageRequest(BaseModel):
+    run_key: str
+    target: str
+    batches: list[ScanBatchResult]
+    max_findings: int
+    triage: list[EscalationState] = Field(default_factory=list)
+
+
+class LLMOutcome(BaseModel):
+    kind: str
+    state: EscalationState
+
+
+ReportRequest.model_rebuild()
+AuditRequest.model_rebuild()

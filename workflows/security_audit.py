@@ -12,21 +12,39 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ChildWorkflowError
+
+from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.llm.claude import ClaudeActivities
+    from activities.llm_stage import LLMStageActivities
     from activities.security import SecurityActivities
+    from workflows.routing import highest, start_tier
     from workflows.schemas import (
         AuditProgress,
         AuditRequest,
         AuditResult,
         DiscoverRequest,
+        LLMConfig,
+        LLMOutcome,
+        LLMStageRequest,
         LLMSummary,
+        LLMTask,
+        PromptPlan,
         ReportRequest,
         ScanBatch,
         ScanBatchResult,
+        TierUsage,
         UsageMemo,
     )
-    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY, USAGE_MEMO
+    from workflows.wire import (
+        ATTUNE_COST_USD,
+        ATTUNE_STAGE,
+        ATTUNE_TIER,
+        PROGRESS_QUERY,
+        USAGE_MEMO,
+    )
 
 WORKFLOW_NAME = "security-audit"
 RETRY = RetryPolicy(
@@ -38,6 +56,7 @@ LLM_NOT_YET = LLMSummary(
     status="skipped",
     reason="LLM triage is not part of this attune release; deterministic engines only",
 )
+LLM_STAGES_PATCH = "llm-stages"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -64,7 +83,7 @@ class SecurityAuditWorkflow:
     async def _audit(self, request: AuditRequest) -> AuditResult:
         info = workflow.info()
         started_at = workflow.now()
-        run_key = f"{info.workflow_id}/{info.run_id}"
+        run_key = self._run_key = f"{info.workflow_id}/{info.run_id}"
         self._set_stage("discover")
         discovery = await workflow.execute_activity_method(
             SecurityActivities.discover_files,
@@ -93,11 +112,14 @@ class SecurityAuditWorkflow:
         self._progress.batches_total = len(batches)
         self._set_stage("scan")
         results = await asyncio.gather(*(self._scan(batch, request) for batch in batches))
-        usage = UsageMemo(
+        self._usage = UsageMemo(
             scan_cache_hits=sum(r.cache_hits for r in results),
             scan_cache_misses=sum(r.cache_misses for r in results),
         )
-        workflow.upsert_memo({USAGE_MEMO: usage.model_dump(mode="json")})
+        self._save_usage()
+        llm, outcomes = LLM_NOT_YET, []
+        if workflow.patched(LLM_STAGES_PATCH):
+            llm, outcomes = await self._llm_stages(request, run_key, list(results))
         self._set_stage("report")
         outcome = await workflow.execute_activity_method(
             SecurityActivities.build_audit_report,
@@ -111,7 +133,8 @@ class SecurityAuditWorkflow:
                 out_dir=request.out_dir,
                 discovery=discovery,
                 batches=list(results),
-                llm=LLM_NOT_YET,
+                llm=llm,
+                llm_outcomes=outcomes,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,
@@ -144,6 +167,129 @@ class SecurityAuditWorkflow:
         self._progress.findings += result.findings.count
         self._progress.cache_hits += result.cache_hits
         return result
+
+    async def _llm_stages(
+        self, request: AuditRequest, run_key: str, batches: list[ScanBatchResult]
+    ) -> tuple[LLMSummary, list[LLMOutcome]]:
+        """Haiku triage of the findings, then fixes for the serious ones. Without a key,
+        or on an API failure, the deterministic results still make the report."""
+        config = await workflow.execute_activity_method(
+            ClaudeActivities.llm_config,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+            summary="Check the Claude configuration",
+        )
+        if not config.available:
+            return LLMSummary(status="skipped", reason=config.reason), []
+        if request.llm_max_findings == 0:
+            return LLMSummary(status="skipped", reason="llm_max_findings is 0"), []
+        stage = LLMStageRequest(
+            run_key=run_key,
+            target=request.target,
+            batches=batches,
+            max_findings=request.llm_max_findings,
+        )
+        outcomes: list[LLMOutcome] = []
+        try:
+            self._set_stage("triage")
+            for plan in await self._plan(LLMStageActivities.plan_triage, stage, "triage"):
+                outcomes.append(await self._escalation(plan, request, config, outcomes))
+            self._set_stage("remediation")
+            stage.triage = [o.state for o in outcomes]
+            for plan in await self._plan(LLMStageActivities.plan_remediation, stage, "fixes"):
+                outcomes.append(await self._escalation(plan, request, config, outcomes))
+        except ChildWorkflowError as err:
+            cause = err.cause.message if err.cause else str(err)
+            return self._llm_summary(outcomes, "failed", cause), outcomes
+        stopped = [o.state.message for o in outcomes if o.state.status == "budget_stopped"]
+        return self._llm_summary(outcomes, "ok", "; ".join(stopped)), outcomes
+
+    async def _plan(self, method, stage: LLMStageRequest, what: str) -> list[PromptPlan]:
+        return await workflow.execute_activity_method(
+            method,
+            stage,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RETRY,
+            summary=f"Write the {what} prompts",
+        )
+
+    async def _escalation(
+        self,
+        plan: PromptPlan,
+        request: AuditRequest,
+        config: LLMConfig,
+        done: list[LLMOutcome],
+    ) -> LLMOutcome:
+        spent = sum(o.state.spent_usd for o in done)
+        budget = None if request.max_cost_usd is None else max(request.max_cost_usd - spent, 0)
+        task = LLMTask(
+            run_key=self._run_key,
+            task_id=plan.task_id,
+            kind=plan.kind,
+            prompt=plan.prompt,
+            output_schema=plan.output_schema,
+            start_tier=start_tier(plan.kind, plan.files_spanned),
+            ceiling=request.llm_ceiling,
+            budget_usd=budget,
+            estimated_input_tokens=plan.estimated_input_tokens,
+            prices=config.prices,
+        )
+        state = await workflow.execute_child_workflow(
+            TierEscalationWorkflow.run,
+            task,
+            id=f"{workflow.info().workflow_id}-{plan.task_id}",
+            static_summary=f"{plan.kind} of {plan.findings} findings",
+        )
+        outcome = LLMOutcome(kind=plan.kind, state=state)
+        self._account([*done, outcome])
+        return outcome
+
+    def _account(self, outcomes: list[LLMOutcome]) -> None:
+        """Usage memo, AttuneTier and AttuneCostUSD from every attempt so far."""
+        by_tier: dict[str, TierUsage] = {}
+        for attempt in (a for o in outcomes for a in o.state.attempts):
+            usage = by_tier.setdefault(attempt.tier, TierUsage())
+            usage.calls += 1
+            usage.input_tokens += attempt.usage.input_tokens
+            usage.output_tokens += attempt.usage.output_tokens
+            usage.cache_read_tokens += attempt.usage.cache_read_input_tokens
+            usage.cache_write_tokens += attempt.usage.cache_creation_input_tokens
+            usage.cost_usd = round(usage.cost_usd + attempt.cost_usd, 10)
+            usage.baseline_cost_usd = round(usage.baseline_cost_usd + attempt.baseline_cost_usd, 10)
+        self._usage.by_tier = by_tier
+        self._usage.llm_tasks = len(outcomes)
+        self._usage.escalations = sum(
+            1 for o in outcomes for a in o.state.attempts if a.escalated_because
+        )
+        self._usage.cost_usd = round(sum(u.cost_usd for u in by_tier.values()), 10)
+        self._usage.baseline_cost_usd = round(
+            sum(u.baseline_cost_usd for u in by_tier.values()), 10
+        )
+        self._save_usage()
+        updates = [ATTUNE_COST_USD.value_set(self._usage.cost_usd)]
+        if (tier := highest(list(by_tier))) is not None:
+            updates.append(ATTUNE_TIER.value_set(tier))
+        workflow.upsert_search_attributes(updates)
+
+    def _llm_summary(self, outcomes: list[LLMOutcome], status: str, reason: str) -> LLMSummary:
+        usage = self._usage
+        return LLMSummary(
+            status=status,
+            reason=reason,
+            calls_by_tier={tier: u.calls for tier, u in usage.by_tier.items()},
+            tokens={
+                "input": sum(u.input_tokens for u in usage.by_tier.values()),
+                "output": sum(u.output_tokens for u in usage.by_tier.values()),
+                "cache_read": sum(u.cache_read_tokens for u in usage.by_tier.values()),
+                "cache_write": sum(u.cache_write_tokens for u in usage.by_tier.values()),
+            },
+            cost_usd=usage.cost_usd,
+            baseline_cost_usd=usage.baseline_cost_usd,
+            savings_usd=round(usage.baseline_cost_usd - usage.cost_usd, 10),
+        )
+
+    def _save_usage(self) -> None:
+        workflow.upsert_memo({USAGE_MEMO: self._usage.model_dump(mode="json")})
 
     def _set_stage(self, stage: str) -> None:
         self._progress.stage = stage

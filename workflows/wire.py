@@ -22,3 +22,9 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
 
 PROGRESS_QUERY = "progress"
 USAGE_MEMO = "usage"
+
+TIER_ESCALATION = "TierEscalation"
+ESCALATE_SIGNAL = "escalate"
+SET_CEILING_SIGNAL = "set_ceiling"
+SET_BUDGET_SIGNAL = "set_budget"
+STATE_QUERY = "state"

@@ -16,6 +16,7 @@ from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import discover_files
 from activities.llm_stage import apply_outcomes
+from activities.metrics import record_scan_cache
 from activities.scanning import FINDINGS, scan_chunk
 from workflows.schemas import (
     ArtifactRef,
@@ -118,6 +119,7 @@ class SecurityActivities:
                 files_scanned=cursor.files_scanned + result.files_scanned,
             )
             activity.heartbeat(cursor.model_dump(mode="json"))
+        record_scan_cache(cursor.cache_hits, cursor.cache_misses)
         findings = [f for ref in cursor.chunks for f in self.store.get(ref, FINDINGS)]
         skipped = [s for ref in cursor.skipped for s in self.store.get(ref, SKIPPED)]
         return ScanBatchResult(

@@ -204,7 +204,9 @@ async def test_success_costs_caching_and_raw_artifact(
     fake_anthropic.ok(json.dumps(TRIAGE), usage=USAGE)
     result = await call(claude, "sonnet")
     assert result.valid and result.error is None
-    assert result.answer == TRIAGE and result.confidence == 0.9
+    assert result.valid and result.confidence == 0.9
+    raw = json.loads((claude.store.root / result.raw.key).read_text())
+    assert parse_answer(raw["text"], "triage").answer == TRIAGE
     assert result.model == "claude-sonnet-5-5" and result.stop_reason == "end_turn"
     assert result.usage == TokenUsage(**USAGE)
     # sonnet: 1200*2 + 300*10 + 4000*2.50 + 8000*0.20 = 17000 per million
@@ -316,7 +318,7 @@ async def test_invalid_answer_is_a_result_not_an_exception(
 ) -> None:
     fake_anthropic.ok("Sorry, I can't produce JSON today.", usage=USAGE)
     result = await call(claude)
-    assert not result.valid and result.answer is None
+    assert not result.valid
     assert result.error and "no JSON object" in result.error
     # still paid for: haiku 1200*0.10 + 300*0.50 + 4000*0.125 + 8000*0.01 = 850 per million
     assert result.cost_usd == 0.00085
@@ -424,3 +426,16 @@ async def test_cancellation_abandons_the_request(
     env.on_heartbeat = lambda *details: env.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(env.run(claude.claude_call, call_request(claude.store)), 2)
+
+
+async def test_a_retry_after_the_answer_was_stored_does_not_call_again(
+    fake_anthropic: FakeAnthropic, claude: ClaudeActivities
+) -> None:
+    """A worker killed between Claude's answer and the activity's completion must not
+    pay twice: the retry finds the stored answer and returns the same result."""
+    fake_anthropic.ok(json.dumps(TRIAGE), usage=USAGE)
+    request = call_request(claude.store)
+    first = await ActivityEnvironment().run(claude.claude_call, request)
+    again = await ActivityEnvironment().run(claude.claude_call, request)
+    assert len(fake_anthropic.messages) == 1
+    assert again == first

@@ -248,6 +248,7 @@ class LLMCallRequest(BaseModel):
     prompt: ArtifactRef
     output_schema: str = Field(description="Name of a registered pydantic output model")
     max_tokens: int = 4096
+    attempt: int = Field(default=1, description="1 for the task's first tier, then escalations")
 
 
 class LLMCallResult(BaseModel):
@@ -261,8 +262,7 @@ class LLMCallResult(BaseModel):
     valid: bool
     error: str | None = Field(default=None, description="Why the answer failed validation")
     confidence: float | None = None
-    answer: dict | None = None
-    raw: ArtifactRef
+    raw: ArtifactRef = Field(description="Raw text and usage; the answer is parsed from it")
 
 
 class LLMTask(BaseModel):

@@ -131,6 +131,7 @@ class TierEscalationWorkflow:
                     prompt=task.prompt,
                     output_schema=task.output_schema,
                     max_tokens=task.max_tokens,
+                    attempt=number,
                 ),
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(seconds=30),

@@ -24,8 +24,10 @@ from temporalio.exceptions import ApplicationError
 from activities.artifacts import ArtifactStore
 from activities.llm.outputs import OUTPUT_SCHEMAS, parse_answer
 from activities.llm.pricing import PriceTable
+from activities.metrics import record_call
 from workflows.schemas import (
     TIERS,
+    ArtifactRef,
     LLMCallRequest,
     LLMCallResult,
     LLMConfig,
@@ -66,6 +68,7 @@ class RawCall(BaseModel):
     stop_reason: str | None
     text: str
     usage: TokenUsage
+    latency_s: float = 0.0
 
 
 RAW = TypeAdapter(RawCall)
@@ -220,41 +223,48 @@ class ClaudeActivities:
                 type=UNKNOWN_SCHEMA,
                 non_retryable=True,
             )
+        key = f"runs/{request.run_key}/llm/{request.call_id}.json"
+        if (stored := self.store.find(key, RAW)) is not None:
+            call, raw = stored
+            return self._result(request, call, raw, call.latency_s)
         prompt = self.store.get(request.prompt, PROMPT)
         model = self.prices.model(request.tier)
         started = time.monotonic()
         async with heartbeating(self.heartbeat_every_s):
             message = await self.create(model, request.max_tokens, prompt)
-        latency_s = time.monotonic() - started
-        text = "".join(block.text for block in message.content if block.type == "text")
-        usage = token_usage(message.usage)
-        raw = self.store.put(
-            f"runs/{request.run_key}/llm/{request.call_id}.json",
-            RawCall(
-                message_id=message.id,
-                model=message.model,
-                stop_reason=message.stop_reason,
-                text=text,
-                usage=usage,
-            ),
-            RAW,
+        call = RawCall(
+            message_id=message.id,
+            model=message.model,
+            stop_reason=message.stop_reason,
+            text="".join(block.text for block in message.content if block.type == "text"),
+            usage=token_usage(message.usage),
+            latency_s=round(time.monotonic() - started, 3),
         )
-        parsed = parse_answer(text, request.output_schema)
+        raw = self.store.put(key, call, RAW)
+        result = self._result(request, call, raw, call.latency_s)
+        record_call(request, result)
+        return result
+
+    def _result(
+        self, request: LLMCallRequest, call: RawCall, raw: ArtifactRef, latency_s: float
+    ) -> LLMCallResult:
+        """The same result whether the call just happened or a killed attempt paid for it:
+        a retry after the answer was stored never calls (or bills) Claude again."""
+        parsed = parse_answer(call.text, request.output_schema)
         error = parsed.error
-        if error and message.stop_reason == "max_tokens":
+        if error and call.stop_reason == "max_tokens":
             error = f"{error} (the answer was cut off at max_tokens={request.max_tokens})"
         return LLMCallResult(
             tier=request.tier,
-            model=model,
-            usage=usage,
-            cost_usd=self.prices.cost(request.tier, usage),
-            baseline_cost_usd=self.prices.baseline(usage),
-            latency_s=round(latency_s, 3),
-            stop_reason=message.stop_reason,
+            model=self.prices.model(request.tier),
+            usage=call.usage,
+            cost_usd=self.prices.cost(request.tier, call.usage),
+            baseline_cost_usd=self.prices.baseline(call.usage),
+            latency_s=latency_s,
+            stop_reason=call.stop_reason,
             valid=parsed.error is None,
             error=error,
             confidence=parsed.confidence,
-            answer=parsed.answer,
             raw=raw,
         )
 

@@ -9,7 +9,7 @@ and move as an `ArtifactRef` (claim check), keeping payloads and history small.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -357,3 +357,77 @@ class LLMOutcome(BaseModel):
 
 ReportRequest.model_rebuild()
 AuditRequest.model_rebuild()
+
+
+# --- Teams, agents, release prep and approvals -------------------------------------
+
+
+class AgentSpec(BaseModel):
+    role: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    workflow: str = Field(description="Workflow type of the agent (takes AgentInput)")
+    params: dict[str, Any] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class TeamRequest(BaseModel):
+    name: str = "team"
+    target: str
+    agents: list[AgentSpec]
+    out_dir: str | None = None
+
+
+class AgentInput(BaseModel):
+    role: str
+    target: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    memory: dict[str, Any] = Field(
+        default_factory=dict, description="Team memory this agent depends on, by key"
+    )
+    out_dir: str | None = None
+
+
+class AgentResult(BaseModel):
+    """What every agent returns: small; details live in `report` (claim check)."""
+
+    role: str
+    status: Literal["ok", "failed", "skipped"]
+    summary: str
+    blockers: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    report: ArtifactRef | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class MemoryEntry(BaseModel):
+    key: str
+    value: Any
+    author: str
+    at: datetime | None = None
+
+
+class TeamResult(BaseModel):
+    name: str
+    agents: dict[str, AgentResult]
+    waves: list[list[str]] = Field(description="Roles run together, in order")
+    memory: list[MemoryEntry] = Field(default_factory=list)
+
+
+class ApprovalDecision(BaseModel):
+    """Payload of the `approve` and `reject` signals."""
+
+    reviewer: str = "unknown"
+    comment: str = ""
+    reason: str = ""
+    override_blockers: bool = False
+
+
+class PendingApproval(BaseModel):
+    workflow_id: str
+    what: str
+    recommendation: Literal["go", "no-go"]
+    blockers: list[str]
+    warnings: list[str]
+    since: datetime
+    timeout_at: datetime

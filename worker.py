@@ -24,12 +24,23 @@ from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
 from activities.llm.pricing import load_prices
 from activities.llm_stage import LLMStageActivities
+from activities.release_agents import ReleaseAgentActivities
+from activities.release_report import ReleaseReportActivities
 from activities.security import SecurityActivities
+from workflows.release_prep import ReleasePrepWorkflow
 from workflows.security_audit import SecurityAuditWorkflow
+from workflows.team import AgentWorkflow, SecurityAgentWorkflow, TeamWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
 from workflows.wire import TASK_QUEUE
 
-WORKFLOWS = [SecurityAuditWorkflow, TierEscalationWorkflow]
+WORKFLOWS = [
+    SecurityAuditWorkflow,
+    TierEscalationWorkflow,
+    TeamWorkflow,
+    AgentWorkflow,
+    SecurityAgentWorkflow,
+    ReleasePrepWorkflow,
+]
 
 
 def worker_identity(kind: str) -> str:
@@ -54,6 +65,8 @@ async def running_worker(
     security = SecurityActivities(store, pool)
     claude = ClaudeActivities(store, load_prices())
     llm_stage = LLMStageActivities(store)
+    release = ReleaseAgentActivities(store)
+    release_report = ReleaseReportActivities(store)
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
     )
@@ -69,6 +82,11 @@ async def running_worker(
             claude.claude_call,
             llm_stage.plan_triage,
             llm_stage.plan_remediation,
+            release.run_tests,
+            release.check_version,
+            release.check_docs,
+            release.check_health,
+            release_report.write_release_report,
         ],
         max_concurrent_activities=limit,
         graceful_shutdown_timeout=timedelta(seconds=10),

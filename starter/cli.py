@@ -25,7 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 # typer >= 0.29 vendors click; its exceptions are how bad usage reaches `main`.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from starter import runner, server
+from starter import auth, runner, server, telemetry
 from starter.connection import TemporalUnavailable, connect
 from starter.tracing import configure_tracing, shutdown_tracing
 from worker import serve as serve_worker
@@ -34,11 +34,19 @@ from workflows.schemas import (
     SEVERITIES,
     SEVERITY_RANK,
     TIERS,
+    ApprovalDecision,
     AuditProgress,
     AuditResult,
     EscalateSignal,
+    ReleasePrepResult,
 )
-from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY, TASK_QUEUE
+from workflows.wire import (
+    APPROVE_SIGNAL,
+    ATTUNE_STAGE,
+    PROGRESS_QUERY,
+    REJECT_SIGNAL,
+    TASK_QUEUE,
+)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -57,7 +65,11 @@ app = typer.Typer(
 workflow_app = typer.Typer(help="Run and follow catalog workflows.", no_args_is_help=True)
 server_app = typer.Typer(help="The embedded Temporal dev server.", no_args_is_help=True)
 app.add_typer(workflow_app, name="workflow")
+auth_app = typer.Typer(
+    help="Credentials, models and prices; what sending a file would cost.", no_args_is_help=True
+)
 app.add_typer(server_app, name="server")
+app.add_typer(auth_app, name="auth")
 
 
 class UsageProblem(Exception):
@@ -82,6 +94,21 @@ def _parse_params(params: list[str]) -> dict[str, str]:
             raise UsageProblem(f"--param expects key=value, got {item!r}")
         parsed[key.strip().replace("-", "_")] = value
     return parsed
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> int:
+    """Seconds from `90`, `90s`, `30m`, `12h` or `7d`."""
+    number, unit = value[:-1], value[-1]
+    if value.isdigit():
+        number, unit = value, "s"
+    if unit not in DURATION_UNITS or not number.isdigit() or int(number) == 0:
+        raise UsageProblem(
+            f"--approval-timeout takes a duration like 7d, 12h, 30m or 90s, got {value!r}"
+        )
+    return int(number) * DURATION_UNITS[unit]
 
 
 def _severity(value: str | None) -> str | None:
@@ -116,11 +143,21 @@ def workflow_run(
     max_cost: Annotated[
         float | None, typer.Option(help="LLM budget for the run, in USD", min=0)
     ] = None,
+    approval_timeout: Annotated[
+        str | None, typer.Option(help="release-prep: how long to wait, e.g. 7d, 12h, 30m")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option(help="workflow parameter key=value")] = None,
 ) -> None:
     """Start a workflow and follow it to its report."""
     entry = _entry(name)
     threshold = _severity(fail_on)
+    options: dict[str, Any] = {}
+    if max_cost is not None:
+        options["max_cost_usd"] = max_cost
+    if approval_timeout is not None:
+        if "approval_timeout_s" not in entry.request_type.model_fields:
+            raise UsageProblem(f"--approval-timeout does not apply to {entry.name}")
+        options["approval_timeout_s"] = _duration(approval_timeout)
     target = path.expanduser()
     if not target.exists():
         raise UsageProblem(f"path {str(path)!r} does not exist")
@@ -128,7 +165,7 @@ def workflow_run(
         request = entry.request_type.model_validate(
             {
                 **_parse_params(param or []),
-                **({"max_cost_usd": max_cost} if max_cost is not None else {}),
+                **options,
                 "target": str(target.resolve()),
                 "out_dir": str(out_dir.expanduser().resolve()) if out_dir else None,
             }
@@ -182,7 +219,16 @@ async def _describe(client: Client, workflow_id: str) -> Any:
 
 
 async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str | None) -> int:
-    handle = client.get_workflow_handle(workflow_id, result_type=AuditResult)
+    desc = await _describe(client, workflow_id)
+    entry = CATALOG.get(desc.workflow_type)
+    if entry is None:
+        raise UsageProblem(f"{workflow_id} is a {desc.workflow_type}, not a catalog workflow")
+    handle = client.get_workflow_handle(workflow_id, result_type=entry.result_type)
+    if entry.name == "release-prep" and desc.status == WorkflowExecutionStatus.RUNNING:
+        err.print(
+            f"waiting for a decision: attune approve {workflow_id}  |  "
+            f"attune reject {workflow_id} --reason ..."
+        )
     async with runner.worker_if_needed(client) as local:
         if local:
             err.print("[dim]no worker polls the task queue: running one in this process[/]")
@@ -195,16 +241,38 @@ async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str
             else:
                 err.print(f"[red]{workflow_id} failed:[/] {cause.message if cause else exc}")
             return EXIT_FAILED
-    report = runner.load_report(result)
     if json_out:
-        out.print_json(json.dumps(report), highlight=False)
-    else:
+        out.print_json(json.dumps(runner.load_report(result)), highlight=False)
+    if isinstance(result, ReleasePrepResult):
+        if not json_out:
+            _print_release(result)
+        return 0 if result.status == "approved" else EXIT_FAILED
+    if not json_out:
         _print_summary(result)
     if threshold is not None:
         rank = SEVERITY_RANK[threshold]
         if any(n for sev, n in result.summary.counts.items() if SEVERITY_RANK[sev] >= rank):
             return EXIT_FINDINGS
     return 0
+
+
+def _print_release(result: ReleasePrepResult) -> None:
+    rec = result.recommendation
+    table = Table(title=f"{result.workflow_id}: {result.status} (recommended: {rec.verdict})")
+    table.add_column("agent")
+    table.add_column("status")
+    table.add_column("summary")
+    for role, agent in result.agents.items():
+        table.add_row(role, agent.status, agent.summary)
+    out.print(table)
+    for blocker in rec.blockers:
+        out.print(f"[red]blocker[/]: {blocker}")
+    for warning in rec.warnings:
+        out.print(f"[yellow]warning[/]: {warning}")
+    for event in result.decisions:
+        out.print(f"{event.at:%Y-%m-%d %H:%M:%S} {event.action} by {event.reviewer} {event.text}")
+    for kind, path in result.artifacts.items():
+        out.print(f"{kind:>8}: {path}")
 
 
 async def _follow_with_bar(handle: Any) -> AuditResult:
@@ -301,6 +369,54 @@ def workflow_cancel(workflow_id: Annotated[str, typer.Argument(metavar="ID")]) -
     err.print(f"cancellation requested for {workflow_id}")
 
 
+def _reviewer(reviewer: str | None) -> str:
+    return reviewer or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+async def _decide(workflow_id: str, signal: str, decision: ApprovalDecision) -> None:
+    client = await connect()
+    await _describe(client, workflow_id)
+    pending = await runner.pending_approvals(client, workflow_id)
+    if not pending:
+        raise UsageProblem(f"{workflow_id} is not waiting for an approval")
+    blockers = pending[0].blockers
+    if signal == APPROVE_SIGNAL and blockers and not decision.override_blockers:
+        raise UsageProblem(
+            f"{workflow_id} has {len(blockers)} blocker(s) ({blockers[0]}); "
+            "approve with --override-blockers to release anyway"
+        )
+    await client.get_workflow_handle(workflow_id).signal(signal, decision)
+
+
+@app.command("approve")
+def approve_command(
+    workflow_id: Annotated[str, typer.Argument(metavar="ID")],
+    comment: Annotated[str, typer.Option(help="recorded with the decision")] = "",
+    reviewer: Annotated[str | None, typer.Option(help="who decides; default $USER")] = None,
+    override_blockers: Annotated[
+        bool, typer.Option("--override-blockers", help="approve although blockers remain")
+    ] = False,
+) -> None:
+    """Approve a run that waits for a decision (release-prep)."""
+    decision = ApprovalDecision(
+        reviewer=_reviewer(reviewer), comment=comment, override_blockers=override_blockers
+    )
+    _run(_decide(workflow_id, APPROVE_SIGNAL, decision))
+    err.print(f"approved {workflow_id}")
+
+
+@app.command("reject")
+def reject_command(
+    workflow_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="why; recorded with the decision")],
+    reviewer: Annotated[str | None, typer.Option(help="who decides; default $USER")] = None,
+) -> None:
+    """Reject a run that waits for a decision (release-prep)."""
+    decision = ApprovalDecision(reviewer=_reviewer(reviewer), reason=reason)
+    _run(_decide(workflow_id, REJECT_SIGNAL, decision))
+    err.print(f"rejected {workflow_id}")
+
+
 @app.command("escalate")
 def escalate_command(
     workflow_id: Annotated[str, typer.Argument(metavar="ID")],
@@ -321,6 +437,66 @@ def escalate_command(
         raise UsageProblem(f"no LLM stage of {workflow_id} is running")
     for target in targets:
         err.print(f"escalation requested for {target}")
+
+
+@app.command("telemetry")
+def telemetry_command(
+    days: Annotated[int, typer.Option(help="runs started in the last N days", min=0)] = 7,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Usage, cost, savings and cache rates of recent runs, from Temporal visibility."""
+    try:
+        telemetry.configure_metrics()
+    except telemetry.MetricsConfigError as exc:
+        raise UsageProblem(str(exc)) from exc
+
+    async def gather() -> telemetry.TelemetryReport:
+        return await telemetry.collect(await connect(), days)
+
+    report = _run(gather())
+    telemetry.record_metrics(report)
+    if json_out:
+        out.print_json(report.model_dump_json())
+    else:
+        telemetry.render(report, out)
+
+
+@auth_app.command("status")
+def auth_status_command(
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    no_check: Annotated[bool, typer.Option("--no-check", help="do not call the API")] = False,
+) -> None:
+    """Which credentials, models and prices are in force, and whether the API answers."""
+    try:
+        status = _run(auth.auth_status(check_api=not no_check))
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+    if json_out:
+        out.print_json(status.model_dump_json())
+    else:
+        auth.render_status(status, out)
+    if status.api.status == "error":
+        raise typer.Exit(EXIT_FAILED)
+
+
+@auth_app.command("recommend")
+def auth_recommend_command(
+    file: Annotated[Path, typer.Argument(help="the file you would send to Claude")],
+    repeats: Annotated[int, typer.Option(help="how many times it will be sent", min=1)] = 1,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="estimate without calling the API")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Token count, cost per tier, and a start tier and mode for sending FILE."""
+    try:
+        rec = _run(auth.recommend(file, online=not offline, repeats=repeats))
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
+    if json_out:
+        out.print_json(rec.model_dump_json())
+    else:
+        auth.render_recommendation(rec, out)
 
 
 @server_app.command("start")
@@ -365,6 +541,10 @@ def worker_command(
 ) -> None:
     """Run a worker until SIGTERM/SIGINT."""
     configure_tracing(console=otel_console)
+    try:
+        telemetry.configure_metrics()
+    except telemetry.MetricsConfigError as exc:
+        raise UsageProblem(str(exc)) from exc
 
     async def serve() -> None:
         client = await connect()
@@ -410,6 +590,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
     everything worth keeping has been flushed by then."""
     code = main(argv)
     shutdown_tracing()
+    telemetry.shutdown_metrics()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

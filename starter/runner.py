@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -27,11 +28,12 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from worker import running_worker, worker_identity
 from workflows.catalog import CatalogEntry
-from workflows.schemas import AuditProgress, AuditRequest, AuditResult, EscalateSignal
+from workflows.schemas import AuditProgress, AuditResult, EscalateSignal, PendingApproval
 from workflows.wire import (
     ATTUNE_TARGET,
     ATTUNE_WORKFLOW,
     ESCALATE_SIGNAL,
+    PENDING_APPROVALS_QUERY,
     PROGRESS_QUERY,
     TASK_QUEUE,
     TIER_ESCALATION,
@@ -52,15 +54,15 @@ def new_workflow_id(entry: CatalogEntry, target: Path) -> str:
 
 
 async def start_workflow(
-    client: Client, entry: CatalogEntry, request: AuditRequest
-) -> WorkflowHandle[Any, AuditResult]:
+    client: Client, entry: CatalogEntry, request: BaseModel
+) -> WorkflowHandle[Any, Any]:
     target = Path(request.target)
     return await client.start_workflow(
         entry.name,
         request,
         id=new_workflow_id(entry, target),
         task_queue=TASK_QUEUE,
-        result_type=AuditResult,
+        result_type=entry.result_type,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(ATTUNE_WORKFLOW, entry.name),
@@ -141,7 +143,7 @@ async def follow(
             result.cancel()
 
 
-def load_report(result: AuditResult) -> dict[str, Any]:
+def load_report(result: AuditResult | Any) -> dict[str, Any]:
     return json.loads(Path(result.artifacts["json"]).read_text())
 
 
@@ -160,3 +162,9 @@ async def escalate(client: Client, workflow_id: str, signal: EscalateSignal) -> 
     for target in targets:
         await client.get_workflow_handle(target).signal(ESCALATE_SIGNAL, signal)
     return targets
+
+
+async def pending_approvals(client: Client, workflow_id: str) -> list[PendingApproval]:
+    return await client.get_workflow_handle(workflow_id).query(
+        PENDING_APPROVALS_QUERY, result_type=list[PendingApproval]
+    )

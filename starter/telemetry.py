@@ -13,7 +13,7 @@ import os
 import sys
 import weakref
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry import metrics
@@ -136,8 +136,9 @@ async def collect(
         report.scan_cache_misses += usage.scan_cache_misses
         for tier, used in usage.by_tier.items():
             totals = by_tier.setdefault(tier, TierTotals())
-            for field in ("calls", "input_tokens", "output_tokens"):
-                setattr(totals, field, getattr(totals, field) + getattr(used, field))
+            totals.calls += used.calls
+            totals.input_tokens += used.input_tokens
+            totals.output_tokens += used.output_tokens
             totals.cache_read_tokens += used.cache_read_tokens
             totals.cache_write_tokens += used.cache_write_tokens
             totals.cost_usd = round(totals.cost_usd + used.cost_usd, COST_DECIMALS)
@@ -291,83 +292,72 @@ def shutdown_metrics() -> None:
         provider.shutdown()
 
 
-class ReportGauges:
-    """Observable gauges reading the latest report: a window total can go down, so
-    counters would misstate it. Instruments are registered once per meter."""
+GAUGES: dict[str, str] = {
+    "attune.telemetry.runs": "{run}",
+    "attune.telemetry.llm.calls": "{call}",
+    "attune.telemetry.llm.tokens": "{token}",
+    "attune.telemetry.llm.cost": "USD",
+    "attune.telemetry.llm.savings": "USD",
+    "attune.telemetry.rate": "1",
+    "attune.telemetry.workflow.duration": "s",
+}
+"""Metric name and unit; every one is an observable gauge of the report's window."""
 
-    def __init__(self, meter: Meter) -> None:
-        self.report: TelemetryReport | None = None
-        gauges = {
-            "attune.runs": ("{run}", self._runs),
-            "attune.llm.calls": ("{call}", self._calls),
-            "attune.llm.tokens": ("{token}", self._tokens),
-            "attune.llm.cost": ("USD", self._cost),
-            "attune.llm.savings": ("USD", self._savings),
-            "attune.rate": ("1", self._rates),
-            "attune.workflow.duration": ("s", self._durations),
-        }
-        for name, (unit, callback) in gauges.items():
-            meter.create_observable_gauge(name, callbacks=[callback], unit=unit)
+Figure = tuple[float | None, dict[str, str]]
 
-    def _observe(self, values: Iterable[tuple[float | None, dict[str, str]]]) -> list[Observation]:
-        if self.report is None:
-            return []
-        return [Observation(value, attrs) for value, attrs in values if value is not None]
 
-    def _runs(self, _: CallbackOptions) -> list[Observation]:
-        report = self.report
-        by_workflow = report.runs_by_workflow.items() if report else ()
-        return self._observe((count, {"workflow": name}) for name, count in by_workflow)
-
-    def _calls(self, _: CallbackOptions) -> list[Observation]:
-        tiers = self.report.by_tier.items() if self.report else ()
-        return self._observe((t.calls, {"tier": tier}) for tier, t in tiers)
-
-    def _tokens(self, _: CallbackOptions) -> list[Observation]:
-        tiers = self.report.by_tier.items() if self.report else ()
-        kinds = ("input", "output", "cache_read", "cache_write")
-        return self._observe(
+def figures(report: TelemetryReport) -> dict[str, list[Figure]]:
+    tiers = report.by_tier.items()
+    kinds = ("input", "output", "cache_read", "cache_write")
+    return {
+        "attune.telemetry.runs": [
+            (n, {"workflow": name}) for name, n in report.runs_by_workflow.items()
+        ],
+        "attune.telemetry.llm.calls": [(t.calls, {"tier": tier}) for tier, t in tiers],
+        "attune.telemetry.llm.tokens": [
             (getattr(t, f"{kind}_tokens"), {"tier": tier, "kind": kind})
             for tier, t in tiers
             for kind in kinds
-        )
+        ],
+        "attune.telemetry.llm.cost": [
+            *((t.cost_usd, {"tier": tier}) for tier, t in tiers),
+            (report.cost_usd, {"tier": "all"}),
+            (report.baseline_cost_usd, {"tier": "baseline"}),
+        ],
+        "attune.telemetry.llm.savings": [(report.savings_usd, {})],
+        "attune.telemetry.rate": [
+            (report.escalation_rate, {"rate": "escalation"}),
+            (report.prompt_cache_hit_rate, {"rate": "prompt_cache_hit"}),
+            (report.scan_cache_hit_rate, {"rate": "scan_cache_hit"}),
+            (None if report.savings_pct is None else report.savings_pct / 100, {"rate": "savings"}),
+        ],
+        "attune.telemetry.workflow.duration": [
+            (report.duration_p50_s, {"quantile": "p50"}),
+            (report.duration_p95_s, {"quantile": "p95"}),
+        ],
+    }
 
-    def _cost(self, _: CallbackOptions) -> list[Observation]:
-        report = self.report
-        if report is None:
-            return []
-        return self._observe(
-            [
-                *((t.cost_usd, {"tier": tier}) for tier, t in report.by_tier.items()),
-                (report.cost_usd, {"tier": "all"}),
-                (report.baseline_cost_usd, {"tier": "baseline"}),
+
+class ReportGauges:
+    """Gauges, not counters: a window's total goes down as old runs leave it.
+
+    Registered once per meter; each collection reads whichever report is current.
+    """
+
+    def __init__(self, meter: Meter) -> None:
+        self.report: TelemetryReport | None = None
+        for name, unit in GAUGES.items():
+            meter.create_observable_gauge(name, callbacks=[self._callback(name)], unit=unit)
+
+    def _callback(self, name: str) -> Callable[[CallbackOptions], list[Observation]]:
+        def observe(_: CallbackOptions) -> list[Observation]:
+            if self.report is None:
+                return []
+            return [
+                Observation(v, attrs) for v, attrs in figures(self.report)[name] if v is not None
             ]
-        )
 
-    def _savings(self, _: CallbackOptions) -> list[Observation]:
-        return self._observe([(self.report.savings_usd if self.report else None, {})])
-
-    def _rates(self, _: CallbackOptions) -> list[Observation]:
-        report = self.report
-        if report is None:
-            return []
-        return self._observe(
-            [
-                (report.escalation_rate, {"rate": "escalation"}),
-                (report.prompt_cache_hit_rate, {"rate": "prompt_cache_hit"}),
-                (report.scan_cache_hit_rate, {"rate": "scan_cache_hit"}),
-                (None if report.savings_pct is None else report.savings_pct / 100,
-                 {"rate": "savings"}),
-            ]
-        )  # fmt: skip
-
-    def _durations(self, _: CallbackOptions) -> list[Observation]:
-        report = self.report
-        if report is None:
-            return []
-        return self._observe(
-            [(report.duration_p50_s, {"quantile": "p50"}), (report.duration_p95_s, {"quantile": "p95"})]
-        )
+        return observe
 
 
 _GAUGES: weakref.WeakKeyDictionary[Meter, ReportGauges] = weakref.WeakKeyDictionary()

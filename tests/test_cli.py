@@ -73,7 +73,7 @@ def test_no_wait_then_watch_and_cancel(cli_env: dict[str, str]) -> None:
 def test_workflow_list(cli_env: dict[str, str]) -> None:
     listed = attune(cli_env, "workflow", "list", "--json")
     assert listed.returncode == 0
-    assert [e["name"] for e in json.loads(listed.stdout)] == ["security-audit"]
+    assert [e["name"] for e in json.loads(listed.stdout)] == ["security-audit", "release-prep"]
 
 
 BAD_INPUTS = [

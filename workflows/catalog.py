@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from workflows.schemas import AuditRequest
+from workflows.schemas import AuditRequest, AuditResult, ReleasePrepRequest, ReleasePrepResult
 
 
 class CatalogEntry(BaseModel):
     name: str
     mcp_tool: str
     summary: str
-    needs_path: bool = True
-    request_type: type[AuditRequest]
+    request_type: type[BaseModel]
+    result_type: type[BaseModel]
 
 
 CATALOG: dict[str, CatalogEntry] = {
@@ -26,6 +26,15 @@ CATALOG: dict[str, CatalogEntry] = {
             mcp_tool="security_audit",
             summary="ruff S rules + attune AST/taint rules + secret detection; CWE per finding",
             request_type=AuditRequest,
+            result_type=AuditResult,
+        ),
+        CatalogEntry(
+            name="release-prep",
+            mcp_tool="release_prep",
+            summary="team of security, testing, docs, version and health agents; go/no-go; "
+            "waits for a human approval",
+            request_type=ReleasePrepRequest,
+            result_type=ReleasePrepResult,
         ),
     )
 }

@@ -1,0 +1,100 @@
+"""What the release agents share about the repository they inspect: git, layout, Python.
+
+Every helper reads; none writes into the target (a release check must leave the
+repository exactly as the developer left it).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+# Directories that hold no shipped code, so no public API or version lives there.
+NOT_SHIPPED = frozenset(
+    {"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "build", "dist"}
+)
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message carries git's own explanation."""
+
+
+def git(target: Path, *args: str) -> str:
+    """Run git in `target`, returning stdout; raises GitError with git's stderr."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(target), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except FileNotFoundError as err:
+        raise GitError("git is not installed on this worker") from err
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.strip() or f"git {args[0]} exited {proc.returncode}")
+    return proc.stdout
+
+
+def is_git_repo(target: Path) -> bool:
+    try:
+        return git(target, "rev-parse", "--is-inside-work-tree").strip() == "true"
+    except GitError:
+        return False
+
+
+def read_pyproject(target: Path) -> dict[str, Any]:
+    """The target's pyproject.toml as a dict; empty when absent or unreadable."""
+    try:
+        return tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def target_python(target: Path) -> str:
+    """The interpreter that can import the target's dependencies: its own venv when it has one."""
+    venv = target / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def _is_shipped_dir(path: Path) -> bool:
+    return not path.name.startswith((".", "_")) and path.name not in NOT_SHIPPED
+
+
+def find_packages(target: Path) -> list[Path]:
+    """Top-level import packages of the target (src/ layout first), tests and tooling excluded."""
+    for root in (target / "src", target):
+        if not root.is_dir():
+            continue
+        found = sorted(
+            child
+            for child in root.iterdir()
+            if child.is_dir() and _is_shipped_dir(child) and (child / "__init__.py").is_file()
+        )
+        if found:
+            return found
+    return []
+
+
+def module_files(target: Path) -> list[Path]:
+    """Python files of the shipped code: the packages, or top-level modules of a flat project."""
+    packages = find_packages(target)
+    if not packages:
+        return sorted(
+            p
+            for p in target.glob("*.py")
+            if p.name not in {"setup.py", "conftest.py", "noxfile.py"}
+            and not p.name.startswith("test_")
+        )
+    files: list[Path] = []
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            parts = path.relative_to(package).parts
+            if any(part in NOT_SHIPPED or part.startswith(".") for part in parts[:-1]):
+                continue
+            if not path.name.startswith("test_"):
+                files.append(path)
+    return files

@@ -1,0 +1,67 @@
+"""The release-prep report: every agent's outcome, the recommendation with its
+rules, and the decision log, as Markdown for people and JSON for tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from temporalio import activity
+
+from activities.artifacts import ArtifactStore, atomic_write
+from workflows.schemas import ReleaseReportRequest
+
+
+def render_release_markdown(request: ReleaseReportRequest) -> str:
+    rec = request.recommendation
+    lines = [
+        f"# attune release-prep: `{request.target}`",
+        "",
+        f"- Workflow: `{request.workflow_id}` (run `{request.run_id}`)",
+        f"- Started: {request.started_at.isoformat()}",
+        f"- Outcome: **{request.status}**",
+        f"- Recommendation: **{rec.verdict}**",
+        "",
+        "## Blockers",
+        "",
+        *([f"- {b}" for b in rec.blockers] or ["- none"]),
+        "",
+        "## Warnings",
+        "",
+        *([f"- {w}" for w in rec.warnings] or ["- none"]),
+        "",
+        "## Agents",
+        "",
+        "| agent | status | summary |",
+        "|---|---|---|",
+    ]
+    for role, result in request.team.agents.items():
+        summary = result.summary.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {role} | {result.status} | {summary} |")
+    changelog = request.team.agents.get("docs")
+    draft = changelog.data.get("changelog_draft") if changelog else None
+    if draft:
+        lines += ["", "## Drafted changelog", "", draft]
+    lines += ["", "## Decisions", ""]
+    for event in request.decisions:
+        override = " (over blockers)" if event.override_blockers else ""
+        lines.append(
+            f"- {event.at.isoformat()}: **{event.action}**{override} by {event.reviewer}"
+            + (f": {event.text}" if event.text else "")
+        )
+    lines += ["", "## Rules", "", *[f"- {rule}" for rule in rec.rules], ""]
+    return "\n".join(lines)
+
+
+class ReleaseReportActivities:
+    def __init__(self, store: ArtifactStore) -> None:
+        self.store = store
+
+    @activity.defn(name="write_release_report")
+    async def write_release_report(self, request: ReleaseReportRequest) -> dict[str, str]:
+        out = Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
+        paths = {"markdown": out / "report.md", "json": out / "report.json"}
+        atomic_write(paths["markdown"], render_release_markdown(request).encode())
+        document = {"workflow": "release-prep", **request.model_dump(mode="json")}
+        atomic_write(paths["json"], json.dumps(document, indent=2).encode())
+        return {kind: str(path.absolute()) for kind, path in paths.items()}

@@ -1,0 +1,188 @@
+"""release-prep: a team of agents checks a release, recommends go or no-go by
+documented rules, then waits (days if need be) for a person to decide.
+
+The wait is a durable timer: a dead worker loses nothing, and the run sits in
+visibility with `AttuneAwaiting=approval` until `approve` or `reject` arrives or
+the approval timeout ends it as not approved. Approving over blockers requires an
+explicit override, and the log records who decided what, when.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.team import TeamWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.release.decision import recommend
+    from activities.release_report import ReleaseReportActivities
+    from workflows.schemas import (
+        AgentSpec,
+        ApprovalDecision,
+        DecisionEvent,
+        PendingApproval,
+        Recommendation,
+        ReleasePrepRequest,
+        ReleasePrepResult,
+        ReleaseReportRequest,
+        TeamRequest,
+    )
+    from workflows.wire import (
+        AGENT,
+        APPROVE_SIGNAL,
+        ATTUNE_AWAITING,
+        ATTUNE_STAGE,
+        PENDING_APPROVALS_QUERY,
+        REJECT_SIGNAL,
+        SECURITY_AGENT,
+    )
+
+WORKFLOW_NAME = "release-prep"
+
+
+def release_team(request: ReleasePrepRequest, run_key: str) -> list[AgentSpec]:
+    common = {"run_key": run_key}
+    return [
+        AgentSpec(
+            role="security",
+            workflow=SECURITY_AGENT,
+            params={"max_cost_usd": request.max_cost_usd},
+        ),
+        AgentSpec(
+            role="testing",
+            workflow=AGENT,
+            params={**common, "activity": "run_tests", "timeout_s": request.test_timeout_s},
+        ),
+        AgentSpec(role="version", workflow=AGENT, params={**common, "activity": "check_version"}),
+        AgentSpec(
+            role="docs",
+            workflow=AGENT,
+            params={**common, "activity": "check_docs"},
+            depends_on=["version"],
+        ),
+        AgentSpec(role="health", workflow=AGENT, params={**common, "activity": "check_health"}),
+    ]
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class ReleasePrepWorkflow:
+    @workflow.init
+    def __init__(self, request: ReleasePrepRequest) -> None:
+        self._pending: PendingApproval | None = None
+        self._decisions: list[DecisionEvent] = []
+        self._outcome: str | None = None
+
+    @workflow.signal(name=APPROVE_SIGNAL)
+    def approve(self, decision: ApprovalDecision) -> None:
+        if self._pending is None or self._outcome is not None:
+            return
+        if self._pending.blockers and not decision.override_blockers:
+            self._log(
+                "refused",
+                decision,
+                "approval needs --override-blockers: " + "; ".join(self._pending.blockers),
+            )
+            return
+        self._log("approved", decision, decision.comment)
+        self._outcome = "approved"
+
+    @workflow.signal(name=REJECT_SIGNAL)
+    def reject(self, decision: ApprovalDecision) -> None:
+        if self._pending is None or self._outcome is not None:
+            return
+        self._log("rejected", decision, decision.reason or decision.comment)
+        self._outcome = "rejected"
+
+    @workflow.query(name=PENDING_APPROVALS_QUERY)
+    def pending_approvals(self) -> list[PendingApproval]:
+        return [self._pending] if self._pending and self._outcome is None else []
+
+    @workflow.run
+    async def run(self, request: ReleasePrepRequest) -> ReleasePrepResult:
+        info = workflow.info()
+        started_at = workflow.now()
+        run_key = f"{info.workflow_id}/{info.run_id}"
+        self._stage("team")
+        team = await workflow.execute_child_workflow(
+            TeamWorkflow.run,
+            TeamRequest(
+                name=WORKFLOW_NAME,
+                target=request.target,
+                agents=release_team(request, run_key),
+                out_dir=request.out_dir,
+            ),
+            id=f"{info.workflow_id}-team",
+            static_summary=f"release team for {request.target}",
+        )
+        advice = recommend(team.agents)
+        recommendation = Recommendation.model_validate(advice.model_dump())
+        timeout = timedelta(seconds=request.approval_timeout_s)
+        self._pending = PendingApproval(
+            workflow_id=info.workflow_id,
+            what=f"release of {request.target}",
+            recommendation=recommendation.verdict,
+            blockers=recommendation.blockers,
+            warnings=recommendation.warnings,
+            since=workflow.now(),
+            timeout_at=workflow.now() + timeout,
+        )
+        self._stage("awaiting-approval", awaiting="approval")
+        try:
+            await workflow.wait_condition(lambda: self._outcome is not None, timeout=timeout)
+        except TimeoutError:
+            self._outcome = "timed_out"
+            self._log(
+                "timed_out",
+                ApprovalDecision(reviewer="attune"),
+                f"no decision within {timeout}; not approved",
+            )
+        self._stage("report", awaiting="")
+        artifacts = await workflow.execute_activity_method(
+            ReleaseReportActivities.write_release_report,
+            ReleaseReportRequest(
+                run_key=run_key,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                target=request.target,
+                started_at=started_at,
+                out_dir=request.out_dir,
+                team=team,
+                recommendation=recommendation,
+                decisions=self._decisions,
+                status=self._outcome,
+            ),
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+            summary="Write the release report",
+        )
+        self._stage("done")
+        return ReleasePrepResult(
+            workflow_id=info.workflow_id,
+            status=self._outcome,
+            recommendation=recommendation,
+            decisions=self._decisions,
+            agents=team.agents,
+            artifacts=artifacts,
+        )
+
+    def _log(self, action: str, decision: ApprovalDecision, text: str) -> None:
+        self._decisions.append(
+            DecisionEvent(
+                action=action,
+                reviewer=decision.reviewer,
+                text=text,
+                override_blockers=decision.override_blockers,
+                at=workflow.now(),
+            )
+        )
+
+    def _stage(self, stage: str, awaiting: str | None = None) -> None:
+        updates = [ATTUNE_STAGE.value_set(stage)]
+        if awaiting:
+            updates.append(ATTUNE_AWAITING.value_set(awaiting))
+        elif awaiting is not None:
+            updates.append(ATTUNE_AWAITING.value_unset())
+        workflow.upsert_search_attributes(updates)

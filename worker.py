@@ -43,6 +43,9 @@ WORKFLOWS = [
 ]
 
 
+DEDICATED_WORKER = "worker"
+
+
 def worker_identity(kind: str) -> str:
     """`attune-<kind>-<pid>@<host>`: readable in the UI, and checkable for liveness."""
     return f"attune-{kind}-{os.getpid()}@{socket.gethostname()}"
@@ -105,7 +108,7 @@ async def serve(client: Client) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with running_worker(client, identity=worker_identity("worker")):
+    async with running_worker(client, identity=worker_identity(DEDICATED_WORKER)):
         await stop.wait()
 
 

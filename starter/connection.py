@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfigProfile
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from starter import server
 from starter.tracing import configure_tracing
@@ -59,23 +59,35 @@ async def connect(*, start_embedded: bool = True) -> Client:
 
 
 async def ensure_search_attributes(client: Client) -> None:
-    """Register attune's search attributes where they are missing (needs operator rights)."""
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=client.namespace)
-    )
-    missing = {
+    """Register attune's search attributes where they are missing (needs operator rights).
+
+    A server that cannot list them (the time-skipping test server) is asked to add all,
+    one per call, since some servers register only the first of a batch.
+    """
+    wanted = {
         key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
         for key in SEARCH_ATTRIBUTES
-        if key.name not in listed.custom_attributes
     }
-    if not missing:
-        return
     try:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
         )
+        missing = {k: v for k, v in wanted.items() if k not in listed.custom_attributes}
     except RPCError as err:
-        raise TemporalUnavailable(
-            f"search attributes {', '.join(sorted(missing))} are missing in namespace "
-            f"{client.namespace} and could not be registered: {err.message}"
-        ) from err
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        missing = wanted
+    for name, kind in missing.items():
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(
+                    namespace=client.namespace, search_attributes={name: kind}
+                )
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.ALREADY_EXISTS:
+                continue
+            raise TemporalUnavailable(
+                f"search attribute {name} is missing in namespace {client.namespace} "
+                f"and could not be registered: {err.message}"
+            ) from err

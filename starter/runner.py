@@ -26,7 +26,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from worker import running_worker, worker_identity
+from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.catalog import CatalogEntry
 from workflows.schemas import AuditProgress, AuditResult, EscalateSignal, PendingApproval
 from workflows.wire import (
@@ -75,16 +75,15 @@ async def start_workflow(
 
 
 def _dedicated_and_alive(identity: str, last_access: datetime, now: datetime) -> bool:
-    """CLI workers come and go with their command, so only dedicated workers count.
-
-    A poller is remembered by the server for a while after its worker died; on
-    this host the pid tells whether it still runs, elsewhere recency must do.
+    """Only `attune worker` processes count: CLI and embedded workers come and go with
+    their process. A poller is remembered by the server for a while after its worker
+    died; on this host the pid tells whether it still runs, elsewhere recency must do.
     """
-    if identity.startswith(f"attune-{CLI_WORKER}-"):
+    if not identity.startswith(f"attune-{DEDICATED_WORKER}-"):
         return False
     if now - last_access > POLLER_FRESHNESS:
         return False
-    pid_part, _, host = identity.rpartition("-")[2].partition("@")
+    pid_part, _, host = identity.removeprefix(f"attune-{DEDICATED_WORKER}-").partition("@")
     if host == socket.gethostname() and pid_part.isdigit():
         try:
             os.kill(int(pid_part), 0)

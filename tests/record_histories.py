@@ -14,17 +14,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from starter import runner
 from tests.conftest import SAMPLE, temporal_cli
 from tests.fake_anthropic import FakeAnthropic
+from tests.release.conftest import make_repo
 from tests.test_llm_audit import answer_everything
 from worker import running_worker
 from workflows.catalog import CATALOG
-from workflows.schemas import AuditRequest
-from workflows.wire import SEARCH_ATTRIBUTES
+from workflows.schemas import ApprovalDecision, AuditRequest, ReleasePrepRequest
+from workflows.wire import APPROVE_SIGNAL, SEARCH_ATTRIBUTES
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -46,13 +48,36 @@ async def record() -> None:
                 env.client, entry, AuditRequest(target=str(target), batch_size=3)
             )
             await handle.result()
-            child = env.client.get_workflow_handle(f"{handle.id}-triage-1")
-            for name, source in (("security-audit", handle), ("TierEscalation", child)):
-                history = await source.fetch_history()
-                number = len(list(HISTORIES.glob(f"{name}-*.json"))) + 1
-                path = HISTORIES / f"{name}-{number}.json"
-                path.write_text(history.to_json())
-                print(f"saved {path}")
+            await save(env.client, handle.id, f"{handle.id}-triage-1")
+            release = await runner.start_workflow(
+                env.client,
+                CATALOG["release-prep"],
+                ReleasePrepRequest(target=str(make_repo(Path(scratch) / "demo").path)),
+            )
+            while not await runner.pending_approvals(env.client, release.id):
+                await asyncio.sleep(0.2)
+            await release.signal(APPROVE_SIGNAL, ApprovalDecision(reviewer="recorder"))
+            await release.result()
+            team = f"{release.id}-team"
+            await save(
+                env.client,
+                release.id,
+                team,
+                f"{team}-version",
+                f"{team}-security",
+                f"{team}-security-audit",
+            )
+
+
+async def save(client: Client, *workflow_ids: str) -> None:
+    for workflow_id in workflow_ids:
+        handle = client.get_workflow_handle(workflow_id)
+        history = await handle.fetch_history()
+        name = (await handle.describe()).workflow_type
+        number = len(list(HISTORIES.glob(f"{name}-*.json"))) + 1
+        path = HISTORIES / f"{name}-{number}.json"
+        path.write_text(history.to_json())
+        print(f"saved {path}")
 
 
 if __name__ == "__main__":

@@ -116,10 +116,9 @@ class Repo:
         self.write("pyproject.toml", f'[project]\nname = "demo"\nversion = "{version}"\n')
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
+def make_repo(path: Path) -> Repo:
     """v1.0.0 tagged, then `feat:` and `fix:` commits bringing the version to 1.1.0."""
-    repo = Repo(tmp_path / "demo")
+    repo = Repo(path)
     repo.path.mkdir()
     repo.git("init", "-q", "-b", "main")
     repo.set_version("1.0.0")
@@ -135,3 +134,8 @@ def repo(tmp_path: Path) -> Repo:
     repo.write("CHANGELOG.md", CHANGELOG)
     repo.commit("fix: release notes for 1.1.0\n\nCloses #3.")
     return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return make_repo(tmp_path / "demo")

@@ -27,6 +27,9 @@ from activities.llm_stage import LLMStageActivities
 from activities.release_agents import ReleaseAgentActivities
 from activities.release_report import ReleaseReportActivities
 from activities.security import SecurityActivities
+from activities.team_report import TeamReportActivities
+from workflows.project_memory import ProjectMemoryWorkflow
+from workflows.quality_checks import QualityChecksWorkflow
 from workflows.release_prep import ReleasePrepWorkflow
 from workflows.security_audit import SecurityAuditWorkflow
 from workflows.team import AgentWorkflow, SecurityAgentWorkflow, TeamWorkflow
@@ -40,6 +43,8 @@ WORKFLOWS = [
     AgentWorkflow,
     SecurityAgentWorkflow,
     ReleasePrepWorkflow,
+    ProjectMemoryWorkflow,
+    QualityChecksWorkflow,
 ]
 
 
@@ -70,6 +75,7 @@ async def running_worker(
     llm_stage = LLMStageActivities(store)
     release = ReleaseAgentActivities(store)
     release_report = ReleaseReportActivities(store)
+    team_report = TeamReportActivities(store)
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
     )
@@ -90,6 +96,7 @@ async def running_worker(
             release.check_docs,
             release.check_health,
             release_report.write_release_report,
+            team_report.write_quality_report,
         ],
         max_concurrent_activities=limit,
         graceful_shutdown_timeout=timedelta(seconds=10),

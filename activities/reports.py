@@ -101,10 +101,12 @@ def risk_score(weighted: float) -> int:
 
 
 def summarize(findings: list[Finding], files_scanned: int, files_skipped: int) -> AuditSummary:
-    counts = Counter(f.severity for f in findings)
+    """Accepted risks (project memory) stay in the report but out of counts and score."""
+    open_findings = [f for f in findings if f.accepted_risk is None]
+    counts = Counter(f.severity for f in open_findings)
     per_file: dict[str, float] = defaultdict(float)
     per_file_count: Counter[str] = Counter()
-    for f in findings:
+    for f in open_findings:
         per_file[f.file] += finding_weight(f)
         per_file_count[f.file] += 1
     # A file whose findings are all info carries no risk, so it is not a "top" file.
@@ -122,6 +124,7 @@ def summarize(findings: list[Finding], files_scanned: int, files_skipped: int) -
         files_scanned=files_scanned,
         files_skipped=files_skipped,
         findings_total=len(findings),
+        accepted_risks=len(findings) - len(open_findings),
     )
 
 
@@ -256,6 +259,8 @@ def _markdown_finding(f: Finding) -> list[str]:
         f"- CWE: {_cwe_link(f.cwe)}" if f.cwe else "- CWE: none assigned",
         f"- Category: {f.category}; confidence: {f.confidence}",
     ]
+    if f.accepted_risk is not None:
+        lines.append(f"- **Accepted risk** (project memory): {_inline(f.accepted_risk)}")
     if f.llm:
         verdict = f.llm.verdict.replace("_", " ")
         lines.append(f"- LLM triage ({f.llm.tier}): **{verdict}**. {_inline(f.llm.rationale)}")
@@ -480,6 +485,9 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
     }
     if f.fingerprint:
         result["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
+    if f.accepted_risk is not None:
+        justification = f.accepted_risk or "accepted risk"
+        result["suppressions"] = [{"kind": "external", "justification": justification}]
     return result
 
 

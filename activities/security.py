@@ -10,12 +10,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import discover_files
 from activities.llm_stage import apply_outcomes
+from activities.memory import retrieve
 from activities.metrics import record_scan_cache
 from activities.scanning import FINDINGS, scan_chunk
 from workflows.schemas import (
@@ -28,6 +30,7 @@ from workflows.schemas import (
     ScanBatchResult,
     SkippedFile,
 )
+from workflows.wire import ACCEPTED_RISK_PREFIX
 
 FILES = TypeAdapter(list[str])
 SKIPPED = TypeAdapter(list[SkippedFile])
@@ -50,6 +53,12 @@ class ReportOutcome(BaseModel):
     artifacts: dict[str, str]
     findings: ArtifactRef
     duration_s: float
+
+
+async def accepted_risks(client: Client, target: str) -> dict[str, str]:
+    """Fingerprints the project accepted as risks, with the reasons, from its memory."""
+    entries = await retrieve(client, target, f"{ACCEPTED_RISK_PREFIX}*")
+    return {e.key.removeprefix(ACCEPTED_RISK_PREFIX): str(e.value) for e in entries}
 
 
 class SecurityActivities:
@@ -134,12 +143,15 @@ class SecurityActivities:
 
     @activity.defn(name="build_audit_report")
     async def build_audit_report(self, request: ReportRequest) -> ReportOutcome:
-        return await asyncio.to_thread(self._build_report, request)
+        accepted = await accepted_risks(activity.client(), request.target)
+        return await asyncio.to_thread(self._build_report, request, accepted)
 
-    def _build_report(self, request: ReportRequest) -> ReportOutcome:
+    def _build_report(self, request: ReportRequest, accepted: dict[str, str]) -> ReportOutcome:
         findings = [f for b in request.batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
         findings = apply_outcomes(self.store, findings, request.llm_outcomes)
+        for finding in findings:
+            finding.accepted_risk = accepted.get(finding.fingerprint)
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
         for batch in request.batches:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))

@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 # typer >= 0.29 vendors click; its exceptions are how bad usage reaches `main`.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
+from activities import memory
 from starter import auth, runner, server, telemetry
 from starter.connection import TemporalUnavailable, connect
 from starter.tracing import configure_tracing, shutdown_tracing
@@ -38,6 +39,8 @@ from workflows.schemas import (
     AuditProgress,
     AuditResult,
     EscalateSignal,
+    MemoryEntry,
+    QualityChecksResult,
     ReleasePrepResult,
 )
 from workflows.wire import (
@@ -65,11 +68,16 @@ app = typer.Typer(
 workflow_app = typer.Typer(help="Run and follow catalog workflows.", no_args_is_help=True)
 server_app = typer.Typer(help="The embedded Temporal dev server.", no_args_is_help=True)
 app.add_typer(workflow_app, name="workflow")
+memory_app = typer.Typer(
+    help="Project memory: decisions later runs respect (e.g. accepted-risk:<fingerprint>).",
+    no_args_is_help=True,
+)
 auth_app = typer.Typer(
     help="Credentials, models and prices; what sending a file would cost.", no_args_is_help=True
 )
 app.add_typer(server_app, name="server")
 app.add_typer(auth_app, name="auth")
+app.add_typer(memory_app, name="memory")
 
 
 class UsageProblem(Exception):
@@ -247,6 +255,13 @@ async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str
         if not json_out:
             _print_release(result)
         return 0 if result.status == "approved" else EXIT_FAILED
+    if isinstance(result, QualityChecksResult):
+        if not json_out:
+            _print_team(result.workflow_id, result.agents, result.artifacts)
+            for name in result.not_available:
+                out.print(f"[dim]{name}: not in the catalog yet[/]")
+        failed = any(a.status != "ok" for a in result.agents.values())
+        return EXIT_FAILED if failed else 0
     if not json_out:
         _print_summary(result)
     if threshold is not None:
@@ -256,15 +271,19 @@ async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str
     return 0
 
 
-def _print_release(result: ReleasePrepResult) -> None:
-    rec = result.recommendation
-    table = Table(title=f"{result.workflow_id}: {result.status} (recommended: {rec.verdict})")
-    table.add_column("agent")
-    table.add_column("status")
-    table.add_column("summary")
-    for role, agent in result.agents.items():
+def _print_team(title: str, agents: dict[str, Any], artifacts: dict[str, str] | None) -> None:
+    table = Table("agent", "status", "summary", title=title)
+    for role, agent in agents.items():
         table.add_row(role, agent.status, agent.summary)
     out.print(table)
+    for kind, path in (artifacts or {}).items():
+        out.print(f"{kind:>8}: {path}")
+
+
+def _print_release(result: ReleasePrepResult) -> None:
+    rec = result.recommendation
+    title = f"{result.workflow_id}: {result.status} (recommended: {rec.verdict})"
+    _print_team(title, result.agents, None)
     for blocker in rec.blockers:
         out.print(f"[red]blocker[/]: {blocker}")
     for warning in rec.warnings:
@@ -497,6 +516,72 @@ def auth_recommend_command(
         out.print_json(rec.model_dump_json())
     else:
         auth.render_recommendation(rec, out)
+
+
+ProjectOption = Annotated[Path, typer.Option("--project", help="the project's directory")]
+
+
+def _project(path: Path) -> str:
+    if not path.exists():
+        raise UsageProblem(f"project {str(path)!r} does not exist")
+    return memory.project_key(path)
+
+
+async def _with_worker(work: Any) -> Any:
+    """Updates and queries need a worker: run one here when no dedicated one polls."""
+    client = await connect()
+    async with runner.worker_if_needed(client):
+        return await work(client)
+
+
+@memory_app.command("store")
+def memory_store_command(
+    key: str,
+    value: str,
+    project: ProjectOption = Path("."),
+    author: Annotated[str | None, typer.Option(help="default $USER")] = None,
+) -> None:
+    """Remember KEY = VALUE for the project (e.g. accepted-risk:<fingerprint> "reason")."""
+    if not key.strip():
+        raise UsageProblem("the key must not be empty")
+    name = _project(project)
+    entry = MemoryEntry(key=key, value=value, author=_reviewer(author))
+    stored = _run(_with_worker(lambda client: memory.store(client, name, entry)))
+    err.print(f"stored {stored.key} for {name}")
+
+
+def _print_entries(entries: list[MemoryEntry], json_out: bool) -> None:
+    if json_out:
+        out.print_json(json.dumps([e.model_dump(mode="json") for e in entries]))
+        return
+    table = Table("key", "value", "author", "at")
+    for entry in entries:
+        table.add_row(entry.key, str(entry.value), entry.author, f"{entry.at:%Y-%m-%d %H:%M}")
+    out.print(table)
+
+
+@memory_app.command("get")
+def memory_get_command(
+    key: str,
+    project: ProjectOption = Path("."),
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One entry (or every entry under a `prefix*`)."""
+    name = _project(project)
+    entries = _run(_with_worker(lambda client: memory.retrieve(client, name, key)))
+    if not entries:
+        raise UsageProblem(f"nothing stored under {key!r} for {name}")
+    _print_entries(entries, json_out)
+
+
+@memory_app.command("list")
+def memory_list_command(
+    project: ProjectOption = Path("."),
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Everything the project remembers."""
+    name = _project(project)
+    _print_entries(_run(_with_worker(lambda client: memory.retrieve(client, name))), json_out)
 
 
 @server_app.command("start")

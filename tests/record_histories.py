@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities import memory
 from starter import runner
 from tests.conftest import SAMPLE, temporal_cli
 from tests.fake_anthropic import FakeAnthropic
@@ -25,7 +26,14 @@ from tests.release.conftest import make_repo
 from tests.test_llm_audit import answer_everything
 from worker import running_worker
 from workflows.catalog import CATALOG
-from workflows.schemas import ApprovalDecision, AuditRequest, ReleasePrepRequest
+from workflows.project_memory import project_memory_id
+from workflows.schemas import (
+    ApprovalDecision,
+    AuditRequest,
+    MemoryEntry,
+    QualityChecksRequest,
+    ReleasePrepRequest,
+)
 from workflows.wire import APPROVE_SIGNAL, SEARCH_ATTRIBUTES
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -58,6 +66,14 @@ async def record() -> None:
                 await asyncio.sleep(0.2)
             await release.signal(APPROVE_SIGNAL, ApprovalDecision(reviewer="recorder"))
             await release.result()
+            quality = await runner.start_workflow(
+                env.client, CATALOG["quality-checks"], QualityChecksRequest(target=str(target))
+            )
+            await quality.result()
+            await memory.store(
+                env.client, str(target), MemoryEntry(key="owner", value="ann", author="recorder")
+            )
+            await save(env.client, quality.id, project_memory_id(str(target)))
             team = f"{release.id}-team"
             await save(
                 env.client,

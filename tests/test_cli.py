@@ -73,7 +73,8 @@ def test_no_wait_then_watch_and_cancel(cli_env: dict[str, str]) -> None:
 def test_workflow_list(cli_env: dict[str, str]) -> None:
     listed = attune(cli_env, "workflow", "list", "--json")
     assert listed.returncode == 0
-    assert [e["name"] for e in json.loads(listed.stdout)] == ["security-audit", "release-prep"]
+    names = [e["name"] for e in json.loads(listed.stdout)]
+    assert names == ["security-audit", "release-prep", "quality-checks"]
 
 
 BAD_INPUTS = [
@@ -102,3 +103,13 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(lines) == 1, done.stderr
     assert message in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_quality_checks_merges_the_checks_that_exist(cli_env: dict[str, str]) -> None:
+    done = attune(cli_env, "workflow", "run", "quality-checks", str(SAMPLE), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["workflow"] == "quality-checks"
+    assert report["checks"]["security-audit"]["status"] == "ok"
+    assert report["not_available"] == ["code-review", "bug-predict"]
+    assert report["findings"] and {f["check"] for f in report["findings"]} == {"security-audit"}

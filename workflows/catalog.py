@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from workflows.schemas import AuditRequest, AuditResult, ReleasePrepRequest, ReleasePrepResult
+from workflows.schemas import (
+    AuditRequest,
+    AuditResult,
+    QualityChecksRequest,
+    QualityChecksResult,
+    ReleasePrepRequest,
+    ReleasePrepResult,
+)
 
 
 class CatalogEntry(BaseModel):
@@ -35,6 +42,14 @@ CATALOG: dict[str, CatalogEntry] = {
             "waits for a human approval",
             request_type=ReleasePrepRequest,
             result_type=ReleasePrepResult,
+        ),
+        CatalogEntry(
+            name="quality-checks",
+            mcp_tool="quality_checks",
+            summary="all quality checks as one team (security-audit today; code-review and "
+            "bug-predict when they exist), one merged report",
+            request_type=QualityChecksRequest,
+            result_type=QualityChecksResult,
         ),
     )
 }

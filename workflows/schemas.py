@@ -51,6 +51,9 @@ class Finding(BaseModel):
     snippet: str = ""
     fingerprint: str = ""
     llm: LLMVerdict | None = None
+    accepted_risk: str | None = Field(
+        default=None, description="Why the project accepted this risk (project memory)"
+    )
 
 
 class ArtifactRef(BaseModel):
@@ -150,6 +153,7 @@ class AuditSummary(BaseModel):
     files_scanned: int
     files_skipped: int
     findings_total: int
+    accepted_risks: int = 0
 
 
 class LLMSummary(BaseModel):
@@ -480,3 +484,34 @@ class ReleasePrepResult(BaseModel):
     decisions: list[DecisionEvent]
     agents: dict[str, AgentResult]
     artifacts: dict[str, str]
+
+
+class ProjectMemoryState(BaseModel):
+    """A project's memory; also the input a continued-as-new run starts from."""
+
+    project: str
+    entries: dict[str, MemoryEntry] = Field(default_factory=dict)
+    history_limit: int = Field(default=2000, ge=10, description="Events before continue-as-new")
+
+
+class QualityChecksRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    out_dir: str | None = None
+    max_cost_usd: float | None = Field(default=None, ge=0)
+
+
+class QualityChecksResult(BaseModel):
+    workflow_id: str
+    agents: dict[str, AgentResult]
+    not_available: list[str]
+    artifacts: dict[str, str]
+
+
+class QualityReportRequest(BaseModel):
+    workflow_id: str
+    target: str
+    out_dir: str | None
+    team: TeamResult
+    not_available: list[str]

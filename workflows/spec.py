@@ -17,7 +17,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
     ValidationError,
     ValidationInfo,
@@ -41,9 +40,7 @@ StepId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 def parse_duration(value: Any) -> Any:
     """Specs say "3d" or "1h30m"; the wire carries seconds, so both must validate."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if not isinstance(value, str) or not re.fullmatch(rf"(?:{DURATION.pattern})+", value):
         raise PydanticCustomError(
@@ -94,7 +91,9 @@ class WorkflowStepSpec(_Step):
     @classmethod
     def _target_inside_run_target(cls, value: str | None) -> str | None:
         """A spec is shared between projects: it may narrow the run's target, never leave it."""
-        if value is not None and (value.startswith(("/", "\\")) or ".." in PurePosixPath(value).parts):
+        if value is not None and (
+            value.startswith(("/", "\\")) or ".." in PurePosixPath(value).parts
+        ):
             raise PydanticCustomError(
                 "spec_target",
                 "target {value!r} must be a path inside the run's target (relative, no '..')",
@@ -185,12 +184,7 @@ class ApprovalStepSpec(_Step):
 
 
 WorkflowStep = Annotated[
-    WorkflowStepSpec | LLMStepSpec | ApprovalStepSpec,
-    Discriminator(
-        "kind",
-        custom_error_type="spec_step_kind",
-        custom_error_message="step kind must be one of: " + ", ".join(STEP_KINDS),
-    ),
+    WorkflowStepSpec | LLMStepSpec | ApprovalStepSpec, Field(discriminator="kind")
 ]
 
 
@@ -220,9 +214,6 @@ class WorkflowSpec(BaseModel):
         _raise(_placeholder_problems(self.steps))
         return self
 
-    def step(self, step_id: str) -> WorkflowStep:
-        return next(s for s in self.steps if s.id == step_id)
-
 
 Problem = tuple[tuple[str | int, ...], str, str]
 
@@ -233,7 +224,11 @@ def _raise(problems: list[Problem]) -> None:
         raise ValidationError.from_exception_data(
             "WorkflowSpec",
             [
-                InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=None)
+                InitErrorDetails(
+                    type=PydanticCustomError(kind, "{message}", {"message": message}),
+                    loc=loc,
+                    input=None,
+                )
                 for loc, kind, message in problems
             ],
         )
@@ -278,11 +273,11 @@ def _cycle_problems(steps: list[WorkflowStep]) -> list[Problem]:
         step = steps[index[step_id]]
         for j, dep in enumerate(step.depends_on):
             if state.get(dep) == "open":
-                cycle = [*path[path.index(dep) :], dep]
+                cycle = [step_id, *path[path.index(dep) :]]
                 return (
                     ("steps", index[step_id], step.kind, "depends_on", j),
                     "spec_cycle",
-                    "dependency cycle: " + " -> ".join(reversed(cycle)),
+                    "dependency cycle: " + " -> ".join(cycle),
                 )
             if dep not in state and (found := visit(dep)):
                 return found

@@ -584,6 +584,25 @@ def memory_list_command(
     _print_entries(_run(_with_worker(lambda client: memory.retrieve(client, name))), json_out)
 
 
+@app.command("mcp")
+def mcp_command(
+    root: Annotated[
+        list[Path] | None,
+        typer.Option("--root", help="also allow paths under DIR (the working directory always is)"),
+    ] = None,
+    wait_budget: Annotated[
+        float,
+        typer.Option(
+            "--wait-budget", help="seconds a call waits before returning `running`", min=0
+        ),
+    ] = 60.0,
+) -> None:
+    """Serve the workflows as MCP tools over stdio (for AI assistants)."""
+    from starter.mcp_server import serve  # the MCP SDK loads only for this command
+
+    serve([Path.cwd(), *(root or [])], wait_budget)
+
+
 @server_app.command("start")
 def server_start() -> None:
     """Start the embedded dev server (no-op when one answers)."""

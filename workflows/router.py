@@ -94,6 +94,8 @@ DESCRIPTIONS: dict[str, str] = {
     "auth": "credentials, models and prices",
 }
 ROUTES: tuple[str, ...] = tuple(DESCRIPTIONS)
+STARTERS = ("security-audit", "quality-checks", "release-prep", "telemetry")
+"""What to offer someone whose goal matched nothing: the commonest ways in."""
 
 # Keywords are stemmed like the goal; a trailing `*` matches any word with that prefix.
 # Multi-word keywords are phrases over the goal's content words (stop words removed).
@@ -156,6 +158,7 @@ KEYWORDS: dict[str, dict[str, float]] = {
         "health": 1.5,
         "check": 0.5,
         "clean": 0.5,
+        "improv*": 1,
     },
     "test-generation": {
         "test*": 1,
@@ -212,6 +215,7 @@ KEYWORDS: dict[str, dict[str, float]] = {
         "look over": 2,
         "second opinion": 2.5,
         "read over": 2,
+        "improv*": 1,
     },
     "document-gen": {
         "document*": 3,
@@ -236,6 +240,7 @@ KEYWORDS: dict[str, dict[str, float]] = {
         "reorganiz*": 2.5,
         "architectur*": 2,
         "spaghetti": 2.5,
+        "improv*": 1,
     },
     "research-synthesis": {
         "research*": 4,
@@ -333,7 +338,7 @@ KEYWORDS: dict[str, dict[str, float]] = {
         "log in": 3,
         "credential*": 1.5,
         "which model": 3,
-        "model*": 1,
+        "model": 1,
         "anthropic": 2,
         "subscription": 2.5,
         "sign in": 3,
@@ -343,15 +348,74 @@ GENERIC_ROUTES = frozenset({"code-review"})
 """Reviews are usually *for* something: a review for security is a security audit."""
 
 STOP_WORDS = frozenset(
-    "a an the my our your this that these those me i we us you it its is are be to of in on "
-    "at by with from into about please can could would will should do does did just some "
-    "want need like let all any and or then also what whats what's how so up".split()
+    [
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "your",
+        "this",
+        "that",
+        "these",
+        "those",
+        "me",
+        "i",
+        "we",
+        "us",
+        "you",
+        "it",
+        "its",
+        "is",
+        "are",
+        "be",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "about",
+        "please",
+        "can",
+        "could",
+        "would",
+        "will",
+        "should",
+        "do",
+        "does",
+        "did",
+        "just",
+        "some",
+        "want",
+        "need",
+        "like",
+        "let",
+        "all",
+        "any",
+        "and",
+        "or",
+        "then",
+        "also",
+        "what",
+        "whats",
+        "what's",
+        "how",
+        "so",
+        "up",
+    ]
 )
 KEEP_IN_PHRASES = frozenset({"all", "every", "up", "in", "how", "what", "for", "when", "then"})
 PATH_TOKEN = re.compile(
     r"""(?<![\w/.~-])((?:~|\.{1,2})?/[^\s'"`,;]*|[\w.-]+/[^\s'"`,;]*|[\w-]+\.(?:py|pyi|js|ts|toml|cfg|md))"""
 )
+SLASH_WORDS = frozenset({"go/no-go", "and/or", "input/output", "yes/no", "read/write", "i/o"})
 MONEY = re.compile(r"\$\s?(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s?(?:usd|dollars?)\b", re.I)
+STEM_RULES = (("ies", "y", 3), ("ing", "", 4), ("ed", "", 4), ("es", "", 3), ("s", "", 3))
+"""Suffix, replacement, and how many letters must remain: "speed" keeps its "ed"."""
 BRITISH = (("isation", "ization"), ("ise", "ize"), ("ising", "izing"), ("yse", "yze"))
 
 PROMPT = TypeAdapter(LLMPrompt)
@@ -412,8 +476,10 @@ class RouteAnswer(BaseModel):
 @dataclass(frozen=True)
 class _Goal:
     words: tuple[str, ...]
-    content: tuple[str, ...]
-    raw: str
+    """Stems of the words that carry meaning: single keywords match these."""
+    phrase_words: tuple[str, ...]
+    """The same plus a few small words phrases need ("all checks", "tests for")."""
+    conjoined: bool
 
 
 def _stem(word: str) -> str:
@@ -423,8 +489,8 @@ def _stem(word: str) -> str:
     for british, american in BRITISH:
         if word.endswith(british) and len(word) > len(british) + 2:
             word = word[: -len(british)] + american
-    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+    for suffix, replacement, keep in STEM_RULES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
             if suffix == "es" and not word.endswith(("sses", "xes", "ches", "shes")):
                 continue
             return word[: -len(suffix)] + replacement
@@ -436,9 +502,12 @@ def _words(text: str) -> list[str]:
 
 
 def _parse(goal: str) -> _Goal:
-    words = tuple(_stem(w) for w in _words(goal))
-    content = tuple(w for w in words if w not in STOP_WORDS or w in KEEP_IN_PHRASES)
-    return _Goal(words=words, content=content, raw=goal)
+    raw = _words(goal)
+    return _Goal(
+        words=tuple(_stem(w) for w in raw if w not in STOP_WORDS),
+        phrase_words=tuple(_stem(w) for w in raw if w not in STOP_WORDS or w in KEEP_IN_PHRASES),
+        conjoined=any(w in ("and", "plus", "then", "also") for w in raw),
+    )
 
 
 def _close(word: str, target: str) -> bool:
@@ -484,9 +553,9 @@ def _scores(goal: _Goal) -> dict[str, float]:
         for key, weight in keywords.items():
             parts = key.split()
             if len(parts) > 1:
-                hit = _phrase_hits(goal.content, parts)
+                hit = _phrase_hits(goal.phrase_words, parts)
             else:
-                hit = any(_matches(w, key) for w in goal.words if w not in STOP_WORDS)
+                hit = any(_matches(w, key) for w in goal.words)
             if hit:
                 total += weight
         if total:
@@ -501,8 +570,11 @@ def _scores(goal: _Goal) -> dict[str, float]:
 def infer_params(goal: str) -> dict[str, Any]:
     """Parameters a goal states outright: a path to work on, a budget, bandit."""
     params: dict[str, Any] = {}
-    if found := PATH_TOKEN.search(goal):
-        params["path"] = found.group(1).rstrip(".?!")
+    for found in PATH_TOKEN.finditer(goal):
+        path = found.group(1).rstrip(".?!")
+        if path.lower() not in SLASH_WORDS:
+            params["path"] = path
+            break
     if money := MONEY.search(goal):
         params["max_cost_usd"] = float(money.group(1) or money.group(2))
     if re.search(r"\bbandit\b", goal, re.I):
@@ -542,7 +614,7 @@ def _asking(
             params=params,
             question="What are you trying to accomplish? For example: audit security, "
             "prepare a release, run all quality checks, show my costs.",
-            options=["security-audit", "release-prep", "quality-checks", "telemetry"],
+            options=list(STARTERS),
             reason=reason,
         )
     listed = "; ".join(f"{r} ({DESCRIPTIONS[r]})" for r in candidates)
@@ -565,17 +637,19 @@ def classify(goal: str) -> RouteDecision:
     top, best = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     shown = ", ".join(f"{r} {s:g}" for r, s in ranked[:4])
-    conjoined = any(w in ("and", "plus", "then", "also") for w in parsed.words)
     strong = [r for r, s in ranked if s >= MULTI_SCORE and r not in GENERIC_ROUTES]
-    if conjoined and len(strong) > 1 and best - ranked[len(strong)][1] >= MIN_SCORE / 2:
+    rest = max((s for r, s in ranked if r not in strong), default=0.0)
+    if parsed.conjoined and len(strong) > 1 and ranked[len(strong) - 1][1] - rest >= 1:
         return _chosen(strong, params, 0.8, f"several clear routes ({shown})")
-    confidence = min(best / 4, 1.0) * (0.5 + 0.5 * (best - second) / best)
+    confidence = min(best / 3, 1.0) * (0.5 + 0.5 * (best - second) / best)
     if best >= MIN_SCORE and confidence >= CONFIDENT:
         return _chosen([top], params, confidence, f"scores: {shown}")
     floor = max(best / 3, 1.0)
     candidates = [r for r, s in ranked if s >= floor][:4]
     if len(candidates) == 1:
-        candidates += [r for r, _ in ranked[1:3]]
+        candidates += [r for r, _ in ranked[1:3]] or [r for r in STARTERS if r not in candidates][
+            :2
+        ]
     return _asking(params, candidates, f"no clear winner ({shown})", confidence)
 
 
@@ -672,7 +746,7 @@ class RouterActivities:
         self.store = store
 
     @activity.defn
-    def write_route_prompt(self, request: RoutePrompt) -> ArtifactRef:
+    async def write_route_prompt(self, request: RoutePrompt) -> ArtifactRef:
         said = "\n".join(f"- {a}" for a in request.answers) or "(nothing yet)"
         user = (
             f"Goal: {request.goal}\nFollow-up answers:\n{said}\n"
@@ -683,7 +757,7 @@ class RouterActivities:
         return self.store.put(key, prompt, PROMPT)
 
     @activity.defn
-    def read_route_answer(self, state: EscalationState) -> RouteAnswer | None:
+    async def read_route_answer(self, state: EscalationState) -> RouteAnswer | None:
         if state.answer is None:
             return None
         raw = json.loads((self.store.root / state.answer.key).read_text())

@@ -43,10 +43,9 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if not isinstance(value, str) or not re.fullmatch(rf"(?:{DURATION.pattern})+", value):
-        raise PydanticCustomError(
+        raise _error(
             "spec_duration",
-            "invalid duration {value!r}: use a number with a unit, e.g. 3d, 12h, 30m, 90s",
-            {"value": value},
+            f"invalid duration {value!r}: use a number with a unit, e.g. 3d, 12h, 30m, 90s",
         )
     return sum(int(n) * DURATION_UNITS[unit] for n, unit in DURATION.findall(value))
 
@@ -80,10 +79,9 @@ class WorkflowStepSpec(_Step):
     def _workflow_exists(cls, value: str, info: ValidationInfo) -> str:
         known = _known_workflows(info)
         if known is not None and value not in known:
-            raise PydanticCustomError(
+            raise _error(
                 "spec_unknown_workflow",
-                "unknown workflow {value!r} (known: {known})",
-                {"value": value, "known": ", ".join(sorted(known))},
+                f"unknown workflow {value!r} (known: {', '.join(sorted(known))})",
             )
         return value
 
@@ -94,10 +92,9 @@ class WorkflowStepSpec(_Step):
         if value is not None and (
             value.startswith(("/", "\\")) or ".." in PurePosixPath(value).parts
         ):
-            raise PydanticCustomError(
+            raise _error(
                 "spec_target",
-                "target {value!r} must be a path inside the run's target (relative, no '..')",
-                {"value": value},
+                f"target {value!r} must be a path inside the run's target (relative, no '..')",
             )
         return value
 
@@ -112,21 +109,16 @@ class WorkflowStepSpec(_Step):
         try:
             entry.request_type.model_validate({**self.params, "target": "."})
         except ValidationError as exc:
-            raise ValidationError.from_exception_data(
-                "params",
+            _raise(
                 [
-                    InitErrorDetails(
-                        type=PydanticCustomError(
-                            "spec_params",
-                            "{msg} (a param of {workflow})",
-                            {"msg": err["msg"], "workflow": self.workflow},
-                        ),
-                        loc=("params", *err["loc"]),
-                        input=err["input"],
+                    (
+                        ("params", *err["loc"]),
+                        "spec_params",
+                        f"{err['msg']} (a param of {self.workflow})",
                     )
                     for err in exc.errors()
-                ],
-            ) from None
+                ]
+            )
         return self
 
 
@@ -134,7 +126,7 @@ class LLMStepSpec(_Step):
     kind: Literal["llm"]
     prompt: str = Field(min_length=1, description="`{step_id}` is replaced by that step's result")
     output_schema: str = ANSWER_SCHEMA
-    tier: Tier | Literal["auto"] = Field(
+    tier: Literal[Tier, "auto"] = Field(
         default="auto", description="Start tier; auto = the routing policy for `task`"
     )
     task: str = Field(default="analysis", description="Task kind the routing policy reads")
@@ -150,10 +142,9 @@ class LLMStepSpec(_Step):
 
         known = {*OUTPUT_SCHEMAS, ANSWER_SCHEMA}
         if value not in known:
-            raise PydanticCustomError(
+            raise _error(
                 "spec_unknown_output_schema",
-                "unknown output schema {value!r} (known: {known})",
-                {"value": value, "known": ", ".join(sorted(known))},
+                f"unknown output schema {value!r} (known: {', '.join(sorted(known))})",
             )
         return value
 
@@ -162,10 +153,9 @@ class LLMStepSpec(_Step):
     def _ceiling_above_tier(cls, value: Tier, info: ValidationInfo) -> Tier:
         tier = info.data.get("tier")
         if tier not in (None, "auto") and rank(tier) > rank(value):
-            raise PydanticCustomError(
+            raise _error(
                 "spec_ceiling",
-                "ceiling {value!r} is below the start tier {tier!r}",
-                {"value": value, "tier": tier},
+                f"ceiling {value!r} is below the start tier {tier!r}",
             )
         return value
 
@@ -200,10 +190,9 @@ class WorkflowSpec(BaseModel):
     def _name_is_free(cls, value: str, info: ValidationInfo) -> str:
         """Runs are looked up by name; a spec shadowing a catalog workflow would be ambiguous."""
         if value in (_known_workflows(info) or set(CATALOG)):
-            raise PydanticCustomError(
+            raise _error(
                 "spec_name_taken",
-                "name {value!r} is already a catalog workflow",
-                {"value": value},
+                f"name {value!r} is already a catalog workflow",
             )
         return value
 
@@ -213,6 +202,11 @@ class WorkflowSpec(BaseModel):
         _raise(_cycle_problems(self.steps))
         _raise(_placeholder_problems(self.steps))
         return self
+
+
+def _error(kind: str, message: str) -> PydanticCustomError:
+    """Messages are formatted here: pydantic's templates know no `!r`."""
+    return PydanticCustomError(kind, "{message}", {"message": message})
 
 
 Problem = tuple[tuple[str | int, ...], str, str]
@@ -225,7 +219,7 @@ def _raise(problems: list[Problem]) -> None:
             "WorkflowSpec",
             [
                 InitErrorDetails(
-                    type=PydanticCustomError(kind, "{message}", {"message": message}),
+                    type=_error(kind, message),
                     loc=loc,
                     input=None,
                 )

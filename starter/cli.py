@@ -588,7 +588,7 @@ def memory_list_command(
 def mcp_command(
     root: Annotated[
         list[Path] | None,
-        typer.Option("--root", help="also allow paths under DIR (the working directory always is)"),
+        typer.Option("--root", help="also allow paths under DIR (besides the working directory)"),
     ] = None,
     wait_budget: Annotated[
         float,

@@ -8,6 +8,7 @@ picked up by the next worker from the activities' heartbeat cursors.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -28,9 +29,12 @@ from activities.release_agents import ReleaseAgentActivities
 from activities.release_report import ReleaseReportActivities
 from activities.security import SecurityActivities
 from activities.team_report import TeamReportActivities
+from starter.plugins import load_plugins
+from workflows.composed import ComposedWorkflow
 from workflows.project_memory import ProjectMemoryWorkflow
 from workflows.quality_checks import QualityChecksWorkflow
 from workflows.release_prep import ReleasePrepWorkflow
+from workflows.router import RouterActivities, RouterWorkflow
 from workflows.security_audit import SecurityAuditWorkflow
 from workflows.team import AgentWorkflow, SecurityAgentWorkflow, TeamWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
@@ -45,10 +49,13 @@ WORKFLOWS = [
     ReleasePrepWorkflow,
     ProjectMemoryWorkflow,
     QualityChecksWorkflow,
+    ComposedWorkflow,
+    RouterWorkflow,
 ]
 
 
 DEDICATED_WORKER = "worker"
+logger = logging.getLogger("attune.worker")
 
 
 def worker_identity(kind: str) -> str:
@@ -76,28 +83,38 @@ async def running_worker(
     release = ReleaseAgentActivities(store)
     release_report = ReleaseReportActivities(store)
     team_report = TeamReportActivities(store)
+    router = RouterActivities(store)
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
     )
+    activities = [
+        security.discover_files,
+        security.scan_batch,
+        security.build_audit_report,
+        claude.llm_config,
+        claude.claude_call,
+        llm_stage.plan_triage,
+        llm_stage.plan_remediation,
+        release.run_tests,
+        release.check_version,
+        release.check_docs,
+        release.check_health,
+        release_report.write_release_report,
+        team_report.write_quality_report,
+        team_report.write_composed_report,
+        llm_stage.write_prompt,
+        llm_stage.read_answer,
+        router.write_route_prompt,
+        router.read_route_answer,
+    ]
+    plugins = load_plugins(WORKFLOWS, activities)
+    for problem in plugins.errors:
+        logger.warning("plugin skipped: %s", problem)
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=WORKFLOWS,
-        activities=[
-            security.discover_files,
-            security.scan_batch,
-            security.build_audit_report,
-            claude.llm_config,
-            claude.claude_call,
-            llm_stage.plan_triage,
-            llm_stage.plan_remediation,
-            release.run_tests,
-            release.check_version,
-            release.check_docs,
-            release.check_health,
-            release_report.write_release_report,
-            team_report.write_quality_report,
-        ],
+        workflows=[*WORKFLOWS, *plugins.workflows],
+        activities=[*activities, *plugins.activities],
         max_concurrent_activities=limit,
         graceful_shutdown_timeout=timedelta(seconds=10),
         **({"identity": identity} if identity else {}),

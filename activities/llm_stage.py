@@ -19,6 +19,8 @@ from activities.llm.outputs import parse_answer, schema_instructions
 from activities.scanning import FINDINGS
 from workflows.schemas import (
     SEVERITY_RANK,
+    AnswerRequest,
+    ArtifactRef,
     EscalationState,
     Finding,
     LLMOutcome,
@@ -26,6 +28,7 @@ from workflows.schemas import (
     LLMStageRequest,
     LLMVerdict,
     PromptPlan,
+    PromptRequest,
 )
 
 PROMPT = TypeAdapter(LLMPrompt)
@@ -142,6 +145,18 @@ class LLMStageActivities:
     def _write(self, request: LLMStageRequest, task_id: str, prompt: LLMPrompt) -> tuple:
         ref = self.store.put(f"runs/{request.run_key}/llm/{task_id}-prompt.json", prompt, PROMPT)
         return ref, (len(prompt.system) + len(prompt.user)) // CHARS_PER_TOKEN
+
+    @activity.defn(name="write_prompt")
+    async def write_prompt(self, request: PromptRequest) -> ArtifactRef:
+        key = f"runs/{request.run_key}/llm/{request.task_id}-prompt.json"
+        return self.store.put(key, request.prompt, PROMPT)
+
+    @activity.defn(name="read_answer")
+    async def read_answer(self, request: AnswerRequest) -> dict:
+        """The validated answer of a finished LLM task (small: a step's result)."""
+        raw = json.loads((self.store.root / request.answer.key).read_text())
+        parsed = parse_answer(raw["text"], request.output_schema)
+        return parsed.answer or {}
 
     @activity.defn(name="plan_triage")
     async def plan_triage(self, request: LLMStageRequest) -> list[PromptPlan]:

@@ -10,7 +10,7 @@ from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
 from activities.scanning import FINDINGS
-from workflows.schemas import QualityReportRequest
+from workflows.schemas import ComposedReportRequest, QualityReportRequest
 
 
 class TeamReportActivities:
@@ -47,5 +47,23 @@ class TeamReportActivities:
             "not_available": request.not_available,
             "findings": findings,
         }
+        atomic_write(paths["json"], json.dumps(document, indent=2).encode())
+        return {kind: str(path.absolute()) for kind, path in paths.items()}
+
+    @activity.defn(name="write_composed_report")
+    async def write_composed_report(self, request: ComposedReportRequest) -> dict[str, str]:
+        lines = [
+            f"# attune {request.name}: `{request.target}`",
+            "",
+            "| step | kind | status | summary |",
+            "|---|---|---|---|",
+        ]
+        for step in request.steps:
+            summary = step.summary.replace("|", "\\|").replace("\n", " ")[:300]
+            lines.append(f"| {step.role} | {step.kind} | {step.status} | {summary} |")
+        out = Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
+        paths = {"markdown": out / "report.md", "json": out / "report.json"}
+        atomic_write(paths["markdown"], ("\n".join(lines) + "\n").encode())
+        document = {"workflow": request.name, **request.model_dump(mode="json")}
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
         return {kind: str(path.absolute()) for kind, path in paths.items()}

@@ -7,9 +7,11 @@ or input (one line on stderr, no traceback); 3 findings at or above `--fail-on`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -24,13 +26,29 @@ from temporalio.service import RPCError, RPCStatusCode
 
 # typer >= 0.29 vendors click; its exceptions are how bad usage reaches `main`.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
 from activities import memory
-from starter import auth, runner, server, telemetry
+from starter import auth, dashboard, runner, server, telemetry
 from starter.connection import TemporalUnavailable, connect
+from starter.plugins import load_plugins
+from starter.specs import SpecError, discover_specs, load_spec, spec_folder
 from starter.tracing import configure_tracing, shutdown_tracing
 from worker import serve as serve_worker
-from workflows.catalog import CATALOG, CatalogEntry
+from workflows.catalog import CATALOG, COMPOSED, CatalogEntry
+from workflows.router import (
+    ANSWER_SIGNAL,
+    MAX_QUESTIONS,
+    QUESTION_QUERY,
+    ROUTER,
+    UTILITIES,
+    RouteDecision,
+    RouteRequest,
+    RouteResult,
+    classify,
+    decide,
+    describe,
+)
 from workflows.schemas import (
     SEVERITIES,
     SEVERITY_RANK,
@@ -38,6 +56,7 @@ from workflows.schemas import (
     ApprovalDecision,
     AuditProgress,
     AuditResult,
+    ComposedResult,
     EscalateSignal,
     MemoryEntry,
     QualityChecksResult,
@@ -54,17 +73,39 @@ from workflows.wire import (
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_FINDINGS = 3
+SPEC_SUFFIXES = frozenset({".toml", ".yaml", ".yml"})
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
+class GoalGroup(TyperGroup):
+    """`attune "goal in plain words"`: a first word that is no command starts a goal."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "ask", self.commands["ask"], args
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
-    help="AI developer workflows as durable Temporal workflows.",
-    no_args_is_help=True,
+    cls=GoalGroup,
+    help='AI developer workflows as durable Temporal workflows. `attune "what you want"` '
+    "routes a goal in plain words; `attune` alone asks for one.",
+    invoke_without_command=True,
+    no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+@app.callback()
+def root(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        _interview()
+
+
 workflow_app = typer.Typer(help="Run and follow catalog workflows.", no_args_is_help=True)
 server_app = typer.Typer(help="The embedded Temporal dev server.", no_args_is_help=True)
 app.add_typer(workflow_app, name="workflow")
@@ -88,10 +129,37 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-def _entry(name: str) -> CatalogEntry:
-    if name not in CATALOG:
-        raise UsageProblem(f"unknown workflow {name!r}; `attune workflow list` shows the catalog")
-    return CATALOG[name]
+def _catalog() -> dict[str, CatalogEntry]:
+    """Built-in workflows, then those of installed plugins."""
+    return {**{e.name: e for e in load_plugins().catalog}, **CATALOG}
+
+
+def _spec_entry(path: Path) -> tuple[CatalogEntry, dict[str, Any]]:
+    known = set(_catalog())
+    try:
+        spec = load_spec(path, known_workflows=known)
+    except SpecError as exc:
+        raise UsageProblem(str(exc)) from exc
+    entry = COMPOSED.model_copy(
+        update={"name": spec.name, "summary": spec.description, "workflow_type": COMPOSED.name}
+    )
+    return entry, spec.model_dump(mode="json")
+
+
+def _entry(name: str) -> tuple[CatalogEntry, dict[str, Any] | None]:
+    """A catalog name, a spec file, or the name of a spec in the spec folder."""
+    catalog = _catalog()
+    if name in catalog:
+        return catalog[name], None
+    path = Path(name).expanduser()
+    if path.suffix in SPEC_SUFFIXES:
+        if not path.is_file():
+            raise UsageProblem(f"spec file {name!r} does not exist")
+        return _spec_entry(path)
+    for spec_path, spec in discover_specs(spec_folder(), set(catalog)):
+        if not isinstance(spec, SpecError) and spec.name == name:
+            return _spec_entry(spec_path)
+    raise UsageProblem(f"unknown workflow {name!r}; `attune workflow list` shows the catalog")
 
 
 def _parse_params(params: list[str]) -> dict[str, str]:
@@ -130,13 +198,30 @@ def _severity(value: str | None) -> str | None:
 @workflow_app.command("list")
 def workflow_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The catalog of workflows."""
+    rows = [
+        {**e.model_dump(include={"name", "mcp_tool", "summary"}), "source": "catalog"}
+        for e in _catalog().values()
+    ]
+    for path, spec in discover_specs(spec_folder(), set(_catalog())):
+        if isinstance(spec, SpecError):
+            rows.append(
+                {"name": path.stem, "mcp_tool": "", "summary": str(spec), "source": "error"}
+            )
+        else:
+            rows.append(
+                {
+                    "name": spec.name,
+                    "mcp_tool": "",
+                    "summary": spec.description,
+                    "source": str(path),
+                }
+            )
     if json_out:
-        rows = [e.model_dump(include={"name", "mcp_tool", "summary"}) for e in CATALOG.values()]
         out.print_json(json.dumps(rows))
         return
-    table = Table("workflow", "MCP tool", "what it does")
-    for entry in CATALOG.values():
-        table.add_row(entry.name, entry.mcp_tool, entry.summary)
+    table = Table("workflow", "MCP tool", "what it does", "from")
+    for row in rows:
+        table.add_row(row["name"], row["mcp_tool"], row["summary"], row["source"])
     out.print(table)
 
 
@@ -156,8 +241,8 @@ def workflow_run(
     ] = None,
     param: Annotated[list[str] | None, typer.Option(help="workflow parameter key=value")] = None,
 ) -> None:
-    """Start a workflow and follow it to its report."""
-    entry = _entry(name)
+    """Start a workflow (a catalog name or a spec file) and follow it to its report."""
+    entry, spec = _entry(name)
     threshold = _severity(fail_on)
     options: dict[str, Any] = {}
     if max_cost is not None:
@@ -174,6 +259,7 @@ def workflow_run(
             {
                 **_parse_params(param or []),
                 **options,
+                **({"spec": spec} if spec is not None else {}),
                 "target": str(target.resolve()),
                 "out_dir": str(out_dir.expanduser().resolve()) if out_dir else None,
             }
@@ -228,7 +314,7 @@ async def _describe(client: Client, workflow_id: str) -> Any:
 
 async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str | None) -> int:
     desc = await _describe(client, workflow_id)
-    entry = CATALOG.get(desc.workflow_type)
+    entry = {**_catalog(), COMPOSED.name: COMPOSED}.get(desc.workflow_type)
     if entry is None:
         raise UsageProblem(f"{workflow_id} is a {desc.workflow_type}, not a catalog workflow")
     handle = client.get_workflow_handle(workflow_id, result_type=entry.result_type)
@@ -255,6 +341,15 @@ async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str
         if not json_out:
             _print_release(result)
         return 0 if result.status == "approved" else EXIT_FAILED
+    if isinstance(result, ComposedResult):
+        if not json_out:
+            table = Table("step", "kind", "status", "summary", title=f"{result.workflow_id}")
+            for step in result.steps.values():
+                table.add_row(step.role, step.kind, step.status, step.summary[:120])
+            out.print(table)
+            for kind, path in result.artifacts.items():
+                out.print(f"{kind:>8}: {path}")
+        return 0 if result.status == "completed" else EXIT_FAILED
     if isinstance(result, QualityChecksResult):
         if not json_out:
             _print_team(result.workflow_id, result.agents, result.artifacts)
@@ -601,6 +696,143 @@ def mcp_command(
     from starter.mcp_server import serve  # the MCP SDK loads only for this command
 
     serve([Path.cwd(), *(root or [])], wait_budget)
+
+
+def _show_decision(decision: RouteDecision) -> None:
+    if decision.workflows:
+        out.print(f"workflows: {', '.join(decision.workflows)}")
+    if decision.params:
+        out.print(f"   params: {', '.join(f'{k}={v}' for k, v in decision.params.items())}")
+    out.print(f"confidence: {decision.confidence:.2f}  ({decision.reason})", highlight=False)
+    if decision.question:
+        out.print(f" question: {decision.question}", highlight=False)
+        for number, option in enumerate(decision.options, 1):
+            out.print(f"   {number}) {option}", highlight=False)
+    for missing in decision.missing:
+        nearest = missing.nearest or "none"
+        out.print(f"  missing: {missing.workflow} is not available yet; nearest: {nearest}")
+    if decision.workflows and not decision.question:
+        out.print(describe(decision), highlight=False)
+
+
+@app.command("route")
+def route_command(
+    goal: Annotated[list[str], typer.Argument(help="what you want, in plain words")],
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show where a goal would be routed, without running anything."""
+    decision = classify(" ".join(goal))
+    if json_out:
+        out.print_json(decision.model_dump_json())
+    else:
+        _show_decision(decision)
+
+
+@app.command("ask", hidden=True)
+def ask_command(
+    goal: Annotated[list[str], typer.Argument(help="what you want, in plain words")],
+) -> None:
+    """Route a goal in plain words and run what it asks for."""
+    raise typer.Exit(_route(" ".join(goal), confirm=False))
+
+
+def _interview() -> None:
+    if not sys.stdin.isatty():
+        raise UsageProblem('no goal given: attune "what you want", or attune --help')
+    goal = typer.prompt("What are you trying to accomplish?")
+    raise typer.Exit(_route(goal, confirm=True))
+
+
+def _prompt(question: str, options: list[str]) -> str:
+    listed = "".join(f"\n  {number}) {option}" for number, option in enumerate(options, 1))
+    return typer.prompt(f"{question}{listed}\n")
+
+
+def _route(goal: str, confirm: bool) -> int:
+    """Narrow the goal here while a person can answer, then let the Router run it."""
+    answers: list[str] = []
+    decision = decide(goal, answers)
+    while decision.question and sys.stdin.isatty() and len(answers) < MAX_QUESTIONS:
+        answers.append(_prompt(decision.question, decision.options))
+        decision = decide(goal, answers)
+    if decision.question and not sys.stdin.isatty():
+        raise UsageProblem(f"not sure what {goal!r} asks for: {decision.question}")
+    _show_decision(decision)
+    if not decision.question and decision.workflows and decision.workflows[0] in UTILITIES:
+        command = UTILITIES[decision.workflows[0]].split()[1:]
+        if command[0] in typer.main.get_command(app).commands:
+            return main(command)
+    runnable = [w for w in decision.workflows if w in CATALOG]
+    if not decision.question and not runnable:
+        return 0 if decision.workflows else EXIT_USAGE
+    if confirm and runnable and not typer.confirm(f"Run {', '.join(runnable)}?", default=True):
+        return 0
+    return _run(_route_workflow(goal, answers))
+
+
+async def _route_workflow(goal: str, answers: list[str]) -> int:
+    client = await connect()
+    request = RouteRequest(
+        goal=goal,
+        path=str(Path.cwd()),
+        answers=answers,
+        llm_available=bool(os.environ.get("ANTHROPIC_API_KEY")),
+    )
+    handle = await client.start_workflow(
+        ROUTER,
+        request,
+        id=f"router-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+        result_type=RouteResult,
+        static_summary=goal[:200],
+    )
+    err.print(f"started [bold]{handle.id}[/]  (attune dashboard shows what it runs)")
+    async with runner.worker_if_needed(client) as local:
+        if local:
+            err.print("[dim]no worker polls the task queue: running one in this process[/]")
+        result = asyncio.ensure_future(handle.result())
+        while not result.done():
+            asked = await handle.query(QUESTION_QUERY, result_type=dict[str, Any] | None)
+            if asked and sys.stdin.isatty():
+                reply = await asyncio.to_thread(_prompt, asked["question"], asked["options"])
+                await handle.signal(ANSWER_SIGNAL, reply)
+            elif asked:
+                result.cancel()
+                await handle.cancel()
+                raise UsageProblem(f"{handle.id} asks: {asked['question']} (no terminal to ask)")
+            await asyncio.wait([result], timeout=0.5)
+        routed = await result
+    for ran in routed.ran:
+        out.print(f"{ran.workflow}: {ran.status}  (attune workflow status {ran.workflow_id})")
+    out.print(routed.message, highlight=False)
+    ok = {"completed", "approved"}
+    return 0 if all(r.status in ok for r in routed.ran) else EXIT_FAILED
+
+
+@app.command("dashboard")
+def dashboard_command(
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="redraw every few seconds")] = False,
+    recent: Annotated[int, typer.Option(help="how many recent signals to show", min=1)] = 20,
+    interval: Annotated[float, typer.Option(help="--watch refresh, seconds", min=0.5)] = 2.0,
+) -> None:
+    """Active agents, approvals and questions waiting for you, recent signals."""
+    if watch and json_out:
+        raise UsageProblem("--watch and --json do not go together")
+
+    async def show() -> None:
+        client = await connect()
+        if watch:
+            await dashboard.watch(client, out, interval, recent)
+            return
+        shot = await dashboard.snapshot(client, recent)
+        if json_out:
+            out.print_json(shot.model_dump_json())
+        else:
+            dashboard.render(shot, out)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(show())
 
 
 @server_app.command("start")

@@ -58,7 +58,7 @@ async def start_workflow(
 ) -> WorkflowHandle[Any, Any]:
     target = Path(request.target)
     return await client.start_workflow(
-        entry.name,
+        entry.workflow_type or entry.name,
         request,
         id=new_workflow_id(entry, target),
         task_queue=TASK_QUEUE,

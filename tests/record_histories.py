@@ -20,23 +20,27 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities import memory
 from starter import runner
+from starter.specs import load_spec
 from tests.conftest import SAMPLE, temporal_cli
 from tests.fake_anthropic import FakeAnthropic
 from tests.release.conftest import make_repo
 from tests.test_llm_audit import answer_everything
 from worker import running_worker
-from workflows.catalog import CATALOG
+from workflows.catalog import CATALOG, COMPOSED
 from workflows.project_memory import project_memory_id
+from workflows.router import ROUTER, RouteRequest
 from workflows.schemas import (
     ApprovalDecision,
     AuditRequest,
+    ComposedRequest,
     MemoryEntry,
     QualityChecksRequest,
     ReleasePrepRequest,
 )
-from workflows.wire import APPROVE_SIGNAL, SEARCH_ATTRIBUTES
+from workflows.wire import APPROVE_SIGNAL, SEARCH_ATTRIBUTES, TASK_QUEUE
 
 HISTORIES = Path(__file__).parent / "histories"
+FLOW = Path(__file__).parent.parent / "examples" / "flows" / "audit-and-approve.toml"
 
 
 async def record() -> None:
@@ -74,6 +78,23 @@ async def record() -> None:
                 env.client, str(target), MemoryEntry(key="owner", value="ann", author="recorder")
             )
             await save(env.client, quality.id, project_memory_id(str(target)))
+            composed = await runner.start_workflow(
+                env.client,
+                COMPOSED,
+                ComposedRequest(spec=load_spec(FLOW).model_dump(mode="json"), target=str(target)),
+            )
+            while not await runner.pending_approvals(env.client, composed.id):
+                await asyncio.sleep(0.2)
+            await composed.signal(APPROVE_SIGNAL, ApprovalDecision(reviewer="recorder"))
+            await composed.result()
+            router = await env.client.start_workflow(
+                ROUTER,
+                RouteRequest(goal="audit this code for security", path=str(target)),
+                id="router-recorded",
+                task_queue=TASK_QUEUE,
+            )
+            await router.result()
+            await save(env.client, composed.id, router.id)
             team = f"{release.id}-team"
             await save(
                 env.client,

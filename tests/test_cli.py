@@ -88,12 +88,15 @@ BAD_INPUTS = [
     (["workflow", "status", "security-audit-nothing-00000000"], "no workflow with id"),
     (["workflow", "watch", "security-audit-nothing-00000000"], "no workflow with id"),
     (["workflow", "cancel", "security-audit-nothing-00000000"], "no workflow with id"),
-    (["frobnicate"], "No such command"),
+    (["frobnicate"], "not sure what 'frobnicate' asks for"),
+    ([], "no goal given"),
     (["workflow", "run"], "Missing argument"),
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("args", "message"), BAD_INPUTS, ids=[" ".join(a) or "(nothing)" for a, _ in BAD_INPUTS]
+)
 def test_bad_input_is_one_line_and_exit_2(
     cli_env: dict[str, str], args: list[str], message: str
 ) -> None:
@@ -113,3 +116,12 @@ def test_quality_checks_merges_the_checks_that_exist(cli_env: dict[str, str]) ->
     assert report["checks"]["security-audit"]["status"] == "ok"
     assert report["not_available"] == ["code-review", "bug-predict"]
     assert report["findings"] and {f["check"] for f in report["findings"]} == {"security-audit"}
+
+
+def test_route_prints_the_decision_and_runs_nothing(cli_env: dict[str, str]) -> None:
+    done = attune(cli_env, "route", "Review this code for security", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["workflows"] == ["security-audit"]
+    missing = attune(cli_env, "route", "Generate tests for this module", "--json")
+    decision = json.loads(missing.stdout)
+    assert decision["missing"][0]["workflow"] == "test-generation"

@@ -56,7 +56,10 @@ def answer_everything(fake: FakeAnthropic, confidence: float = 0.9) -> None:
 
     def respond(body: dict[str, Any]) -> None:
         prints = fingerprints(body)
-        if "You triage" in body["system"][0]["text"]:
+        system = body["system"][0]["text"]
+        if "user-defined attune workflow" in system:
+            answer = {"answer": "- risk is high\n- fix the SQL", "confidence": confidence}
+        elif "You triage" in system:
             verdicts = [
                 {
                     "fingerprint": p,

@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 
 from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
-from activities.llm.outputs import OUTPUT_SCHEMAS
+from activities.llm.outputs import RouteAnswer
 from activities.llm.pricing import load_prices
 from activities.llm_stage import LLMStageActivities
 from activities.security import SecurityActivities
@@ -30,8 +30,6 @@ from tests.fake_anthropic import FakeAnthropic
 from workflows.router import (
     ANSWER_SIGNAL,
     QUESTION_QUERY,
-    ROUTE_SCHEMA,
-    RouteAnswer,
     RouterActivities,
     RouteRequest,
     RouteResult,
@@ -265,7 +263,6 @@ async def test_haiku_routes_an_ambiguous_goal_when_a_key_is_set(
     fake_anthropic: FakeAnthropic,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(OUTPUT_SCHEMAS, ROUTE_SCHEMA, RouteAnswer)
     answer = {"workflows": ["document-gen"], "question": None, "options": [], "confidence": 0.9}
     fake_anthropic.ok(json.dumps(answer))
     request = RouteRequest(goal="improve my code", path=str(SAMPLE), llm_available=True)

@@ -5,11 +5,13 @@ Only workflows that really exist are listed; nothing is advertised ahead of its 
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from workflows.schemas import (
     AuditRequest,
     AuditResult,
+    ComposedRequest,
+    ComposedResult,
     QualityChecksRequest,
     QualityChecksResult,
     ReleasePrepRequest,
@@ -23,6 +25,9 @@ class CatalogEntry(BaseModel):
     summary: str
     request_type: type[BaseModel]
     result_type: type[BaseModel]
+    workflow_type: str | None = Field(
+        default=None, description="When it differs from the name (user specs run as composed)"
+    )
 
 
 CATALOG: dict[str, CatalogEntry] = {
@@ -53,3 +58,11 @@ CATALOG: dict[str, CatalogEntry] = {
         ),
     )
 }
+
+COMPOSED = CatalogEntry(
+    name="composed",
+    mcp_tool="workflow_run",
+    summary="a user-composed workflow spec",
+    request_type=ComposedRequest,
+    result_type=ComposedResult,
+)

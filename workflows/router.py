@@ -26,7 +26,7 @@ from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.artifacts import ArtifactStore
-    from activities.llm.outputs import Confidence, parse_answer, schema_instructions
+    from activities.llm.outputs import RouteAnswer, parse_answer, schema_instructions
     from workflows.catalog import CATALOG
     from workflows.routing import start_tier
     from workflows.schemas import ArtifactRef, EscalationState, LLMPrompt, LLMTask
@@ -99,315 +99,101 @@ STARTERS = ("security-audit", "quality-checks", "release-prep", "telemetry")
 
 # Keywords are stemmed like the goal; a trailing `*` matches any word with that prefix.
 # Multi-word keywords are phrases over the goal's content words (stop words removed).
+# fmt: off
 KEYWORDS: dict[str, dict[str, float]] = {
     "security-audit": {
-        "secur*": 3,
-        "insecur*": 3,
-        "vulnerab*": 3,
-        "exploit*": 3,
-        "inject*": 3,
-        "cve": 3,
-        "cwe": 3,
-        "owasp": 3,
-        "xss": 3,
-        "csrf": 3,
-        "ssrf": 3,
-        "taint*": 3,
-        "hardcod*": 2,
-        "secret*": 3,
-        "password*": 2,
-        "credential*": 1.5,
-        "leak*": 2,
-        "bandit": 3,
-        "sanitiz*": 2,
-        "attack*": 2,
-        "safe": 1,
-        "audit": 1,
-        "scan": 1,
-        "security audit": 2,
+        "secur*": 3, "insecur*": 3, "vulnerab*": 3, "exploit*": 3, "inject*": 3, "cve": 3,
+        "cwe": 3, "owasp": 3, "xss": 3, "csrf": 3, "ssrf": 3, "taint*": 3, "hardcod*": 2,
+        "secret*": 3, "password*": 2, "credential*": 1.5, "leak*": 2, "bandit": 3, "sanitiz*": 2,
+        "attack*": 2, "safe": 1, "audit": 1, "scan": 1, "security audit": 2,
     },
     "release-prep": {
-        "releas*": 3,
-        "ship*": 2.5,
-        "publish*": 2,
-        "go no go": 3,
-        "changelog": 1.5,
-        "version bump": 2,
-        "bump version": 2,
-        "tag": 1,
-        "cut": 0.5,
-        "prepar*": 0.5,
-        "deploy*": 1.5,
+        "releas*": 3, "ship*": 2.5, "publish*": 2, "go no go": 3, "changelog": 1.5,
+        "version bump": 2, "bump version": 2, "tag": 1, "cut": 0.5, "prepar*": 0.5, "deploy*": 1.5,
         "launch*": 1.5,
     },
     "quality-checks": {
-        "quality": 3,
-        "quality check": 1,
-        "lint*": 3,
-        "ruff": 2.5,
-        "mypy": 2.5,
-        "type check": 2.5,
-        "typecheck*": 2.5,
-        "style": 1.5,
-        "code smell": 2.5,
-        "all check": 3,
-        "every check": 3,
-        "check everyth": 3,
-        "ci": 1,
-        "pre commit": 2,
-        "health": 1.5,
-        "check": 0.5,
-        "clean": 0.5,
+        "quality": 3, "quality check": 1, "lint*": 3, "ruff": 2.5, "mypy": 2.5, "type check": 2.5,
+        "typecheck*": 2.5, "style": 1.5, "code smell": 2.5, "all check": 3, "every check": 3,
+        "check everyth": 3, "ci": 1, "pre commit": 2, "health": 1.5, "check": 0.5, "clean": 0.5,
         "improv*": 1,
     },
     "test-generation": {
-        "test*": 1,
-        "unittest*": 2,
-        "generat* test": 3,
-        "test generat*": 3,
-        "writ* test": 3,
-        "creat* test": 3,
-        "add test": 3,
-        "unit test": 2.5,
-        "test coverage": 2.5,
-        "coverage": 2,
-        "pytest": 1.5,
-        "missing test": 3,
-        "given when then": 3,
-        "test for": 1,
+        "test*": 1, "unittest*": 2, "generat* test": 3, "test generat*": 3, "writ* test": 3,
+        "creat* test": 3, "add test": 3, "unit test": 2.5, "test coverage": 2.5, "coverage": 2,
+        "pytest": 1.5, "missing test": 3, "given when then": 3, "test for": 1,
     },
     "performance-audit": {
-        "performanc*": 3,
-        "perf": 3,
-        "slow*": 3,
-        "speed*": 2.5,
-        "fast*": 2,
-        "bottleneck*": 3,
-        "profil*": 3,
-        "latenc*": 3,
-        "optimiz*": 2,
-        "efficien*": 2,
-        "hot path": 2.5,
-        "memory usage": 2,
-        "cpu": 2,
-        "throughput": 2.5,
-        "sluggish": 3,
+        "performanc*": 3, "perf": 3, "slow*": 3, "speed*": 2.5, "fast*": 2, "bottleneck*": 3,
+        "profil*": 3, "latenc*": 3, "optimiz*": 2, "efficien*": 2, "hot path": 2.5,
+        "memory usage": 2, "cpu": 2, "throughput": 2.5, "sluggish": 3,
     },
     "bug-predict": {
-        "bug*": 3,
-        "buggy": 3,
-        "predict*": 2,
-        "defect*": 3,
-        "crash*": 2,
-        "fragil*": 2,
-        "risky": 2,
-        "error prone": 3,
-        "likely break": 3,
-        "hotspot*": 2,
-        "churn": 2,
+        "bug*": 3, "buggy": 3, "predict*": 2, "defect*": 3, "crash*": 2, "fragil*": 2, "risky": 2,
+        "error prone": 3, "likely break": 3, "hotspot*": 2, "churn": 2,
     },
     "code-review": {
-        "review*": 2,
-        "code review": 1.5,
-        "review code": 1,
-        "feedback": 2,
-        "critiqu*": 2,
-        "look over": 2,
-        "second opinion": 2.5,
-        "read over": 2,
-        "improv*": 1,
+        "review*": 2, "code review": 1.5, "review code": 1, "feedback": 2, "critiqu*": 2,
+        "look over": 2, "second opinion": 2.5, "read over": 2, "improv*": 1,
     },
     "document-gen": {
-        "document*": 3,
-        "doc": 3,
-        "docstring*": 3,
-        "readme": 3,
-        "api refer*": 2.5,
-        "explain*": 1.5,
-        "comment*": 1.5,
-        "write up": 1,
+        "document*": 3, "doc": 3, "docstring*": 3, "readme": 3, "api refer*": 2.5, "explain*": 1.5,
+        "comment*": 1.5, "write up": 1,
     },
     "refactor-plan": {
-        "refactor*": 4,
-        "restructur*": 3,
-        "clean up": 2,
-        "cleanup": 2,
-        "tech debt": 3,
-        "technical debt": 3,
-        "simplif*": 2,
-        "modulariz*": 2.5,
-        "untangl*": 2.5,
-        "reorganiz*": 2.5,
-        "architectur*": 2,
-        "spaghetti": 2.5,
-        "improv*": 1,
+        "refactor*": 4, "restructur*": 3, "clean up": 2, "cleanup": 2, "tech debt": 3,
+        "technical debt": 3, "simplif*": 2, "modulariz*": 2.5, "untangl*": 2.5, "reorganiz*": 2.5,
+        "architectur*": 2, "spaghetti": 2.5, "improv*": 1,
     },
     "research-synthesis": {
-        "research*": 4,
-        "synthes*": 3,
-        "literatur*": 3,
-        "paper*": 2,
-        "summariz*": 2,
-        "sources": 2,
-        "investigat*": 1,
-        "state art": 2.5,
+        "research*": 4, "synthes*": 3, "literatur*": 3, "paper*": 2, "summariz*": 2, "sources": 2,
+        "investigat*": 1, "state art": 2.5,
     },
     "dependency-check": {
-        "dependenc*": 4,
-        "dep": 3,
-        "outdat*": 3,
-        "requirement*": 2,
-        "package*": 1.5,
-        "upgrad*": 2,
-        "pip audit": 3,
-        "licens*": 2,
-        "supply chain": 3,
-        "lockfile*": 2,
-        "third party": 2,
+        "dependenc*": 4, "dep": 3, "outdat*": 3, "requirement*": 2, "package*": 1.5, "upgrad*": 2,
+        "pip audit": 3, "licens*": 2, "supply chain": 3, "lockfile*": 2, "third party": 2,
         "librar*": 1,
     },
     "pr-review": {
-        "pull request": 4,
-        "pr": 3,
-        "merge request": 4,
-        "diff": 2,
-        "changeset*": 2,
-        "branch*": 1,
+        "pull request": 4, "pr": 3, "merge request": 4, "diff": 2, "changeset*": 2, "branch*": 1,
         "patch": 1,
     },
     "seo-optimization": {
-        "seo": 5,
-        "search engin*": 4,
-        "meta tag*": 3,
-        "sitemap*": 3,
-        "googl*": 1.5,
-        "rank*": 1,
-        "keyword*": 1.5,
-        "organic traffic": 3,
+        "seo": 5, "search engin*": 4, "meta tag*": 3, "sitemap*": 3, "googl*": 1.5, "rank*": 1,
+        "keyword*": 1.5, "organic traffic": 3,
     },
     "telemetry": {
-        "cost*": 4,
-        "usage": 3,
-        "spend*": 3,
-        "spent": 3,
-        "token*": 2,
-        "bill*": 3,
-        "telemetr*": 5,
-        "how much": 2,
-        "money": 2.5,
-        "saving*": 2,
-        "budget": 1,
-        "cache hit": 2,
-        "dollar*": 2.5,
-        "pric*": 1,
-        "expens*": 2.5,
+        "cost*": 4, "usage": 3, "spend*": 3, "spent": 3, "token*": 2, "bill*": 3, "telemetr*": 5,
+        "how much": 2, "money": 2.5, "saving*": 2, "budget": 1, "cache hit": 2, "dollar*": 2.5,
+        "pric*": 1, "expens*": 2.5,
     },
     "compose": {
-        "agent team": 5,
-        "team agent": 5,
-        "compos*": 4,
-        "custom workflow": 4,
-        "own workflow": 4,
-        "new workflow": 3,
-        "build agent": 3,
-        "multi agent": 4,
-        "spec": 2,
-        "crew": 2.5,
-        "orchestrat*": 2,
-        "team": 1.5,
-        "agent": 1.5,
+        "agent team": 5, "team agent": 5, "compos*": 4, "custom workflow": 4, "own workflow": 4,
+        "new workflow": 3, "build agent": 3, "multi agent": 4, "spec": 2, "crew": 2.5,
+        "orchestrat*": 2, "team": 1.5, "agent": 1.5,
     },
     "dashboard": {
-        "dashboard": 5,
-        "running": 2,
-        "run now": 2,
-        "active": 2,
-        "pending": 2.5,
-        "approv*": 2,
-        "waiting": 2,
-        "in progress": 2.5,
-        "status": 1.5,
-        "overview": 2,
-        "what happen*": 2.5,
+        "dashboard": 5, "running": 2, "run now": 2, "active": 2, "pending": 2.5, "approv*": 2,
+        "waiting": 2, "in progress": 2.5, "status": 1.5, "overview": 2, "what happen*": 2.5,
     },
     "auth": {
-        "auth": 4,
-        "authenticat*": 4,
-        "api key": 5,
-        "login": 3,
-        "log in": 3,
-        "credential*": 1.5,
-        "which model": 3,
-        "model": 1,
-        "anthropic": 2,
-        "subscription": 2.5,
-        "sign in": 3,
+        "auth": 4, "authenticat*": 4, "api key": 5, "login": 3, "log in": 3, "credential*": 1.5,
+        "which model": 3, "model": 1, "anthropic": 2, "subscription": 2.5, "sign in": 3,
     },
 }
+# fmt: on
 GENERIC_ROUTES = frozenset({"code-review"})
 """Reviews are usually *for* something: a review for security is a security audit."""
 
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "my",
-        "our",
-        "your",
-        "this",
-        "that",
-        "these",
-        "those",
-        "me",
-        "i",
-        "we",
-        "us",
-        "you",
-        "it",
-        "its",
-        "is",
-        "are",
-        "be",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "into",
-        "about",
-        "please",
-        "can",
-        "could",
-        "would",
-        "will",
-        "should",
-        "do",
-        "does",
-        "did",
-        "just",
-        "some",
-        "want",
-        "need",
-        "like",
-        "let",
-        "all",
-        "any",
-        "and",
-        "or",
-        "then",
-        "also",
-        "what",
-        "whats",
-        "what's",
-        "how",
-        "so",
-        "up",
-    ]
-)
+# fmt: off
+STOP_WORDS = frozenset({
+    "a", "about", "all", "also", "an", "and", "any", "are", "at", "be", "by", "can", "could",
+    "did", "do", "does", "from", "how", "i", "in", "into", "is", "it", "its", "just", "let",
+    "like", "me", "my", "need", "of", "on", "or", "our", "please", "should", "so", "some", "that",
+    "the", "then", "these", "this", "those", "to", "up", "us", "want", "we", "what", "what's",
+    "whats", "will", "with", "would", "you", "your",
+})
+# fmt: on
 KEEP_IN_PHRASES = frozenset({"all", "every", "up", "in", "how", "what", "for", "when", "then"})
 PATH_TOKEN = re.compile(
     r"""(?<![\w/.~-])((?:~|\.{1,2})?/[^\s'"`,;]*|[\w.-]+/[^\s'"`,;]*|[\w-]+\.(?:py|pyi|js|ts|toml|cfg|md))"""
@@ -444,7 +230,7 @@ class RouteDecision(BaseModel):
 
 class RouteRequest(BaseModel):
     goal: str
-    path: str = Field(description="Absolute directory relative paths in the goal resolve from")
+    path: str = Field(description="Absolute directory that paths in the goal are relative to")
     answers: list[str] = Field(default_factory=list, description="Answers already given")
     llm_available: bool = False
     answer_timeout_s: int = Field(default=24 * 3600, ge=1)
@@ -460,17 +246,6 @@ class RouteResult(BaseModel):
     decision: RouteDecision
     ran: list[RouteRan] = Field(default_factory=list)
     message: str
-
-
-class RouteAnswer(BaseModel):
-    """Haiku's routing answer (output schema `route`): routes, or one narrowing question."""
-
-    workflows: list[str] = Field(description="Route names from the list given, best first")
-    question: str | None = Field(
-        default=None, description="One narrowing question when the goal is too vague"
-    )
-    options: list[str] = Field(default_factory=list, description="Route names the question weighs")
-    confidence: Confidence
 
 
 @dataclass(frozen=True)
@@ -520,7 +295,7 @@ def _close(word: str, target: str) -> bool:
         diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
         if len(diff) == 1:
             return True
-        i, j = diff[0], diff[-1] if diff else 0
+        i, j = diff[0], diff[-1]
         return len(diff) == 2 and j == i + 1 and word[i] == target[j] and word[j] == target[i]
     short, long_ = sorted((word, target), key=len)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
@@ -845,7 +620,7 @@ class RouterWorkflow:
                 run_key=run_key,
                 number=number,
                 goal=request.goal,
-                answers=self._answers or request.answers,
+                answers=[*request.answers, *self._answers],
                 candidates=decision.options,
             ),
             start_to_close_timeout=timedelta(seconds=30),

@@ -515,3 +515,48 @@ class QualityReportRequest(BaseModel):
     out_dir: str | None
     team: TeamResult
     not_available: list[str]
+
+
+class ComposedRequest(BaseModel):
+    """A user spec (validated again inside the workflow) run against a target."""
+
+    spec: dict[str, Any]
+    target: str
+    out_dir: str | None = None
+
+
+class StepOutcome(BaseModel):
+    id: str
+    kind: str
+    role: str
+    status: Literal["ok", "failed", "rejected", "timed_out", "skipped"]
+    summary: str
+    workflow_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComposedResult(BaseModel):
+    workflow_id: str
+    name: str
+    status: Literal["completed", "failed", "rejected"]
+    steps: dict[str, StepOutcome]
+    artifacts: dict[str, str]
+
+
+class PromptRequest(BaseModel):
+    run_key: str
+    task_id: str
+    prompt: LLMPrompt
+
+
+class AnswerRequest(BaseModel):
+    answer: ArtifactRef
+    output_schema: str
+
+
+class ComposedReportRequest(BaseModel):
+    workflow_id: str
+    name: str
+    target: str
+    out_dir: str | None
+    steps: list[StepOutcome]

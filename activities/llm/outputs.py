@@ -47,9 +47,29 @@ class RemediationAnswer(BaseModel):
     confidence: Confidence
 
 
+class AnswerOutput(BaseModel):
+    """The free-form answer of a user-composed LLM step."""
+
+    answer: str
+    confidence: Confidence
+
+
+class RouteAnswer(BaseModel):
+    """Haiku's routing answer (output schema `route`): routes, or one narrowing question."""
+
+    workflows: list[str] = Field(description="Route names from the list given, best first")
+    question: str | None = Field(
+        default=None, description="One narrowing question when the goal is too vague"
+    )
+    options: list[str] = Field(default_factory=list, description="Route names the question weighs")
+    confidence: Confidence
+
+
 OUTPUT_SCHEMAS: dict[str, type[BaseModel]] = {
     "triage": TriageAnswer,
     "remediation": RemediationAnswer,
+    "answer": AnswerOutput,
+    "route": RouteAnswer,
 }
 
 

@@ -30,20 +30,10 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client, WorkflowExecution
 
-from workflows.schemas import TIERS, UsageMemo
+from workflows.schemas import TIERS, TierUsage, UsageMemo
 from workflows.wire import ATTUNE_WORKFLOW, USAGE_MEMO
 
 COST_DECIMALS = 10
-
-
-class TierTotals(BaseModel):
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
-    baseline_cost_usd: float = 0.0
 
 
 class TelemetryReport(BaseModel):
@@ -54,7 +44,7 @@ class TelemetryReport(BaseModel):
     runs: int = 0
     runs_by_workflow: dict[str, int] = Field(default_factory=dict)
     runs_with_usage: int = Field(0, description="runs whose `usage` memo could be read")
-    by_tier: dict[str, TierTotals] = Field(default_factory=dict)
+    by_tier: dict[str, TierUsage] = Field(default_factory=dict)
     cost_usd: float = 0.0
     baseline_cost_usd: float = Field(0.0, description="same tokens at the top tier, as recorded")
     savings_usd: float = 0.0
@@ -119,7 +109,7 @@ async def collect(
         raise ValueError(f"--days must be 0 or more, got {days}")
     since = (now or datetime.now(UTC)) - timedelta(days=days)
     runs: Counter[str] = Counter()
-    by_tier: dict[str, TierTotals] = {}
+    by_tier: dict[str, TierUsage] = {}
     durations: list[float] = []
     report = TelemetryReport(window_days=days, since=since)
     async for execution in client.list_workflows(visibility_query(since, workflow_ids)):
@@ -135,7 +125,7 @@ async def collect(
         report.scan_cache_hits += usage.scan_cache_hits
         report.scan_cache_misses += usage.scan_cache_misses
         for tier, used in usage.by_tier.items():
-            totals = by_tier.setdefault(tier, TierTotals())
+            totals = by_tier.setdefault(tier, TierUsage())
             totals.calls += used.calls
             totals.input_tokens += used.input_tokens
             totals.output_tokens += used.output_tokens
@@ -151,7 +141,7 @@ async def collect(
 def summarise(
     report: TelemetryReport,
     runs: Counter[str],
-    by_tier: dict[str, TierTotals],
+    by_tier: dict[str, TierUsage],
     durations: list[float],
 ) -> TelemetryReport:
     """Totals and rates derive from the per-tier sums, so the two can never disagree."""

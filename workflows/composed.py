@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -57,6 +58,13 @@ COMPOSED_SYSTEM = (
     "You are one step of a user-defined attune workflow. Answer the task with what the "
     "context shows; say plainly when it does not show enough. Do not invent facts."
 )
+
+
+def _failed(step: Any, role: str, err: ChildWorkflowError, child_id: str) -> StepOutcome:
+    cause = err.cause.message if err.cause else str(err)
+    return StepOutcome(
+        id=step.id, kind=step.kind, role=role, status="failed", summary=cause, workflow_id=child_id
+    )
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -147,15 +155,7 @@ class ComposedWorkflow:
                 static_summary=f"step {step.id}: {step.workflow} of {target}",
             )
         except ChildWorkflowError as err:
-            cause = err.cause.message if err.cause else str(err)
-            return StepOutcome(
-                id=step.id,
-                kind=step.kind,
-                role=role,
-                status="failed",
-                summary=cause,
-                workflow_id=child_id,
-            )
+            return _failed(step, role, err, child_id)
         data = result if isinstance(result, dict) else {"result": result}
         summary = data.get("summary")
         text = json.dumps(summary if summary is not None else data, default=str)
@@ -210,15 +210,7 @@ class ComposedWorkflow:
                 static_summary=f"step {step.id}: LLM task",
             )
         except ChildWorkflowError as err:
-            cause = err.cause.message if err.cause else str(err)
-            return StepOutcome(
-                id=step.id,
-                kind=step.kind,
-                role=role,
-                status="failed",
-                summary=cause,
-                workflow_id=child_id,
-            )
+            return _failed(step, role, err, child_id)
         if state.answer is None:
             return StepOutcome(
                 id=step.id,

@@ -229,7 +229,7 @@ INVALID = [
         + '\n[[steps]]\nid = "sum"\nkind = "llm"\nprompt = "x"\noutput_schema = "essay"\n',
         12,
         "steps[1].output_schema: unknown output schema 'essay' "
-        "(known: answer, remediation, triage)",
+        "(known: answer, remediation, route, triage)",
         id="toml-unknown-output-schema",
     ),
     pytest.param(

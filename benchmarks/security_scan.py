@@ -12,6 +12,7 @@ whether every ruff S finding is in attune's report, and what bandit would add.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -26,6 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 from activities.scanners.ruff_rules import ruff_command
+from starter.connection import connect
+from starter.runner import worker_polling
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -101,6 +104,20 @@ def attune_keys(report: dict) -> tuple[Counter[tuple[str, int, str]], set[tuple[
     return by_rule, lines
 
 
+def wait_for_worker(env: dict[str, str]) -> None:
+    """Until the dedicated worker polls: otherwise the timed CLI would start its own."""
+
+    async def polling() -> bool:
+        return await worker_polling(await connect(start_embedded=False))
+
+    os.environ.update(env)
+    deadline = time.monotonic() + 60
+    while not asyncio.run(polling()):
+        if time.monotonic() > deadline:
+            raise SystemExit("the benchmark's worker never polled")
+        time.sleep(0.2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path)
@@ -119,7 +136,7 @@ def main() -> int:
         [*attune, "worker"], env=env, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        time.sleep(3)
+        wait_for_worker(env)
         run = [*attune, "workflow", "run", "security-audit", str(root), "--json"]
         attune_cold, done = timed(run, env)
         if done.returncode != 0:

@@ -36,15 +36,18 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from starter import auth, runner, telemetry
+from activities import memory
+from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
 from workflows.catalog import CATALOG, CatalogEntry
+from workflows.router import RouteDecision, classify
 from workflows.schemas import (
     SEVERITY_RANK,
     AgentResult,
     ApprovalDecision,
     AuditProgress,
     AuditResult,
+    MemoryEntry,
     PendingApproval,
     Recommendation,
     ReleasePrepResult,
@@ -488,6 +491,44 @@ def build_server(
     ) -> telemetry.TelemetryReport:
         """Usage, cost, savings and cache rates of recent runs, from Temporal visibility."""
         return await telemetry.collect(await backend.client(), days)
+
+    @mcp.tool()
+    async def dashboard_status(
+        recent: Annotated[int, Field(ge=1, le=200, description="Recent signals to show")] = 20,
+    ) -> dashboard.Dashboard:
+        """Running agents, approvals and questions waiting for people, recent signals."""
+        return await dashboard.snapshot(await backend.client(), recent)
+
+    @mcp.tool()
+    async def route(
+        goal: Annotated[str, Field(min_length=1, description="What you want, in plain words")],
+    ) -> RouteDecision:
+        """Where a goal would be routed (workflows, inferred params, the question it would
+        ask when unsure), without running anything."""
+        return classify(goal)
+
+    @mcp.tool()
+    async def memory_store(
+        project: Annotated[str, Field(description="The project's directory")],
+        key: Annotated[str, Field(min_length=1, description="e.g. accepted-risk:<fingerprint>")],
+        value: Annotated[str, Field(description="What to remember")],
+        author: Reviewer = None,
+    ) -> MemoryEntry:
+        """Remember a project decision that later runs respect."""
+        checked = allowed_path(project, backend.roots)
+        entry = MemoryEntry(key=key, value=value, author=reviewer_name(author))
+        client = await backend.client()
+        return await memory.store(client, memory.project_key(checked), entry)
+
+    @mcp.tool()
+    async def memory_retrieve(
+        project: Annotated[str, Field(description="The project's directory")],
+        key: Annotated[str | None, Field(description="A key, a `prefix*`, or all")] = None,
+    ) -> list[MemoryEntry]:
+        """What a project remembers."""
+        checked = allowed_path(project, backend.roots)
+        client = await backend.client()
+        return await memory.retrieve(client, memory.project_key(checked), key)
 
     return mcp
 

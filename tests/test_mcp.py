@@ -3,6 +3,7 @@ stdio, the server talking to the session's Temporal dev server."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -29,6 +30,10 @@ UTILITIES = {
     "auth_status",
     "auth_recommend",
     "telemetry_stats",
+    "dashboard_status",
+    "route",
+    "memory_store",
+    "memory_retrieve",
 }
 POLL_TIMEOUT_S = 60
 
@@ -129,6 +134,18 @@ async def test_tools_audit_utilities_and_refusals(cli_env: dict[str, str], tmp_p
         assert advice["start_tier"] == "haiku"
         stats = await call(session, "telemetry_stats", days=1)
         assert stats["runs_by_workflow"].get("security-audit", 0) >= 2
+        routed = await call(session, "route", goal="Review this code for security")
+        assert routed["workflows"] == ["security-audit"]
+        board = await call(session, "dashboard_status", recent=5)
+        assert "approvals" in board and "signals" in board
+        stored = await session.call_tool(
+            "memory_store", {"project": str(app), "key": "owner", "value": "ann"}
+        )
+        assert not stored.is_error, stored.content
+        remembered = await session.call_tool("memory_retrieve", {"project": str(app)})
+        assert not remembered.is_error, remembered.content
+        assert "ann" in json.dumps(remembered.structured_content)
+        assert await refused(session, "memory_retrieve", project=str(SAMPLE))
 
         outside = SAMPLE  # the original: not under the server's only root
         for tool, arguments in (

@@ -30,6 +30,7 @@ from typer.core import TyperGroup
 
 from activities import memory
 from starter import auth, dashboard, runner, server, telemetry
+from starter.compose import compose_spec, write_spec
 from starter.connection import TemporalUnavailable, connect
 from starter.plugins import load_plugins
 from starter.specs import SpecError, discover_specs, load_spec, spec_folder
@@ -833,6 +834,41 @@ def dashboard_command(
 
     with contextlib.suppress(KeyboardInterrupt):
         _run(show())
+
+
+@app.command("compose")
+def compose_command(
+    name: Annotated[str | None, typer.Option(help="the new workflow's name")] = None,
+    workflow: Annotated[
+        list[str] | None, typer.Option("--workflow", help="a catalog workflow to include")
+    ] = None,
+    summary: Annotated[bool, typer.Option(help="add an LLM summary step")] = True,
+    approval: Annotated[bool, typer.Option(help="end with a human approval")] = True,
+    out_file: Annotated[Path | None, typer.Option("--out", help="spec file to write")] = None,
+) -> None:
+    """Compose an agent team into a workflow spec file (asks when on a terminal)."""
+    catalog = _catalog()
+    interactive = sys.stdin.isatty() and (name is None or not workflow)
+    if interactive:
+        name = name or typer.prompt("Name of the new workflow (lowercase-dashed)")
+        listed = ", ".join(catalog)
+        chosen = typer.prompt(f"Which workflows should the team run? ({listed})")
+        workflow = [w.strip() for w in chosen.replace(",", " ").split() if w.strip()]
+        summary = typer.confirm("Add an LLM summary of their results?", default=summary)
+        approval = typer.confirm("End with a human approval?", default=approval)
+    if not name or not workflow:
+        raise UsageProblem("compose needs --name and at least one --workflow (or a terminal)")
+    unknown = [w for w in workflow if w not in catalog]
+    if unknown:
+        raise UsageProblem(f"unknown workflow {unknown[0]!r}; one of {', '.join(catalog)}")
+    target = out_file or spec_folder() / f"{name}.toml"
+    text = compose_spec(name, workflow, summary=summary, approval=approval)
+    try:
+        spec = write_spec(text, target, set(catalog))
+    except SpecError as exc:
+        raise UsageProblem(str(exc)) from exc
+    out.print(f"wrote {target}: {len(spec.steps)} steps")
+    out.print(f"run it: attune workflow run {spec.name} PATH")
 
 
 @server_app.command("start")

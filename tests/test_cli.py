@@ -125,3 +125,16 @@ def test_route_prints_the_decision_and_runs_nothing(cli_env: dict[str, str]) -> 
     missing = attune(cli_env, "route", "Generate tests for this module", "--json")
     decision = json.loads(missing.stdout)
     assert decision["missing"][0]["workflow"] == "test-generation"
+
+
+def test_compose_writes_a_spec_that_lists_and_validates(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**cli_env, "ATTUNE_WORKFLOWS": str(tmp_path / "flows")}
+    done = attune(env, "compose", "--name", "sec-team", "--workflow", "security-audit")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "flows" / "sec-team.toml").is_file()
+    listed = json.loads(attune(env, "workflow", "list", "--json").stdout)
+    assert "sec-team" in {row["name"] for row in listed}
+    bad = attune(env, "compose", "--name", "x", "--workflow", "nope")
+    assert bad.returncode == 2 and "unknown workflow 'nope'" in bad.stderr

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import traceback
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -29,6 +30,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 
 from activities import memory
+from activities.artifacts import attune_home
 from starter import auth, dashboard, runner, server, telemetry
 from starter.compose import compose_spec, write_spec
 from starter.connection import TemporalUnavailable, connect
@@ -65,6 +67,7 @@ from workflows.schemas import (
 )
 from workflows.wire import (
     APPROVE_SIGNAL,
+    ATTUNE_AWAITING,
     ATTUNE_STAGE,
     PROGRESS_QUERY,
     REJECT_SIGNAL,
@@ -452,15 +455,22 @@ def workflow_status(
             "stage": desc.typed_search_attributes.get(ATTUNE_STAGE),
             "started_at": desc.start_time.isoformat(),
         }
+        entry = {**_catalog(), COMPOSED.name: COMPOSED}.get(desc.workflow_type)
+        handle = client.get_workflow_handle(workflow_id)
         if desc.status == WorkflowExecutionStatus.RUNNING:
-            progress = await client.get_workflow_handle(workflow_id).query(
-                PROGRESS_QUERY, result_type=AuditProgress
+            if entry is not None and entry.result_type is AuditResult:
+                progress = await handle.query(PROGRESS_QUERY, result_type=AuditProgress)
+                info["progress"] = progress.model_dump()
+            if desc.typed_search_attributes.get(ATTUNE_AWAITING) == "approval":
+                pending = await runner.pending_approvals(client, workflow_id)
+                info["pending_approvals"] = [p.model_dump(mode="json") for p in pending]
+        elif desc.status == WorkflowExecutionStatus.COMPLETED and entry is not None:
+            result = await client.get_workflow_handle(
+                workflow_id, result_type=entry.result_type
+            ).result()
+            info["result"] = result.model_dump(
+                mode="json", include={"status", "summary", "recommendation", "artifacts"}
             )
-            info["progress"] = progress.model_dump()
-        elif desc.status == WorkflowExecutionStatus.COMPLETED:
-            result = await client.get_workflow_handle(workflow_id, result_type=AuditResult).result()
-            info["summary"] = result.summary.model_dump()
-            info["artifacts"] = result.artifacts
         return info
 
     info = _run(status())
@@ -950,6 +960,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except typer.Exit as exc:
         return exc.exit_code
+    except Exception as exc:  # the last line of defence: one line, details in the log
+        log = attune_home() / "logs" / "cli.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as sink:
+            traceback.print_exc(file=sink)
+        _complain(f"{type(exc).__name__}: {exc} (details in {log})")
+        return EXIT_FAILED
     except typer.Abort:
         err.print("attune: interrupted; a started run goes on (attune workflow watch ID)")
         return 130

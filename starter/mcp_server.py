@@ -230,7 +230,8 @@ def team_result(base: RunResult, result: BaseModel) -> RunResult:
     """Results of team workflows (release-prep and later ones) share `agents` and
     `artifacts`; findings come from the security agent's audit, when it ran."""
     agents: dict[str, AgentResult] = getattr(result, "agents", {})
-    data = agents["security"].data if "security" in agents else {}
+    security = agents.get("security") or agents.get("security-audit")
+    data = security.data if security else {}
     rec: Recommendation | None = getattr(result, "recommendation", None)
     return base.model_copy(
         update={

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -23,7 +24,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
-from temporalio.service import RPCError, RPCStatusCode
 
 # typer >= 0.29 vendors click; its exceptions are how bad usage reaches `main`.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -133,8 +133,9 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+@functools.cache
 def _catalog() -> dict[str, CatalogEntry]:
-    """Built-in workflows, then those of installed plugins."""
+    """Built-in workflows, then those of installed plugins (entry points read once)."""
     return {**{e.name: e for e in load_plugins().catalog}, **CATALOG}
 
 
@@ -309,11 +310,9 @@ def workflow_watch(
 
 async def _describe(client: Client, workflow_id: str) -> Any:
     try:
-        return await client.get_workflow_handle(workflow_id).describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UsageProblem(f"no workflow with id {workflow_id!r}") from exc
-        raise
+        return await runner.describe(client, workflow_id)
+    except runner.UnknownWorkflow as exc:
+        raise UsageProblem(str(exc)) from exc
 
 
 async def _wait(client: Client, workflow_id: str, json_out: bool, threshold: str | None) -> int:
@@ -500,17 +499,15 @@ def _reviewer(reviewer: str | None) -> str:
 
 async def _decide(workflow_id: str, signal: str, decision: ApprovalDecision) -> None:
     client = await connect()
-    await _describe(client, workflow_id)
-    pending = await runner.pending_approvals(client, workflow_id)
-    if not pending:
-        raise UsageProblem(f"{workflow_id} is not waiting for an approval")
-    blockers = pending[0].blockers
-    if signal == APPROVE_SIGNAL and blockers and not decision.override_blockers:
+    try:
+        await runner.send_decision(client, workflow_id, signal, decision)
+    except (runner.UnknownWorkflow, runner.NotWaiting) as exc:
+        raise UsageProblem(str(exc)) from exc
+    except runner.BlockersPresent as exc:
         raise UsageProblem(
-            f"{workflow_id} has {len(blockers)} blocker(s) ({blockers[0]}); "
+            f"{workflow_id} has {len(exc.blockers)} blocker(s) ({exc.blockers[0]}); "
             "approve with --override-blockers to release anyway"
-        )
-    await client.get_workflow_handle(workflow_id).signal(signal, decision)
+        ) from exc
 
 
 @app.command("approve")

@@ -34,7 +34,7 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowQueryFailedError,
 )
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from activities import memory
 from starter import auth, dashboard, runner, telemetry
@@ -251,11 +251,9 @@ def team_result(base: RunResult, result: BaseModel) -> RunResult:
 
 async def describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription:
     try:
-        return await client.get_workflow_handle(workflow_id).describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ToolError(f"no workflow with id {workflow_id!r}") from exc
-        raise
+        return await runner.describe(client, workflow_id)
+    except runner.UnknownWorkflow as exc:
+        raise ToolError(str(exc)) from exc
 
 
 async def snapshot(client: Client, workflow_id: str) -> RunResult:
@@ -364,20 +362,15 @@ class Backend:
 
     async def decide(self, workflow_id: str, signal: str, decision: ApprovalDecision) -> RunResult:
         client = await self.client()
-        await describe(client, workflow_id)
         try:
-            pending = await runner.pending_approvals(client, workflow_id)
-        except WorkflowQueryFailedError as exc:
-            raise ToolError(f"{workflow_id} does not take approvals: {exc}") from exc
-        if not pending:
-            raise ToolError(f"{workflow_id} is not waiting for an approval")
-        blockers = pending[0].blockers
-        if signal == APPROVE_SIGNAL and blockers and not decision.override_blockers:
+            await runner.send_decision(client, workflow_id, signal, decision)
+        except (runner.UnknownWorkflow, runner.NotWaiting) as exc:
+            raise ToolError(str(exc)) from exc
+        except runner.BlockersPresent as exc:
             raise ToolError(
-                f"{workflow_id} has {len(blockers)} blocker(s) ({'; '.join(blockers)}); "
+                f"{workflow_id} has {len(exc.blockers)} blocker(s) ({exc}); "
                 "approve with override_blockers=true to release anyway"
-            )
-        await client.get_workflow_handle(workflow_id).signal(signal, decision)
+            ) from exc
         return await self.wait(workflow_id, until_decision=True)
 
 

@@ -23,13 +23,26 @@ from pydantic import BaseModel
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
 
 from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.catalog import CatalogEntry
-from workflows.schemas import AuditProgress, AuditResult, EscalateSignal, PendingApproval
+from workflows.schemas import (
+    ApprovalDecision,
+    AuditProgress,
+    AuditResult,
+    EscalateSignal,
+    PendingApproval,
+)
 from workflows.wire import (
+    APPROVE_SIGNAL,
     ATTUNE_TARGET,
     ATTUNE_WORKFLOW,
     ESCALATE_SIGNAL,
@@ -167,3 +180,46 @@ async def pending_approvals(client: Client, workflow_id: str) -> list[PendingApp
     return await client.get_workflow_handle(workflow_id).query(
         PENDING_APPROVALS_QUERY, result_type=list[PendingApproval]
     )
+
+
+class UnknownWorkflow(LookupError):
+    """No workflow has that id."""
+
+
+class NotWaiting(LookupError):
+    """The run takes no decision now (done, never asks, or not there yet)."""
+
+
+class BlockersPresent(Exception):
+    """Approving would release over blockers without saying so."""
+
+    def __init__(self, blockers: list[str]) -> None:
+        super().__init__("; ".join(blockers))
+        self.blockers = blockers
+
+
+async def describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription:
+    try:
+        return await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownWorkflow(f"no workflow with id {workflow_id!r}") from err
+        raise
+
+
+async def send_decision(
+    client: Client, workflow_id: str, signal: str, decision: ApprovalDecision
+) -> None:
+    """Signal `approve`/`reject` only to a run that waits for one, and approve over
+    blockers only when the decision says so: the CLI and MCP refuse alike."""
+    await describe(client, workflow_id)
+    try:
+        pending = await pending_approvals(client, workflow_id)
+    except WorkflowQueryFailedError as err:
+        raise NotWaiting(f"{workflow_id} does not take approvals: {err}") from err
+    if not pending:
+        raise NotWaiting(f"{workflow_id} is not waiting for an approval")
+    blockers = pending[0].blockers
+    if signal == APPROVE_SIGNAL and blockers and not decision.override_blockers:
+        raise BlockersPresent(blockers)
+    await client.get_workflow_handle(workflow_id).signal(signal, decision)

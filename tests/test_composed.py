@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,22 +13,11 @@ from temporalio.client import Client
 from starter import runner
 from tests.conftest import REPO, SAMPLE
 from tests.fake_anthropic import FakeAnthropic
+from tests.test_cli import attune
 from tests.test_llm_audit import answer_everything
 from worker import running_worker
 
 FLOW = REPO / "examples" / "flows" / "audit-and-approve.toml"
-
-
-def attune(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "starter.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        **kwargs,
-    )
 
 
 @pytest.fixture

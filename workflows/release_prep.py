@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         ApprovalDecision,
         DecisionEvent,
         PendingApproval,
-        Recommendation,
         ReleasePrepRequest,
         ReleasePrepResult,
         ReleaseReportRequest,
@@ -117,8 +116,7 @@ class ReleasePrepWorkflow:
             id=f"{info.workflow_id}-team",
             static_summary=f"release team for {request.target}",
         )
-        advice = recommend(team.agents)
-        recommendation = Recommendation.model_validate(advice.model_dump())
+        recommendation = recommend(team.agents)
         timeout = timedelta(seconds=request.approval_timeout_s)
         self._pending = PendingApproval(
             workflow_id=info.workflow_id,

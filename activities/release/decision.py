@@ -21,11 +21,9 @@ Blockers and warnings an agent reports itself are carried over as they are.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from workflows.schemas import AgentResult
+from workflows.schemas import AgentResult, Recommendation
 
 SECURITY, TESTING, VERSION, DOCS, HEALTH = "security", "testing", "version", "docs", "health"
 REQUIRED_ROLES = (SECURITY, TESTING, VERSION, DOCS)
@@ -43,13 +41,6 @@ RULES = [
     "docs: the CHANGELOG has an entry for the version",
     "health: no ruff syntax-level errors (E9, F63, F7, F82)",
 ]
-
-
-class Recommendation(BaseModel):
-    verdict: Literal["go", "no-go"]
-    blockers: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    rules: list[str] = Field(default_factory=lambda: list(RULES))
 
 
 def _severity_count(data: dict[str, Any], severity: str) -> int | None:
@@ -112,5 +103,8 @@ def recommend(results: dict[str, AgentResult]) -> Recommendation:
         blockers += role_blockers
         warnings += role_warnings
     return Recommendation(
-        verdict="no-go" if blockers else "go", blockers=blockers, warnings=warnings
+        verdict="no-go" if blockers else "go",
+        blockers=blockers,
+        warnings=warnings,
+        rules=list(RULES),
     )

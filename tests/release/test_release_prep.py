@@ -22,6 +22,7 @@ from starter import runner
 from starter.connection import ensure_search_attributes
 from tests.conftest import BIN, temporal_cli
 from tests.release.conftest import FAILING_TESTS, Repo
+from tests.test_cli import attune
 from worker import running_worker
 from workflows.catalog import CATALOG
 from workflows.release_prep import release_team
@@ -35,17 +36,6 @@ from workflows.schemas import (
 from workflows.wire import ATTUNE_AWAITING, MEMORY_STORE_SIGNAL, TASK_QUEUE
 
 ENTRY = CATALOG["release-prep"]
-
-
-def attune(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "starter.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 async def waiting(handle: WorkflowHandle) -> list:

@@ -24,18 +24,18 @@ from temporalio.worker import Worker
 from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
 from activities.llm.pricing import load_prices
-from activities.llm_stage import LLMStageActivities
-from activities.release_agents import ReleaseAgentActivities
-from activities.release_report import ReleaseReportActivities
-from activities.security import SecurityActivities
+from activities.llm.stage import LLMStageActivities
+from activities.release_prep.agents import ReleaseAgentActivities
+from activities.release_prep.report import ReleaseReportActivities
+from activities.security_audit.activities import SecurityActivities
 from activities.team_report import TeamReportActivities
 from starter.plugins import load_plugins
-from workflows.composed import ComposedWorkflow
+from workflows.composed.workflow import ComposedWorkflow
 from workflows.project_memory import ProjectMemoryWorkflow
-from workflows.quality_checks import QualityChecksWorkflow
-from workflows.release_prep import ReleasePrepWorkflow
+from workflows.quality_checks.workflow import QualityChecksWorkflow
+from workflows.release_prep.workflow import ReleasePrepWorkflow
 from workflows.router import RouterActivities, RouterWorkflow
-from workflows.security_audit import SecurityAuditWorkflow
+from workflows.security_audit.workflow import SecurityAuditWorkflow
 from workflows.team import AgentWorkflow, SecurityAgentWorkflow, TeamWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
 from workflows.wire import TASK_QUEUE

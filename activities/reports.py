@@ -38,12 +38,11 @@ from workflows.schemas import (
     CONFIDENCE_RANK,
     SEVERITIES,
     SEVERITY_RANK,
-    AuditSummary,
     Finding,
     LLMSummary,
     SkippedFile,
-    TopFile,
 )
+from workflows.security_audit.models import AuditSummary, TopFile
 
 SEVERITY_WEIGHT: dict[str, float] = {
     "critical": 10.0,

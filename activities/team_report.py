@@ -9,8 +9,9 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
-from activities.scanning import FINDINGS
-from workflows.schemas import ComposedReportRequest, QualityReportRequest
+from activities.security_audit.scanning import FINDINGS
+from workflows.composed.models import ComposedReportRequest
+from workflows.quality_checks.models import QualityReportRequest
 
 
 class TeamReportActivities:

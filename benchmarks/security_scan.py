@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from activities.scanners.ruff_rules import ruff_command
+from activities.security_audit.scanners.ruff_rules import ruff_command
 from starter.connection import connect
 from starter.runner import worker_polling
 

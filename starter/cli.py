@@ -39,6 +39,9 @@ from starter.specs import SpecError, discover_specs, load_spec, spec_folder
 from starter.tracing import configure_tracing, shutdown_tracing
 from worker import serve as serve_worker
 from workflows.catalog import CATALOG, COMPOSED, CatalogEntry
+from workflows.composed.models import ComposedResult
+from workflows.quality_checks.models import QualityChecksResult
+from workflows.release_prep.models import ReleasePrepResult
 from workflows.router import (
     ANSWER_SIGNAL,
     MAX_QUESTIONS,
@@ -57,14 +60,10 @@ from workflows.schemas import (
     SEVERITY_RANK,
     TIERS,
     ApprovalDecision,
-    AuditProgress,
-    AuditResult,
-    ComposedResult,
     EscalateSignal,
     MemoryEntry,
-    QualityChecksResult,
-    ReleasePrepResult,
 )
+from workflows.security_audit.models import AuditProgress, AuditResult
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_AWAITING,

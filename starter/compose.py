@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from starter.specs import load_spec
-from workflows.spec import WorkflowSpec
+from workflows.composed.spec import WorkflowSpec
 
 
 def _toml_string(value: str) -> str:

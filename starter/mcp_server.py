@@ -40,18 +40,16 @@ from activities import memory
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
 from workflows.catalog import CATALOG, CatalogEntry
+from workflows.release_prep.models import Recommendation, ReleasePrepResult
 from workflows.router import RouteDecision, classify
 from workflows.schemas import (
     SEVERITY_RANK,
     AgentResult,
     ApprovalDecision,
-    AuditProgress,
-    AuditResult,
     MemoryEntry,
     PendingApproval,
-    Recommendation,
-    ReleasePrepResult,
 )
+from workflows.security_audit.models import AuditProgress, AuditResult
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_AWAITING,

@@ -34,13 +34,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.catalog import CatalogEntry
-from workflows.schemas import (
-    ApprovalDecision,
-    AuditProgress,
-    AuditResult,
-    EscalateSignal,
-    PendingApproval,
-)
+from workflows.schemas import ApprovalDecision, EscalateSignal, PendingApproval
+from workflows.security_audit.models import AuditProgress, AuditResult
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_TARGET,

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from workflows.catalog import CATALOG
-from workflows.spec import STEP_KINDS, WorkflowSpec
+from workflows.composed.spec import STEP_KINDS, WorkflowSpec
 
 SUFFIXES = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

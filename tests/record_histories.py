@@ -27,16 +27,13 @@ from tests.release.conftest import make_repo
 from tests.test_llm_audit import answer_everything
 from worker import running_worker
 from workflows.catalog import CATALOG, COMPOSED
+from workflows.composed.models import ComposedRequest
 from workflows.project_memory import project_memory_id
+from workflows.quality_checks.models import QualityChecksRequest
+from workflows.release_prep.models import ReleasePrepRequest
 from workflows.router import ROUTER, RouteRequest
-from workflows.schemas import (
-    ApprovalDecision,
-    AuditRequest,
-    ComposedRequest,
-    MemoryEntry,
-    QualityChecksRequest,
-    ReleasePrepRequest,
-)
+from workflows.schemas import ApprovalDecision, MemoryEntry
+from workflows.security_audit.models import AuditRequest
 from workflows.wire import APPROVE_SIGNAL, SEARCH_ATTRIBUTES, TASK_QUEUE
 
 HISTORIES = Path(__file__).parent / "histories"

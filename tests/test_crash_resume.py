@@ -13,11 +13,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from activities.artifacts import ArtifactStore
-from activities.scanning import FINDINGS
+from activities.security_audit.scanning import FINDINGS
 from starter import runner
 from worker import running_worker
 from workflows.catalog import CATALOG
-from workflows.schemas import AuditRequest, AuditResult, ScanBatchResult
+from workflows.security_audit.models import AuditRequest, AuditResult, ScanBatchResult
 
 FILES = 480
 PARAMS = {"batch_size": 60, "chunk_size": 6, "heartbeat_timeout_s": 2}

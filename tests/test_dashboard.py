@@ -15,7 +15,8 @@ from starter import dashboard, runner
 from tests.release.conftest import make_repo
 from worker import running_worker
 from workflows.catalog import CATALOG
-from workflows.schemas import ApprovalDecision, EscalateSignal, ReleasePrepRequest
+from workflows.release_prep.models import ReleasePrepRequest
+from workflows.schemas import ApprovalDecision, EscalateSignal
 from workflows.wire import ESCALATE_SIGNAL, REJECT_SIGNAL
 
 

@@ -30,7 +30,8 @@ from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
 from worker import running_worker
 from workflows.catalog import CATALOG
-from workflows.schemas import AuditRequest, EscalationState, LLMConfig, LLMPrompt, LLMTask
+from workflows.schemas import EscalationState, LLMConfig, LLMPrompt, LLMTask
+from workflows.security_audit.models import AuditRequest
 from workflows.wire import ATTUNE_TIER, TASK_QUEUE, TIER_ESCALATION
 
 USAGE = {

@@ -16,7 +16,8 @@ from tests.test_cli import attune
 from worker import running_worker
 from workflows.catalog import CATALOG
 from workflows.project_memory import project_memory_id
-from workflows.schemas import AuditRequest, MemoryEntry, ProjectMemoryState
+from workflows.schemas import MemoryEntry, ProjectMemoryState
+from workflows.security_audit.models import AuditRequest
 from workflows.wire import PROJECT_MEMORY, TASK_QUEUE
 
 

@@ -23,8 +23,8 @@ from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
 from activities.llm.outputs import RouteAnswer
 from activities.llm.pricing import load_prices
-from activities.llm_stage import LLMStageActivities
-from activities.security import SecurityActivities
+from activities.llm.stage import LLMStageActivities
+from activities.security_audit.activities import SecurityActivities
 from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
 from workflows.router import (
@@ -37,7 +37,7 @@ from workflows.router import (
     classify,
     decide,
 )
-from workflows.security_audit import SecurityAuditWorkflow
+from workflows.security_audit.workflow import SecurityAuditWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
 from workflows.wire import ATTUNE_AWAITING, ATTUNE_WORKFLOW
 

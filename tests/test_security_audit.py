@@ -11,12 +11,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.artifacts import ArtifactStore
-from activities.scanning import FINDINGS
+from activities.security_audit.scanning import FINDINGS
 from starter import runner
 from tests.conftest import SAMPLE
 from worker import running_worker
 from workflows.catalog import CATALOG
-from workflows.schemas import AuditRequest
+from workflows.security_audit.models import AuditRequest
 from workflows.wire import ATTUNE_STAGE, ATTUNE_TARGET, ATTUNE_WORKFLOW, USAGE_MEMO
 
 ENTRY = CATALOG["security-audit"]

@@ -8,7 +8,7 @@ import pytest
 
 from starter.specs import SpecError, discover_specs, load_spec, spec_folder
 from workflows.catalog import CATALOG
-from workflows.spec import (
+from workflows.composed.spec import (
     ApprovalStepSpec,
     LLMStepSpec,
     WorkflowSpec,

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from workflows.schemas import (
-    AuditRequest,
-    AuditResult,
-    ComposedRequest,
-    ComposedResult,
-    QualityChecksRequest,
-    QualityChecksResult,
-    ReleasePrepRequest,
-    ReleasePrepResult,
-)
+from workflows.composed.models import ComposedRequest, ComposedResult
+from workflows.quality_checks.models import QualityChecksRequest, QualityChecksResult
+from workflows.release_prep.models import ReleasePrepRequest, ReleasePrepResult
+from workflows.security_audit.models import AuditRequest, AuditResult
 
 
 class CatalogEntry(BaseModel):

@@ -28,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.artifacts import ArtifactStore
     from activities.llm.outputs import RouteAnswer, parse_answer, schema_instructions
     from workflows.catalog import CATALOG
-    from workflows.routing import start_tier
     from workflows.schemas import ArtifactRef, EscalationState, LLMPrompt, LLMTask
+    from workflows.tiers import start_tier
     from workflows.wire import ATTUNE_AWAITING, ATTUNE_STAGE, ATTUNE_TARGET, ATTUNE_WORKFLOW
 
 ROUTER = "Router"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Confidence = Literal["high", "medium", "low"]
@@ -70,92 +70,6 @@ class SkippedFile(BaseModel):
     reason: str
 
 
-class AuditRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: str = Field(description="Absolute path of the directory or file to audit")
-    out_dir: str | None = None
-    batch_size: int = Field(default=250, ge=1, le=5000, description="Files per scan activity")
-    chunk_size: int = Field(
-        default=100, ge=1, le=1000, description="Files per heartbeat and cache write"
-    )
-    max_file_bytes: int = Field(default=1_000_000, ge=1)
-    bandit: bool = Field(default=False, description="Also run bandit (slow, adds little)")
-    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
-    llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")
-    llm_max_findings: int = Field(
-        default=200, ge=0, description="Most severe findings sent to LLM triage"
-    )
-    heartbeat_timeout_s: int = Field(
-        default=30, ge=1, description="How soon a dead worker's batch moves to another"
-    )
-
-
-class DiscoverRequest(BaseModel):
-    run_key: str
-    target: str
-    max_file_bytes: int
-
-
-class DiscoveryResult(BaseModel):
-    files: ArtifactRef
-    skipped: ArtifactRef
-    file_count: int
-    total_bytes: int
-    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
-
-
-class ScanBatch(BaseModel):
-    run_key: str
-    target: str
-    files: ArtifactRef
-    index: int
-    start: int
-    end: int
-    chunk_size: int = 100
-    bandit: bool = False
-
-
-class ScanBatchResult(BaseModel):
-    index: int
-    findings: ArtifactRef
-    files_scanned: int
-    cache_hits: int
-    cache_misses: int
-    skipped: ArtifactRef
-    resumed_from: int = 0
-
-
-class ReportRequest(BaseModel):
-    run_key: str
-    workflow: str
-    workflow_id: str
-    run_id: str
-    target: str
-    started_at: datetime
-    out_dir: str | None
-    discovery: DiscoveryResult
-    batches: list[ScanBatchResult]
-    llm: LLMSummary
-    llm_outcomes: list[LLMOutcome] = Field(default_factory=list)
-
-
-class TopFile(BaseModel):
-    file: str
-    findings: int
-    score: float
-
-
-class AuditSummary(BaseModel):
-    counts: dict[str, int]
-    risk_score: int = Field(ge=0, le=100)
-    top_files: list[TopFile]
-    files_scanned: int
-    files_skipped: int
-    findings_total: int
-    accepted_risks: int = 0
-
-
 class LLMSummary(BaseModel):
     status: Literal["ok", "skipped", "failed"]
     reason: str = ""
@@ -164,19 +78,6 @@ class LLMSummary(BaseModel):
     cost_usd: float = 0.0
     baseline_cost_usd: float = 0.0
     savings_usd: float = 0.0
-
-
-class AuditResult(BaseModel):
-    """What the workflow returns: small, the full report lives on disk."""
-
-    workflow_id: str
-    run_id: str
-    status: RunStatus
-    target: str
-    summary: AuditSummary
-    artifacts: dict[str, str] = Field(description="Report paths: markdown, json, sarif")
-    findings: ArtifactRef
-    duration_s: float
 
 
 class TierUsage(BaseModel):
@@ -199,18 +100,6 @@ class UsageMemo(BaseModel):
     escalations: int = 0
     cost_usd: float = 0.0
     baseline_cost_usd: float = 0.0
-
-
-class AuditProgress(BaseModel):
-    """Answer of the `progress` query: what the CLI's progress bar shows."""
-
-    stage: str
-    files_total: int = 0
-    files_scanned: int = 0
-    batches_total: int = 0
-    batches_done: int = 0
-    findings: int = 0
-    cache_hits: int = 0
 
 
 # --- LLM calls and tier escalation -------------------------------------------------
@@ -334,35 +223,6 @@ class LLMConfig(BaseModel):
     prices: dict[str, TierPrice] = Field(default_factory=dict)
 
 
-class PromptPlan(BaseModel):
-    """One LLM task an audit wants run, its prompt already in the artifact store."""
-
-    task_id: str
-    kind: str
-    output_schema: str
-    prompt: ArtifactRef
-    findings: int
-    files_spanned: int = 1
-    estimated_input_tokens: int = 0
-
-
-class LLMStageRequest(BaseModel):
-    run_key: str
-    target: str
-    batches: list[ScanBatchResult]
-    max_findings: int
-    triage: list[EscalationState] = Field(default_factory=list)
-
-
-class LLMOutcome(BaseModel):
-    kind: str
-    state: EscalationState
-
-
-ReportRequest.model_rebuild()
-AuditRequest.model_rebuild()
-
-
 # --- Teams, agents, release prep and approvals -------------------------------------
 
 
@@ -437,110 +297,12 @@ class PendingApproval(BaseModel):
     timeout_at: datetime
 
 
-class ReleasePrepRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: str = Field(description="Git repository to prepare for release")
-    out_dir: str | None = None
-    approval_timeout_s: int = Field(default=7 * 24 * 3600, ge=1)
-    test_timeout_s: int = Field(default=600, ge=1)
-    max_cost_usd: float | None = Field(default=None, ge=0)
-
-
-class Recommendation(BaseModel):
-    verdict: Literal["go", "no-go"]
-    blockers: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    rules: list[str] = Field(default_factory=list)
-
-
-class DecisionEvent(BaseModel):
-    """One line of the approval log: who did what, and when."""
-
-    action: Literal["approved", "rejected", "refused", "timed_out"]
-    reviewer: str
-    text: str = ""
-    override_blockers: bool = False
-    at: datetime
-
-
-class ReleaseReportRequest(BaseModel):
-    run_key: str
-    workflow_id: str
-    run_id: str
-    target: str
-    started_at: datetime
-    out_dir: str | None
-    team: TeamResult
-    recommendation: Recommendation
-    decisions: list[DecisionEvent]
-    status: str
-
-
-class ReleasePrepResult(BaseModel):
-    workflow_id: str
-    status: Literal["approved", "rejected", "timed_out"]
-    recommendation: Recommendation
-    decisions: list[DecisionEvent]
-    agents: dict[str, AgentResult]
-    artifacts: dict[str, str]
-
-
 class ProjectMemoryState(BaseModel):
     """A project's memory; also the input a continued-as-new run starts from."""
 
     project: str
     entries: dict[str, MemoryEntry] = Field(default_factory=dict)
     history_limit: int = Field(default=2000, ge=10, description="Events before continue-as-new")
-
-
-class QualityChecksRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    target: str
-    out_dir: str | None = None
-    max_cost_usd: float | None = Field(default=None, ge=0)
-
-
-class QualityChecksResult(BaseModel):
-    workflow_id: str
-    agents: dict[str, AgentResult]
-    not_available: list[str]
-    artifacts: dict[str, str]
-
-
-class QualityReportRequest(BaseModel):
-    workflow_id: str
-    target: str
-    out_dir: str | None
-    team: TeamResult
-    not_available: list[str]
-
-
-class ComposedRequest(BaseModel):
-    """A user spec (validated again inside the workflow) run against a target."""
-
-    spec: dict[str, Any]
-    target: str
-    out_dir: str | None = None
-
-
-class StepOutcome(BaseModel):
-    id: str
-    kind: str
-    role: str
-    status: Literal["ok", "failed", "rejected", "timed_out", "skipped"]
-    summary: str
-    workflow_id: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class ComposedResult(BaseModel):
-    workflow_id: str
-    name: str
-    status: Literal["completed", "failed", "rejected"]
-    steps: dict[str, StepOutcome]
-    artifacts: dict[str, str]
 
 
 class PromptRequest(BaseModel):
@@ -552,11 +314,3 @@ class PromptRequest(BaseModel):
 class AnswerRequest(BaseModel):
     answer: ArtifactRef
     output_schema: str
-
-
-class ComposedReportRequest(BaseModel):
-    workflow_id: str
-    name: str
-    target: str
-    out_dir: str | None
-    steps: list[StepOutcome]

@@ -20,12 +20,11 @@ with workflow.unsafe.imports_passed_through():
         AgentInput,
         AgentResult,
         AgentSpec,
-        AuditRequest,
-        AuditResult,
         MemoryEntry,
         TeamRequest,
         TeamResult,
     )
+    from workflows.security_audit.models import AuditRequest, AuditResult
     from workflows.wire import (
         AGENT,
         MEMORY_RETRIEVE_QUERY,

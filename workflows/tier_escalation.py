@@ -17,7 +17,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm.claude import NON_RETRYABLE_ERROR_TYPES, ClaudeActivities
-    from workflows.routing import highest, next_tier, rank
     from workflows.schemas import (
         Attempt,
         EscalateSignal,
@@ -28,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         Tier,
         Verdict,
     )
+    from workflows.tiers import highest, next_tier, rank
     from workflows.wire import (
         ATTUNE_COST_USD,
         ATTUNE_TIER,

@@ -11,10 +11,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
-from activities.release import decision, docs, health, testing, versioning
-from activities.release.commits import Commit, suggest_bump
-from activities.release.versioning import SemVer
-from activities.release_agents import ReleaseAgentActivities
+from activities.release_prep import decision, docs, health, testing, versioning
+from activities.release_prep.agents import ReleaseAgentActivities
+from activities.release_prep.commits import Commit, suggest_bump
+from activities.release_prep.versioning import SemVer
 from tests.release.conftest import FAILING_TESTS, Repo
 from workflows.schemas import AgentInput, AgentResult
 

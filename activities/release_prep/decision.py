@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.schemas import AgentResult, Recommendation
+from workflows.release_prep.models import Recommendation
+from workflows.schemas import AgentResult
 
 SECURITY, TESTING, VERSION, DOCS, HEALTH = "security", "testing", "version", "docs", "health"
 REQUIRED_ROLES = (SECURITY, TESTING, VERSION, DOCS)

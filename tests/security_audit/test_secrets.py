@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.scanners.secrets import RULES, find_secrets, shannon_entropy
+from activities.security_audit.scanners.secrets import RULES, find_secrets, shannon_entropy
 
 _ALPHABET = "R8kq2ZLmW7vN4tXb9cYd3PaS6hJf1GuE5oQiB"
 

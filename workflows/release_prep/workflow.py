@@ -17,18 +17,15 @@ from temporalio.common import RetryPolicy
 from workflows.team import TeamWorkflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.release.decision import recommend
-    from activities.release_report import ReleaseReportActivities
-    from workflows.schemas import (
-        AgentSpec,
-        ApprovalDecision,
+    from activities.release_prep.decision import recommend
+    from activities.release_prep.report import ReleaseReportActivities
+    from workflows.release_prep.models import (
         DecisionEvent,
-        PendingApproval,
         ReleasePrepRequest,
         ReleasePrepResult,
         ReleaseReportRequest,
-        TeamRequest,
     )
+    from workflows.schemas import AgentSpec, ApprovalDecision, PendingApproval, TeamRequest
     from workflows.wire import (
         AGENT,
         APPROVE_SIGNAL,

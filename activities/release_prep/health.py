@@ -27,7 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from ruff import find_ruff_bin
 
-from activities.release.project import find_packages, read_pyproject, target_python
+from activities.release_prep.project import find_packages, read_pyproject, target_python
 from workflows.schemas import AgentResult
 
 BLOCKING_PREFIXES = ("E9", "F63", "F7", "F82")

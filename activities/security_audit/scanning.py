@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from activities.scanners import ast_rules, merge, ruff_rules, secrets
+from activities.security_audit.scanners import ast_rules, merge, ruff_rules, secrets
 from workflows.schemas import Finding, SkippedFile
 
 BINARY_SNIFF_BYTES = 8192

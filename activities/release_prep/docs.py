@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from activities.release.commits import Commit, parse_conventional
-from activities.release.project import module_files
+from activities.release_prep.commits import Commit, parse_conventional
+from activities.release_prep.project import module_files
 from workflows.schemas import AgentResult
 
 MIN_README_WORDS = 40

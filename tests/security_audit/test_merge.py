@@ -7,10 +7,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from activities.scanners.ast_rules import scan_python
-from activities.scanners.merge import fingerprint, issue_key, merge_findings
-from activities.scanners.ruff_rules import parse_ruff_output, ruff_command
-from activities.scanners.secrets import find_secrets
+from activities.security_audit.scanners.ast_rules import scan_python
+from activities.security_audit.scanners.merge import fingerprint, issue_key, merge_findings
+from activities.security_audit.scanners.ruff_rules import parse_ruff_output, ruff_command
+from activities.security_audit.scanners.secrets import find_secrets
 from workflows.schemas import Finding
 
 SAMPLE = """\

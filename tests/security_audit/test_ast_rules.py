@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from activities.scanners.ast_rules import RULES, scan_python, source_lines
+from activities.security_audit.scanners.ast_rules import RULES, scan_python, source_lines
 
 
 def scan(code: str) -> list:

@@ -20,7 +20,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from activities.release.project import target_python
+from activities.release_prep.project import target_python
 from workflows.schemas import AgentResult
 
 # pytest's documented exit codes (https://docs.pytest.org/en/stable/reference/exit-codes.html)

@@ -15,13 +15,12 @@ from workflows.team import TeamWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.team_report import TeamReportActivities
-    from workflows.schemas import (
-        AgentSpec,
+    from workflows.quality_checks.models import (
         QualityChecksRequest,
         QualityChecksResult,
         QualityReportRequest,
-        TeamRequest,
     )
+    from workflows.schemas import AgentSpec, TeamRequest
     from workflows.wire import ATTUNE_STAGE, SECURITY_AGENT
 
 WORKFLOW_NAME = "quality-checks"

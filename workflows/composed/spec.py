@@ -26,8 +26,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from workflows.catalog import CATALOG
-from workflows.routing import rank, start_tier
 from workflows.schemas import Tier
+from workflows.tiers import rank, start_tier
 
 STEP_KINDS = ("workflow", "llm", "approval")
 ANSWER_SCHEMA = "answer"

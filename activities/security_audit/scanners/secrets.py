@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from activities.scanners.ast_rules import TOOL
+from activities.security_audit.scanners.ast_rules import TOOL
 from workflows.schemas import Confidence, Finding, Severity
 
 

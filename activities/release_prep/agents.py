@@ -1,4 +1,4 @@
-"""Release-prep agent activities: thin typed wrappers around activities.release.
+"""Release-prep agent activities: thin typed wrappers around activities.release_prep.
 
 Each activity runs one plain check in a thread while heartbeating (a test suite can
 take many minutes, and a dead worker must be noticed long before that), stores the
@@ -19,8 +19,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import ArtifactStore
-from activities.release import docs, health, testing, versioning
-from activities.release.commits import Commit
+from activities.release_prep import docs, health, testing, versioning
+from activities.release_prep.commits import Commit
 from workflows.schemas import AgentInput, AgentResult
 
 HEARTBEAT_S = 5.0

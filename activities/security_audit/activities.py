@@ -16,19 +16,18 @@ from temporalio.exceptions import ApplicationError
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import discover_files
-from activities.llm_stage import apply_outcomes
+from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
-from activities.scanning import FINDINGS, scan_chunk
-from workflows.schemas import (
-    ArtifactRef,
+from activities.security_audit.scanning import FINDINGS, scan_chunk
+from workflows.schemas import ArtifactRef, SkippedFile
+from workflows.security_audit.models import (
     AuditSummary,
     DiscoverRequest,
     DiscoveryResult,
     ReportRequest,
     ScanBatch,
     ScanBatchResult,
-    SkippedFile,
 )
 from workflows.wire import ACCEPTED_RISK_PREFIX
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.scanners.ruff_rules import (
+from activities.security_audit.scanners.ruff_rules import (
     DEFAULT_RULE,
     RUFF_S_RULES,
     bandit_command,

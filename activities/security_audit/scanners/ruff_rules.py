@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ruff import find_ruff_bin
 
-from activities.scanners.ast_rules import char_column, source_lines
-from activities.scanners.secrets import redact
+from activities.security_audit.scanners.ast_rules import char_column, source_lines
+from activities.security_audit.scanners.secrets import redact
 from workflows.schemas import Confidence, Finding, Severity
 
 

@@ -16,20 +16,18 @@ from temporalio import activity
 
 from activities.artifacts import ArtifactStore
 from activities.llm.outputs import parse_answer, schema_instructions
-from activities.scanning import FINDINGS
+from activities.security_audit.scanning import FINDINGS
 from workflows.schemas import (
     SEVERITY_RANK,
     AnswerRequest,
     ArtifactRef,
     EscalationState,
     Finding,
-    LLMOutcome,
     LLMPrompt,
-    LLMStageRequest,
     LLMVerdict,
-    PromptPlan,
     PromptRequest,
 )
+from workflows.security_audit.models import LLMOutcome, LLMStageRequest, PromptPlan
 
 PROMPT = TypeAdapter(LLMPrompt)
 TRIAGE_BATCH = 40

@@ -22,26 +22,28 @@ from workflows.tier_escalation import TierEscalationWorkflow
 with workflow.unsafe.imports_passed_through():
     import activities.llm.outputs  # noqa: F401 - the spec validator reads it lazily
     from activities.llm.claude import ClaudeActivities
-    from activities.llm_stage import LLMStageActivities
+    from activities.llm.stage import LLMStageActivities
     from activities.team_report import TeamReportActivities
-    from workflows.schemas import (
-        AnswerRequest,
-        ApprovalDecision,
+    from workflows.composed.models import (
         ComposedReportRequest,
         ComposedRequest,
         ComposedResult,
-        LLMPrompt,
-        LLMTask,
-        PendingApproval,
-        PromptRequest,
         StepOutcome,
     )
-    from workflows.spec import (
+    from workflows.composed.spec import (
         ApprovalStepSpec,
         LLMStepSpec,
         WorkflowSpec,
         WorkflowStepSpec,
         render_prompt,
+    )
+    from workflows.schemas import (
+        AnswerRequest,
+        ApprovalDecision,
+        LLMPrompt,
+        LLMTask,
+        PendingApproval,
+        PromptRequest,
     )
     from workflows.wire import (
         APPROVE_SIGNAL,

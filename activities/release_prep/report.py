@@ -9,7 +9,7 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
-from workflows.schemas import ReleaseReportRequest
+from workflows.release_prep.models import ReleaseReportRequest
 
 
 def render_release_markdown(request: ReleaseReportRequest) -> str:

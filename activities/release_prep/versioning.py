@@ -19,8 +19,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from activities.release.commits import Bump, Commit, bump_rank, suggest_bump
-from activities.release.project import GitError, find_packages, git, is_git_repo, read_pyproject
+from activities.release_prep.commits import Bump, Commit, bump_rank, suggest_bump
+from activities.release_prep.project import (
+    GitError,
+    find_packages,
+    git,
+    is_git_repo,
+    read_pyproject,
+)
 from workflows.schemas import AgentResult
 
 # The regular expression semver.org publishes for 2.0.0.

@@ -18,26 +18,22 @@ from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm.claude import ClaudeActivities
-    from activities.llm_stage import LLMStageActivities
-    from activities.security import SecurityActivities
-    from workflows.routing import highest, start_tier
-    from workflows.schemas import (
+    from activities.llm.stage import LLMStageActivities
+    from activities.security_audit.activities import SecurityActivities
+    from workflows.schemas import LLMConfig, LLMSummary, LLMTask, TierUsage, UsageMemo
+    from workflows.security_audit.models import (
         AuditProgress,
         AuditRequest,
         AuditResult,
         DiscoverRequest,
-        LLMConfig,
         LLMOutcome,
         LLMStageRequest,
-        LLMSummary,
-        LLMTask,
         PromptPlan,
         ReportRequest,
         ScanBatch,
         ScanBatchResult,
-        TierUsage,
-        UsageMemo,
     )
+    from workflows.tiers import highest, start_tier
     from workflows.wire import (
         ATTUNE_COST_USD,
         ATTUNE_STAGE,

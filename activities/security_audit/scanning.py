@@ -8,16 +8,14 @@ hash (plus the engines' version), so an unchanged file is never scanned twice.
 from __future__ import annotations
 
 import hashlib
-import json
-import sqlite3
 import subprocess
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import BaseModel, TypeAdapter
 
+from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanners import ast_rules, merge, ruff_rules, secrets
 from workflows.schemas import Finding, SkippedFile
 
@@ -48,37 +46,6 @@ def engine_version(bandit: bool) -> str:
 
 def _cache_key(rel: str, data: bytes, version: str) -> str:
     return hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
-
-
-class ScanCache:
-    """Per-file results in one SQLite file: one transaction per chunk, shared by
-    every scanning process (WAL), instead of thousands of small files."""
-
-    _open: ClassVar[dict[Path, sqlite3.Connection]] = {}
-
-    def __init__(self, path: Path) -> None:
-        if path not in self._open:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, timeout=60, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS scan (key TEXT PRIMARY KEY, entry TEXT)")
-            self._open[path] = conn
-        self.conn = self._open[path]
-
-    def get_many(self, keys: list[str]) -> dict[str, dict]:
-        if not keys:
-            return {}
-        marks = ",".join("?" * len(keys))
-        rows = self.conn.execute(f"SELECT key, entry FROM scan WHERE key IN ({marks})", keys)
-        return {key: json.loads(entry) for key, entry in rows}
-
-    def put_many(self, entries: dict[str, dict]) -> None:
-        with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO scan (key, entry) VALUES (?, ?)",
-                [(key, json.dumps(entry)) for key, entry in entries.items()],
-            )
 
 
 class _ToolRun:

@@ -1,4 +1,9 @@
-"""The attune worker: every workflow and activity, the pydantic converter, tracing.
+"""The attune worker: every flow in the registry plus the shared building blocks.
+
+Each flow contributes itself as a `SimplePlugin` (its workflows and activities); the
+core plugin brings the building blocks every flow may use (tier escalation and
+Claude calls, teams, project memory, the Router) and the failure policy. The same
+plugins, without activities, make the `Replayer` of the determinism tests.
 
 `attune worker` runs it until SIGTERM/SIGINT, then lets running activities finish
 their current step (graceful shutdown) before it exits; whatever is left is
@@ -19,41 +24,31 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
 
 from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
 from activities.llm.pricing import load_prices
 from activities.llm.stage import LLMStageActivities
-from activities.release_prep.agents import ReleaseAgentActivities
-from activities.release_prep.report import ReleaseReportActivities
-from activities.security_audit.activities import SecurityActivities
-from activities.team_report import TeamReportActivities
-from starter.plugins import load_plugins
-from workflows.composed.workflow import ComposedWorkflow
+from activities.resources import WorkerResources
+from activities.routing.activities import RouterActivities
+from activities.teams import TeamActivities
+from workflows.errors import WORKFLOW_FAILURE_TYPES
 from workflows.project_memory import ProjectMemoryWorkflow
-from workflows.quality_checks.workflow import QualityChecksWorkflow
-from workflows.release_prep.workflow import ReleasePrepWorkflow
-from workflows.router import RouterActivities, RouterWorkflow
-from workflows.security_audit.workflow import SecurityAuditWorkflow
-from workflows.team import AgentWorkflow, SecurityAgentWorkflow, TeamWorkflow
+from workflows.registry import registry
+from workflows.router.workflow import RouterWorkflow
+from workflows.team import AgentWorkflow, TeamWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
 from workflows.wire import TASK_QUEUE
 
-WORKFLOWS = [
-    SecurityAuditWorkflow,
+BUILDING_BLOCKS: list[type] = [
     TierEscalationWorkflow,
     TeamWorkflow,
     AgentWorkflow,
-    SecurityAgentWorkflow,
-    ReleasePrepWorkflow,
     ProjectMemoryWorkflow,
-    QualityChecksWorkflow,
-    ComposedWorkflow,
     RouterWorkflow,
 ]
-
-
 DEDICATED_WORKER = "worker"
 logger = logging.getLogger("attune.worker")
 
@@ -67,6 +62,40 @@ def scan_processes() -> int:
     return int(os.environ.get("ATTUNE_SCAN_PROCESSES") or os.cpu_count() or 1)
 
 
+def core_plugin(resources: WorkerResources | None) -> SimplePlugin:
+    activities = None
+    if resources is not None:
+        claude = ClaudeActivities(resources.store, resources.prices)
+        stage = LLMStageActivities(resources.store)
+        router = RouterActivities(resources.store)
+        teams = TeamActivities(resources.store)
+        activities = [
+            claude.llm_config,
+            claude.claude_call,
+            stage.write_prompt,
+            stage.read_answer,
+            router.write_route_prompt,
+            router.read_route_answer,
+            router.decide_route,
+            router.describe_route,
+            teams.plan_team,
+        ]
+    return SimplePlugin(
+        "attune.core",
+        workflows=BUILDING_BLOCKS,
+        activities=activities,
+        workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
+    )
+
+
+def plugins(resources: WorkerResources | None) -> list[SimplePlugin]:
+    """The core, then every built flow; `None` resources for a Replayer."""
+    found = registry()
+    for problem in found.errors:
+        logger.warning("flow skipped: %s", problem)
+    return [core_plugin(resources), *(flow.plugin(resources) for flow in found.built())]
+
+
 @asynccontextmanager
 async def running_worker(
     client: Client, *, identity: str | None = None, max_concurrent_activities: int | None = None
@@ -76,45 +105,14 @@ async def running_worker(
     pool = ProcessPoolExecutor(
         max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
     )
-    store = ArtifactStore()
-    security = SecurityActivities(store, pool)
-    claude = ClaudeActivities(store, load_prices())
-    llm_stage = LLMStageActivities(store)
-    release = ReleaseAgentActivities(store)
-    release_report = ReleaseReportActivities(store)
-    team_report = TeamReportActivities(store)
-    router = RouterActivities(store)
+    resources = WorkerResources(store=ArtifactStore(), pool=pool, prices=load_prices())
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
     )
-    activities = [
-        security.discover_files,
-        security.scan_batch,
-        security.build_audit_report,
-        claude.llm_config,
-        claude.claude_call,
-        llm_stage.plan_triage,
-        llm_stage.plan_remediation,
-        release.run_tests,
-        release.check_version,
-        release.check_docs,
-        release.check_health,
-        release_report.write_release_report,
-        team_report.write_quality_report,
-        team_report.write_composed_report,
-        llm_stage.write_prompt,
-        llm_stage.read_answer,
-        router.write_route_prompt,
-        router.read_route_answer,
-    ]
-    plugins = load_plugins(WORKFLOWS, activities)
-    for problem in plugins.errors:
-        logger.warning("plugin skipped: %s", problem)
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[*WORKFLOWS, *plugins.workflows],
-        activities=[*activities, *plugins.activities],
+        plugins=plugins(resources),
         max_concurrent_activities=limit,
         graceful_shutdown_timeout=timedelta(seconds=10),
         **({"identity": identity} if identity else {}),

@@ -34,6 +34,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import TypeAdapter
+
 from workflows.schemas import (
     CONFIDENCE_RANK,
     SEVERITIES,
@@ -52,6 +54,7 @@ SEVERITY_WEIGHT: dict[str, float] = {
     "info": 0.0,
 }
 CONFIDENCE_FACTOR: dict[str, float] = {"high": 1.0, "medium": 0.7, "low": 0.4}
+FINDINGS = TypeAdapter(list[Finding])
 RISK_SCALE = 20.0
 TOP_FILES = 10
 

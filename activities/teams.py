@@ -1,5 +1,10 @@
-"""The merged report of a quality-checks team: each check's outcome, and every
-finding of every check in one list, with links to the checks' own reports."""
+"""Teams made from the registry, and the reports of team-shaped runs.
+
+`plan_team` reads which flows serve a team from the flow registry in an activity, so
+adding a flow changes the next run's team, never how a waiting run replays. The
+quality-checks report merges every check's findings into one list, with links to the
+checks' own reports; the composed report lists each step's outcome.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,35 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
-from activities.security_audit.scanning import FINDINGS
+from activities.reports import FINDINGS
+from activities.resources import WorkerResources
 from workflows.composed.models import ComposedReportRequest
 from workflows.quality_checks.models import QualityReportRequest
+from workflows.registry import registry
+from workflows.schemas import AgentSpec, TeamPlan, TeamPlanRequest
 
 
-class TeamReportActivities:
+def plan_team(request: TeamPlanRequest) -> TeamPlan:
+    """The agents of every built flow that serves `request.team`, and the planned
+    flows that will. Quality checks name a member by its flow; other teams by role."""
+    plan = TeamPlan()
+    for flow in registry().members(request.team):
+        assert flow.team is not None
+        if not flow.built:
+            plan.not_available.append(flow.name)
+            continue
+        role = flow.name if request.roles_by_flow else flow.team.role
+        plan.agents.append(AgentSpec(role=role, workflow=flow.team.agent, params=request.params))
+    return plan
+
+
+class TeamActivities:
     def __init__(self, store: ArtifactStore) -> None:
         self.store = store
+
+    @activity.defn(name="plan_team")
+    async def plan_team(self, request: TeamPlanRequest) -> TeamPlan:
+        return plan_team(request)
 
     @activity.defn(name="write_quality_report")
     async def write_quality_report(self, request: QualityReportRequest) -> dict[str, str]:
@@ -68,3 +94,13 @@ class TeamReportActivities:
         document = {"workflow": request.name, **request.model_dump(mode="json")}
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
         return {kind: str(path.absolute()) for kind, path in paths.items()}
+
+
+def quality_worker_activities(resources: WorkerResources) -> list:
+    teams = TeamActivities(resources.store)
+    return [teams.write_quality_report]
+
+
+def composed_worker_activities(resources: WorkerResources) -> list:
+    teams = TeamActivities(resources.store)
+    return [teams.write_composed_report]

@@ -39,7 +39,7 @@ async def connect(*, start_embedded: bool = True) -> Client:
     config = dict(profile.to_client_connect_config())
     if not profile.address:
         state = server.status()
-        if not state.running:
+        if not state.answering:
             if not start_embedded:
                 raise TemporalUnavailable(f"no Temporal server answers on {state.address}")
             state = await asyncio.to_thread(server.start)

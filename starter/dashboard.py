@@ -21,29 +21,38 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecution
 
 from starter import runner
-from workflows.router import ANSWER_SIGNAL, QUESTION_QUERY, ROUTER
+from workflows.registry import registry
 from workflows.schemas import PendingApproval
 from workflows.wire import (
     AGENT,
+    ANSWER_SIGNAL,
     APPROVE_SIGNAL,
     ATTUNE_AWAITING,
     ATTUNE_STAGE,
     ATTUNE_TIER,
     ATTUNE_WORKFLOW,
     ESCALATE_SIGNAL,
+    QUESTION_QUERY,
     REJECT_SIGNAL,
-    SECURITY_AGENT,
+    ROUTER,
     TEAM,
     TIER_ESCALATION,
 )
 
-BUILDING_BLOCKS = (TIER_ESCALATION, TEAM, AGENT, SECURITY_AGENT, ROUTER)
 SHOWN_SIGNALS = frozenset({APPROVE_SIGNAL, REJECT_SIGNAL, ESCALATE_SIGNAL, ANSWER_SIGNAL})
-ATTUNE_RUNS = (
-    "(AttuneWorkflow IS NOT NULL OR WorkflowType IN ("
-    + ", ".join(f'"{name}"' for name in BUILDING_BLOCKS)
-    + "))"
-)
+
+
+def attune_runs() -> str:
+    """attune's runs; building blocks started before every run set AttuneWorkflow too."""
+    agents = sorted({f.team.agent for f in registry() if f.team and f.built})
+    blocks = (TIER_ESCALATION, TEAM, AGENT, ROUTER, *agents)
+    return (
+        "(AttuneWorkflow IS NOT NULL OR WorkflowType IN ("
+        + ", ".join(f'"{name}"' for name in blocks)
+        + "))"
+    )
+
+
 RUNNING = 'ExecutionStatus = "Running"'
 HISTORY_READS = 8
 """Histories fetched at once: enough to be quick, few enough to spare the server."""
@@ -174,10 +183,10 @@ async def snapshot(client: Client, recent: int = 20, histories: int = 50) -> Das
     attune runs, since visibility cannot search inside histories."""
     now = datetime.now(UTC)
     running, approval_runs, question_runs, recent_runs = await asyncio.gather(
-        _listed(client, f"{ATTUNE_RUNS} AND {RUNNING}"),
+        _listed(client, f"{attune_runs()} AND {RUNNING}"),
         _listed(client, f'{ATTUNE_AWAITING.name} = "approval" AND {RUNNING}'),
         _listed(client, f'{ATTUNE_AWAITING.name} = "answer" AND {RUNNING}'),
-        _listed(client, ATTUNE_RUNS, limit=histories),
+        _listed(client, attune_runs(), limit=histories),
     )
     approvals = await _bounded([lambda e=e: _approvals(client, e) for e in approval_runs])
     questions = await _bounded([lambda e=e: _question(client, e) for e in question_runs])

@@ -37,19 +37,21 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities import memory
+from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
-from workflows.catalog import CATALOG, CatalogEntry
-from workflows.release_prep.models import Recommendation, ReleasePrepResult
-from workflows.router import RouteDecision, classify
+from starter.targets import BadTarget, check_target
+from starter.views import Brief
+from workflows.errors import root_cause
+from workflows.registry import Flow, registry
+from workflows.router.models import RouteDecision
 from workflows.schemas import (
     SEVERITY_RANK,
-    AgentResult,
     ApprovalDecision,
     MemoryEntry,
     PendingApproval,
+    Progress,
 )
-from workflows.security_audit.models import AuditProgress, AuditResult
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_AWAITING,
@@ -65,7 +67,7 @@ POLL_INTERVAL_S = 0.25
 TOP_FINDINGS = 10
 SERVER_NAME = "attune"
 
-WorkflowName = Literal[tuple(CATALOG)]  # type: ignore[valid-type]
+WorkflowName = Literal[tuple(f.name for f in registry().listed())]  # type: ignore[valid-type]
 Reviewer = Annotated[str | None, Field(description="Who decides; default: $USER")]
 
 
@@ -100,7 +102,7 @@ class RunResult(BaseModel):
         "failed, cancelled, terminated or timed_out (the run itself)"
     )
     stage: str | None = None
-    progress: AuditProgress | None = None
+    progress: Progress | None = None
     pending_approval: PendingApproval | None = Field(
         default=None, description="Set while the run waits for `approve` or `reject`"
     )
@@ -136,26 +138,33 @@ def allowed_path(raw: str, roots: list[Path], *, must_exist: bool = True) -> Pat
     return resolved
 
 
-def request_for(entry: CatalogEntry, path: str, params: dict[str, Any], roots: list[Path]) -> Any:
-    """The workflow's request, with every path in it checked against the roots."""
-    values = {**params, "target": str(allowed_path(path, roots))}
+def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]) -> Any:
+    """The workflow's request, with every path in it checked against the roots and the
+    target checked against what the flow needs, before anything starts."""
+    try:
+        target = check_target(flow, allowed_path(path, roots))
+    except BadTarget as exc:
+        raise ToolError(str(exc)) from exc
+    values = {**params, "target": str(target)}
     if params.get("out_dir"):
         values["out_dir"] = str(allowed_path(params["out_dir"], roots, must_exist=False))
+    assert flow.request is not None
     try:
-        return entry.request_type.model_validate(values)
+        return flow.request.model_validate(values)
     except ValidationError as exc:
-        raise ToolError(f"invalid parameters for {entry.name}: {exc}") from exc
+        raise ToolError(f"invalid parameters for {flow.name}: {exc}") from exc
 
 
-def tool_input_model(entry: CatalogEntry) -> type[BaseModel]:
+def tool_input_model(flow: Flow) -> type[BaseModel]:
     """The request type with `path` (checked against the roots) in place of `target`."""
     fields: dict[str, Any] = {
         "path": (str, Field(description="File or directory, under an allowed root")),
     }
-    for name, info in entry.request_type.model_fields.items():
+    assert flow.request is not None and flow.mcp_tool is not None
+    for name, info in flow.request.model_fields.items():
         if name != "target":
             fields[name] = (info.annotation, info)
-    model_name = "".join(part.title() for part in entry.mcp_tool.split("_")) + "Input"
+    model_name = "".join(part.title() for part in flow.mcp_tool.split("_")) + "Input"
     return create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
@@ -208,41 +217,22 @@ def top_findings(report_json: str | None) -> list[FindingBrief]:
     ]
 
 
-def audit_result(base: RunResult, result: AuditResult) -> RunResult:
-    summary = result.summary
-    return base.model_copy(
-        update={
-            "status": result.status,
-            "summary": RunSummary(
-                counts=summary.counts,
-                findings_total=summary.findings_total,
-                risk_score=summary.risk_score,
-            ),
-            "top_findings": top_findings(result.artifacts.get("json")),
-            "report_paths": result.artifacts,
-        }
+def finished(base: RunResult, brief: Brief) -> RunResult:
+    """A finished run as its flow's view sums it up, with the top findings on disk."""
+    summary = RunSummary(
+        counts=brief.counts,
+        findings_total=brief.findings_total,
+        risk_score=brief.risk_score,
+        recommendation=brief.recommendation,
+        blockers=brief.blockers,
+        warnings=brief.warnings,
     )
-
-
-def team_result(base: RunResult, result: BaseModel) -> RunResult:
-    """Results of team workflows (release-prep and later ones) share `agents` and
-    `artifacts`; findings come from the security agent's audit, when it ran."""
-    agents: dict[str, AgentResult] = getattr(result, "agents", {})
-    security = agents.get("security") or agents.get("security-audit")
-    data = security.data if security else {}
-    rec: Recommendation | None = getattr(result, "recommendation", None)
     return base.model_copy(
         update={
-            "status": getattr(result, "status", "completed"),
-            "summary": RunSummary(
-                counts=data.get("counts", {}),
-                risk_score=data.get("risk_score"),
-                recommendation=rec.verdict if rec else None,
-                blockers=rec.blockers if rec else [],
-                warnings=rec.warnings if rec else [],
-            ),
-            "top_findings": top_findings(data.get("report")),
-            "report_paths": getattr(result, "artifacts", {}),
+            "status": brief.status,
+            "summary": summary,
+            "top_findings": top_findings(brief.findings_report),
+            "report_paths": brief.artifacts,
         }
     )
 
@@ -256,36 +246,42 @@ async def describe(client: Client, workflow_id: str) -> WorkflowExecutionDescrip
 
 async def snapshot(client: Client, workflow_id: str) -> RunResult:
     desc = await describe(client, workflow_id)
-    entry = CATALOG.get(desc.workflow_type)
-    if entry is None:
-        raise ToolError(f"{workflow_id} is a {desc.workflow_type}, not a catalog workflow")
+    flow = registry().get(desc.workflow_type)
+    if flow is None or not flow.built:
+        raise ToolError(f"{workflow_id} is a {desc.workflow_type}, not an attune workflow")
     status = desc.status or WorkflowExecutionStatus.RUNNING
     base = RunResult(
         workflow_id=workflow_id,
-        workflow=entry.name,
+        workflow=flow.name,
         status=status.name.lower(),
         stage=desc.typed_search_attributes.get(ATTUNE_STAGE),
     )
-    handle = client.get_workflow_handle(workflow_id, result_type=entry.result_type)
+    handle = client.get_workflow_handle(workflow_id, result_type=flow.result)
     if status == WorkflowExecutionStatus.RUNNING:
-        # A query can race the run's first task or its end; the snapshot is still useful.
-        try:
-            if entry.result_type is AuditResult:
-                progress = await handle.query(PROGRESS_QUERY, result_type=AuditProgress)
-                return base.model_copy(update={"progress": progress})
-            if entry.result_type is ReleasePrepResult:
-                pending = await runner.pending_approvals(client, workflow_id)
-                return base.model_copy(update={"pending_approval": next(iter(pending), None)})
-        except (WorkflowQueryFailedError, RPCError) as exc:
-            log.info("query of %s failed: %s", workflow_id, exc)
-        return base
+        return await _running(client, base, flow)
     try:
         result = await handle.result()
     except WorkflowFailureError as exc:
-        return base.model_copy(update={"message": str(exc.cause or exc)})
-    if isinstance(result, AuditResult):
-        return audit_result(base, result)
-    return team_result(base, result)
+        return base.model_copy(update={"message": root_cause(exc)})
+    return finished(base, flow.presentation().brief(result))
+
+
+async def _running(client: Client, base: RunResult, flow: Flow) -> RunResult:
+    """What the run waits for, then its progress, both from the run itself (queries):
+    a run that waits for a decision stays at that stage until one arrives, so the
+    stage read second agrees with the approval read first. A query can race the run's
+    first task or its end; the snapshot is still useful without it."""
+    handle = client.get_workflow_handle(base.workflow_id)
+    update: dict[str, Any] = {}
+    try:
+        if flow.asks_approval:
+            pending = await runner.pending_approvals(client, base.workflow_id)
+            update["pending_approval"] = next(iter(pending), None)
+        progress = await handle.query(PROGRESS_QUERY, result_type=Progress)
+        update.update(progress=progress, stage=progress.stage)
+    except (WorkflowQueryFailedError, RPCError) as exc:
+        log.info("query of %s failed: %s", base.workflow_id, exc)
+    return base.model_copy(update=update)
 
 
 def awaiting_approval(desc: WorkflowExecutionDescription) -> bool:
@@ -351,10 +347,10 @@ class Backend:
                 await anyio.sleep(POLL_INTERVAL_S)
         return await snapshot(client, workflow_id)
 
-    async def run(self, entry: CatalogEntry, path: str, params: dict[str, Any]) -> RunResult:
-        request = request_for(entry, path, params, self.roots)
+    async def run(self, flow: Flow, path: str, params: dict[str, Any]) -> RunResult:
+        request = request_for(flow, path, params, self.roots)
         client = await self.client()
-        handle = await runner.start_workflow(client, entry, request)
+        handle = await runner.start_workflow(client, flow, request)
         log.info("started %s", handle.id)
         return await self.wait(handle.id, until_decision=False)
 
@@ -372,11 +368,9 @@ class Backend:
         return await self.wait(workflow_id, until_decision=True)
 
 
-async def run_catalog_entry(
-    backend: Backend, entry: CatalogEntry, path: str, **params: Any
-) -> RunResult:
+async def run_flow(backend: Backend, flow: Flow, path: str, **params: Any) -> RunResult:
     """Unset optional parameters stay out, so the request type's own defaults apply."""
-    return await backend.run(entry, path, {k: v for k, v in params.items() if v is not None})
+    return await backend.run(flow, path, {k: v for k, v in params.items() if v is not None})
 
 
 def reviewer_name(reviewer: str | None) -> str:
@@ -398,13 +392,11 @@ def build_server(
         lifespan=backend.lifespan,
     )
 
-    for entry in CATALOG.values():
-        model = tool_input_model(entry)
-
+    for tool, flow in registry().by_mcp_tool().items():
         mcp.add_tool(
-            typed_tool(entry.mcp_tool, model, functools.partial(run_catalog_entry, backend, entry)),
-            name=entry.mcp_tool,
-            description=f"Run the {entry.name} workflow: {entry.summary}.",
+            typed_tool(tool, tool_input_model(flow), functools.partial(run_flow, backend, flow)),
+            name=tool,
+            description=f"Run the {flow.name} workflow: {flow.summary}.",
         )
 
     @mcp.tool()
@@ -418,7 +410,10 @@ def build_server(
         """Run any catalog workflow by name."""
         if params and "target" in params:
             raise ToolError("give the target as `path`, not in params")
-        return await backend.run(CATALOG[name], path, params or {})
+        flow = registry().get(name)
+        if flow is None or not flow.built or not flow.listed:
+            raise ToolError(f"unknown workflow {name!r}")
+        return await backend.run(flow, path, params or {})
 
     @mcp.tool()
     async def workflow_status(

@@ -1,4 +1,4 @@
-"""Programmatic starters: start a catalog workflow, follow it, collect its report.
+"""Programmatic starters: start a flow, follow it, collect its report.
 
 This is the API the CLI (and later MCP) call; it never does a workflow's work
 itself. When no worker polls the task queue it runs one in-process while waiting,
@@ -8,7 +8,7 @@ so a lone `attune workflow run` always finishes.
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import os
 import re
 import socket
@@ -32,10 +32,10 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.artifacts import attune_home
 from worker import DEDICATED_WORKER, running_worker, worker_identity
-from workflows.catalog import CatalogEntry
-from workflows.schemas import ApprovalDecision, EscalateSignal, PendingApproval
-from workflows.security_audit.models import AuditProgress, AuditResult
+from workflows.registry import Flow
+from workflows.schemas import ApprovalDecision, EscalateSignal, PendingApproval, Progress
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_TARGET,
@@ -57,28 +57,35 @@ def target_slug(target: Path) -> str:
     return (slug or "root")[:40].rstrip("-")
 
 
-def new_workflow_id(entry: CatalogEntry, target: Path) -> str:
-    return f"{entry.name}-{target_slug(target)}-{uuid.uuid4().hex[:8]}"
+def new_workflow_id(name: str, target: Path) -> str:
+    return f"{name}-{target_slug(target)}-{uuid.uuid4().hex[:8]}"
 
 
 async def start_workflow(
-    client: Client, entry: CatalogEntry, request: BaseModel
+    client: Client,
+    flow: Flow,
+    request: BaseModel,
+    *,
+    name: str | None = None,
+    summary: str | None = None,
 ) -> WorkflowHandle[Any, Any]:
+    """Start `flow`; `name` and `summary` label a run of a user's spec (composed)."""
     target = Path(request.target)
+    label = name or flow.name
     return await client.start_workflow(
-        entry.workflow_type or entry.name,
+        flow.workflow_type,
         request,
-        id=new_workflow_id(entry, target),
+        id=new_workflow_id(label, target),
         task_queue=TASK_QUEUE,
-        result_type=entry.result_type,
+        result_type=flow.result,
         search_attributes=TypedSearchAttributes(
             [
-                SearchAttributePair(ATTUNE_WORKFLOW, entry.name),
+                SearchAttributePair(ATTUNE_WORKFLOW, label),
                 SearchAttributePair(ATTUNE_TARGET, str(target)),
             ]
         ),
-        static_summary=f"{entry.name} of {target}",
-        static_details=entry.summary,
+        static_summary=f"{label} of {target}",
+        static_details=summary or flow.summary,
     )
 
 
@@ -118,12 +125,27 @@ async def worker_polling(client: Client) -> bool:
     )
 
 
+def log_to_file() -> Path:
+    """Send this process's log records (an in-process worker's activity failures and
+    their tracebacks) to `$ATTUNE_HOME/logs/worker.log`, never to the terminal."""
+    log = attune_home() / "logs" / "worker.log"
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(log) for h in root.handlers):
+        log.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(min(root.level or logging.WARNING, logging.INFO))
+    return log
+
+
 @asynccontextmanager
 async def worker_if_needed(client: Client) -> AsyncIterator[bool]:
     """Run an in-process worker for the duration when no dedicated worker polls."""
     async with AsyncExitStack() as stack:
         started = False
         if not await worker_polling(client):
+            log_to_file()
             identity = worker_identity(CLI_WORKER)
             await stack.enter_async_context(running_worker(client, identity=identity))
             started = True
@@ -131,15 +153,15 @@ async def worker_if_needed(client: Client) -> AsyncIterator[bool]:
 
 
 async def follow(
-    handle: WorkflowHandle[Any, AuditResult],
-    on_progress: Callable[[AuditProgress], None] | None = None,
-) -> AuditResult:
+    handle: WorkflowHandle[Any, Any],
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Any:
     """Wait for the result, feeding `on_progress` from the `progress` query meanwhile."""
     result = asyncio.ensure_future(handle.result())
     try:
         while on_progress is not None and not result.done():
             try:
-                progress = await handle.query(PROGRESS_QUERY, result_type=AuditProgress)
+                progress = await handle.query(PROGRESS_QUERY, result_type=Progress)
                 on_progress(progress)
             except Exception:  # a query can race a finishing run; keep waiting
                 pass
@@ -150,14 +172,10 @@ async def follow(
             result.cancel()
 
 
-def load_report(result: AuditResult | Any) -> dict[str, Any]:
-    return json.loads(Path(result.artifacts["json"]).read_text())
-
-
 async def escalate(client: Client, workflow_id: str, signal: EscalateSignal) -> list[str]:
     """Signal `escalate` to the run itself when it is a TierEscalation, else to the
     TierEscalation children it is running now. Returns the ids signalled."""
-    desc = await client.get_workflow_handle(workflow_id).describe()
+    desc = await describe(client, workflow_id)
     if desc.workflow_type == TIER_ESCALATION:
         targets = [workflow_id]
     else:

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from workflows.catalog import CATALOG
 from workflows.composed.spec import STEP_KINDS, WorkflowSpec
+from workflows.registry import registry
 
 SUFFIXES = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -55,7 +55,7 @@ def load_spec(path: Path, known_workflows: set[str] | None = None) -> WorkflowSp
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(path, 1, f"cannot read: {exc}") from None
     data, lines = _parse_toml(path, text) if fmt == "toml" else _parse_yaml(path, text)
-    context = {"workflows": set(CATALOG) | (known_workflows or set())}
+    context = {"workflows": {f.name for f in registry().listed()} | (known_workflows or set())}
     try:
         return WorkflowSpec.model_validate(data, context=context)
     except ValidationError as exc:

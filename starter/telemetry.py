@@ -104,7 +104,10 @@ async def collect(
     workflow_ids: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> TelemetryReport:
-    """Sum the runs started in the last `days` days; `workflow_ids` narrows to those runs."""
+    """Sum the root runs started in the last `days` days; `workflow_ids` narrows to those.
+
+    Every run keeps a usage memo, and a parent's includes its children's, so only runs
+    without a parent are summed: nothing is counted twice."""
     if days < 0:
         raise ValueError(f"--days must be 0 or more, got {days}")
     since = (now or datetime.now(UTC)) - timedelta(days=days)
@@ -113,6 +116,8 @@ async def collect(
     durations: list[float] = []
     report = TelemetryReport(window_days=days, since=since)
     async for execution in client.list_workflows(visibility_query(since, workflow_ids)):
+        if execution.parent_id is not None:
+            continue  # its usage is in its root's memo, rolled up
         runs[execution.typed_search_attributes.get(ATTUNE_WORKFLOW) or execution.workflow_type] += 1
         if execution.close_time is not None:
             durations.append((execution.close_time - execution.start_time).total_seconds())

@@ -31,6 +31,8 @@ class Scripted:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    hold: threading.Event | None = None
+    """The answer is sent only once the test sets it: a condition, not a delay."""
 
 
 @dataclass
@@ -97,6 +99,7 @@ class FakeAnthropic:
         usage: dict[str, int] | None = None,
         delay_s: float = 0.0,
         stop_reason: str = "end_turn",
+        hold: threading.Event | None = None,
     ) -> None:
         """Queue a successful message; the model is echoed from the request."""
         tokens = {
@@ -121,7 +124,7 @@ class FakeAnthropic:
                 "service_tier": "standard",
             },
         }
-        self.script.append(Scripted(200, body, delay_s=delay_s))
+        self.script.append(Scripted(200, body, delay_s=delay_s, hold=hold))
 
     def error(
         self,
@@ -158,7 +161,7 @@ class FakeAnthropic:
                     "model": request.body.get("model"),
                     **scripted.body,
                 }
-                return Scripted(200, body, scripted.headers, scripted.delay_s)
+                return Scripted(200, body, scripted.headers, scripted.delay_s, scripted.hold)
             return scripted
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -178,6 +181,9 @@ class FakeAnthropic:
                 scripted = fake._next(request)
                 if scripted.delay_s and fake._stopping.wait(scripted.delay_s):
                     return
+                while scripted.hold is not None and not scripted.hold.wait(0.05):
+                    if fake._stopping.is_set():
+                        return
                 try:
                     self.reply(scripted)
                 except (BrokenPipeError, ConnectionResetError):

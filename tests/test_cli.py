@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE
+from tests.conftest import REPO, SAMPLE
 from tests.sarif_validator import NO_HOME_PAGE, validate
 
 
@@ -73,8 +74,14 @@ def test_no_wait_then_watch_and_cancel(cli_env: dict[str, str]) -> None:
 def test_workflow_list(cli_env: dict[str, str]) -> None:
     listed = attune(cli_env, "workflow", "list", "--json")
     assert listed.returncode == 0
-    names = [e["name"] for e in json.loads(listed.stdout)]
-    assert names == ["security-audit", "release-prep", "quality-checks"]
+    rows = {e["name"]: e["source"] for e in json.loads(listed.stdout)}
+    assert {n for n, source in rows.items() if source == "built-in"} == {
+        "security-audit",
+        "release-prep",
+        "quality-checks",
+    }
+    assert rows["bug-predict"] == "planned"
+    assert "composed" not in rows
 
 
 BAD_INPUTS = [
@@ -83,7 +90,24 @@ BAD_INPUTS = [
     (["workflow", "run", "security-audit", ".", "--fail-on", "severe"], "--fail-on must be"),
     (["workflow", "run", "security-audit", ".", "--param", "batch_size"], "key=value"),
     (["workflow", "run", "security-audit", ".", "--param", "batch_size=0"], "batch_size"),
-    (["workflow", "run", "security-audit", ".", "--param", "colour=blue"], "colour"),
+    (
+        ["workflow", "run", "security-audit", ".", "--param", "colour=blue"],
+        "--param colour: security-audit has no such parameter (accepted: batch_size, ",
+    ),
+    (["workflow", "run", "release-prep", str(REPO / "README.md")], "needs a directory"),
+    (["workflow", "run", "release-prep", tempfile.gettempdir()], "needs a git repository"),
+    (
+        ["workflow", "run", "security-audit", str(REPO / "README.md")],
+        "analyses Python code: " + repr(str(REPO / "README.md")) + " is not a directory",
+    ),
+    (["workflow", "run", "release-prep", str(REPO), "--fail-on", "high"], "--fail-on must be"),
+    (["workflow", "run", "bug-predict", "."], "bug-predict is not available yet"),
+    (["wrkflow", "run", "security-audit", "."], "unknown command 'wrkflow'; did you mean"),
+    (["servr", "stop"], "did you mean 'server'"),
+    (["escalate", "security-audit-nothing-00000000"], "no workflow with id"),
+    (["approve", "security-audit-nothing-00000000"], "no workflow with id"),
+    (["audit ./src for security"], "not started; to run security-audit, add --yes"),
+    (["gc", "--older-than", "soon"], "--older-than"),
     (["workflow", "run", "security-audit", ".", "--bogus"], "--bogus"),
     (["workflow", "status", "security-audit-nothing-00000000"], "no workflow with id"),
     (["workflow", "watch", "security-audit-nothing-00000000"], "no workflow with id"),
@@ -114,7 +138,7 @@ def test_quality_checks_merges_the_checks_that_exist(cli_env: dict[str, str]) ->
     report = json.loads(done.stdout)
     assert report["workflow"] == "quality-checks"
     assert report["checks"]["security-audit"]["status"] == "ok"
-    assert report["not_available"] == ["code-review", "bug-predict"]
+    assert sorted(report["not_available"]) == ["bug-predict", "code-review"]
     assert report["findings"] and {f["check"] for f in report["findings"]} == {"security-audit"}
 
 

@@ -16,7 +16,7 @@ from activities.artifacts import ArtifactStore
 from activities.security_audit.scanning import FINDINGS
 from starter import runner
 from worker import running_worker
-from workflows.catalog import CATALOG
+from workflows.registry import registry
 from workflows.security_audit.models import AuditRequest, AuditResult, ScanBatchResult
 
 FILES = 480
@@ -95,7 +95,7 @@ async def test_sigkill_mid_audit_then_resume(
     home.mkdir()
 
     doomed = start_worker(cli_env, home)
-    handle = await runner.start_workflow(client, CATALOG["security-audit"], request)
+    handle = await runner.start_workflow(client, registry().flows["security-audit"], request)
     try:
         await wait_for_mid_batch(handle)
     finally:
@@ -150,7 +150,7 @@ async def test_sigkill_mid_audit_then_resume(
     findings = ArtifactStore(home).get(result.findings, FINDINGS)
     async with running_worker(client):
         reference = await (
-            await runner.start_workflow(client, CATALOG["security-audit"], request)
+            await runner.start_workflow(client, registry().flows["security-audit"], request)
         ).result()
     expected = ArtifactStore().get(reference.findings, FINDINGS)
     assert [f.model_dump() for f in findings] == [f.model_dump() for f in expected]

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from starter import dashboard, runner
 from tests.release.conftest import make_repo
 from worker import running_worker
-from workflows.catalog import CATALOG
+from workflows.registry import registry
 from workflows.release_prep.models import ReleasePrepRequest
 from workflows.schemas import ApprovalDecision, EscalateSignal
 from workflows.wire import ESCALATE_SIGNAL, REJECT_SIGNAL
@@ -45,7 +45,7 @@ async def test_pending_approval_and_recent_signals(client: Client, tmp_path: Pat
     before = datetime.now(UTC) - timedelta(seconds=1)
     async with running_worker(client):
         handle = await runner.start_workflow(
-            client, CATALOG["release-prep"], ReleasePrepRequest(target=str(repo.path))
+            client, registry().flows["release-prep"], ReleasePrepRequest(target=str(repo.path))
         )
         await pending(client, handle.id)
         await handle.signal(ESCALATE_SIGNAL, EscalateSignal(reason="dashboard test"))

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from starter import runner
 from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
 from worker import running_worker
-from workflows.catalog import CATALOG
+from workflows.registry import registry
 from workflows.schemas import EscalationState, LLMConfig, LLMPrompt, LLMTask
 from workflows.security_audit.models import AuditRequest
 from workflows.wire import ATTUNE_TIER, TASK_QUEUE, TIER_ESCALATION
@@ -91,7 +92,7 @@ def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 async def audit(client: Client, target: Path, **params: Any):
     async with running_worker(client):
         handle = await runner.start_workflow(
-            client, CATALOG["security-audit"], AuditRequest(target=str(target), **params)
+            client, registry().flows["security-audit"], AuditRequest(target=str(target), **params)
         )
         return handle, await handle.result()
 
@@ -272,12 +273,13 @@ async def test_transient_errors_are_retried_by_temporal(
 async def test_escalate_signal_from_the_cli(
     client: Client, fake_anthropic: FakeAnthropic, cli_env: dict[str, str]
 ) -> None:
-    fake_anthropic.ok(triage_answer(0.95), usage=USAGE, delay_s=4)
+    """Haiku's answer is held until the CLI's signal is in the run's history, so the
+    escalation request is always seen, however slowly the CLI starts."""
+    answered = threading.Event()
+    fake_anthropic.ok(triage_answer(0.95), usage=USAGE, hold=answered)
     fake_anthropic.ok(triage_answer(0.97), usage=USAGE)
     task = asyncio.ensure_future(escalation(client, fake_anthropic, "signal"))
-    for _ in range(200):
-        if fake_anthropic.messages:
-            break
+    while not fake_anthropic.messages:
         await asyncio.sleep(0.05)
     done = await asyncio.to_thread(
         subprocess.run,
@@ -295,8 +297,8 @@ async def test_escalate_signal_from_the_cli(
         env=cli_env,
         capture_output=True,
         text=True,
-        timeout=60,
     )
+    answered.set()
     assert done.returncode == 0, done.stderr
     _, state = await task
     assert [(a.tier, a.verdict) for a in state.attempts] == [("haiku", "pass"), ("opus", "pass")]

@@ -1,86 +1,118 @@
-"""Plugins found through real package metadata (a dist-info on sys.path), no mocks."""
+"""Plugin flows found through real package metadata (a dist-info on sys.path), no mocks.
+
+A plugin flow registers exactly as the built-ins do, so it gets `attune workflow
+list/run`, an MCP tool, routing and a place on the worker without any consumer
+naming it.
+"""
 
 from __future__ import annotations
 
-import uuid
+import json
+import os
+from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from starter.plugins import load_plugins, workflow_name
-from workflows.catalog import CATALOG
+from activities.routing.classifier import classify, routes
+from starter import runner
+from tests.test_cli import attune
+from worker import running_worker
+from workflows.registry import ENTRY_POINT_GROUP, build_registry, registry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BUILTIN = {"security-audit", "release-prep", "quality-checks", "composed"}
+
+
+def fresh_registry() -> None:
+    registry.cache_clear()
+    routes.cache_clear()
 
 
 @pytest.fixture
-def sample_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+def sample_plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.syspath_prepend(str(FIXTURES / "sample_plugin"))
+    fresh_registry()
+    yield
+    monkeypatch.undo()
+    fresh_registry()
 
 
 @pytest.fixture
 def broken_plugins(monkeypatch: pytest.MonkeyPatch, sample_plugin: None) -> None:
     monkeypatch.syspath_prepend(str(FIXTURES / "broken_plugin"))
+    fresh_registry()
 
 
-def test_no_plugins_installed_loads_nothing() -> None:
-    loaded = load_plugins()
-    assert (loaded.workflows, loaded.activities, loaded.catalog, loaded.errors) == ([], [], [], [])
+def test_the_builtins_register_like_plugins() -> None:
+    found = build_registry(list(entry_points(group=ENTRY_POINT_GROUP)))
+    assert found.errors == []
+    assert {f.name for f in found.built()} == BUILTIN
+    assert all(f.planned for f in found if f.name not in BUILTIN)
 
 
-def test_an_installed_plugin_is_found(sample_plugin: None) -> None:
-    loaded = load_plugins()
-    assert loaded.errors == []
-    assert [workflow_name(cls) for cls in loaded.workflows] == ["sample-hello"]
-    assert [fn.__name__ for fn in loaded.activities] == ["greet"]
-    [entry] = loaded.catalog
-    assert (entry.name, entry.mcp_tool) == ("sample-hello", "sample_hello")
-    assert entry.name not in CATALOG
+def test_an_installed_plugin_is_a_flow_like_any_other(sample_plugin: None) -> None:
+    found = registry()
+    assert found.errors == []
+    flow = found.flows["sample-hello"]
+    assert flow.built and flow.listed
+    assert found.by_mcp_tool()["sample_hello"] is flow
+    assert classify("greet me").workflows == ["sample-hello"]
 
 
 def test_broken_plugins_are_reported_not_raised(broken_plugins: None) -> None:
-    loaded = load_plugins()
-    assert [workflow_name(cls) for cls in loaded.workflows] == ["sample-hello"]
-    assert [entry.name for entry in loaded.catalog] == ["sample-hello"]
-    assert loaded.errors == [
-        "plugin 'clash' (attune_sample_plugin.bad:CLASH): "
-        "catalog entry name already registered: security-audit",
-        "plugin 'import_error' (attune_sample_plugin.broken:PLUGIN): cannot load: "
+    found = registry()
+    assert {f.name for f in found.built()} == BUILTIN | {"sample-hello"}
+    assert found.flows["security-audit"].workflow == (
+        "workflows.security_audit.workflow:SecurityAuditWorkflow"
+    )
+    assert sorted(found.errors) == [
+        "flow 'import_error' (attune_sample_plugin.broken:FLOW): cannot load: "
         "ModuleNotFoundError: No module named 'attune_sample_plugin_missing_dependency'",
-        "plugin 'wrong_type' (attune_sample_plugin.bad:NOT_A_PLUGIN): "
-        "is a dict, not an AttunePlugin",
+        "flow 'misnamed' (attune_sample_plugin.bad:MISNAMED): declares the flow "
+        "'something-else' under the name 'misnamed'",
+        "flow 'security-audit' (attune_sample_plugin.bad:CLASH): "
+        "flow name 'security-audit' is already registered",
+        "flow 'wrong_type' (attune_sample_plugin.bad:NOT_A_FLOW): is a dict, not a Flow",
     ]
 
 
-def test_a_plugin_cannot_replace_a_worker_workflow(sample_plugin: None) -> None:
-    from attune_sample_plugin import SampleHelloWorkflow, greet
-
-    loaded = load_plugins(builtin_workflows=[SampleHelloWorkflow])
-    assert loaded.workflows == []
-    assert loaded.errors == [
-        "plugin 'sample' (attune_sample_plugin:PLUGIN): "
-        "workflow name already registered: sample-hello"
-    ]
-    assert load_plugins(builtin_activities=[greet]).errors == [
-        "plugin 'sample' (attune_sample_plugin:PLUGIN): "
-        "activity name already registered: sample_greet"
-    ]
+async def test_a_plugin_flow_runs_on_the_worker(sample_plugin: None, client: Client) -> None:
+    flow = registry().flows["sample-hello"]
+    async with running_worker(client):
+        handle = await runner.start_workflow(client, flow, flow.request(target=".", name="attune"))
+        assert await handle.result() == flow.result(greeting="Hello, attune!")
+    assert handle.id.startswith("sample-hello-")
 
 
-async def test_a_loaded_plugin_runs_on_a_worker(sample_plugin: None, client: Client) -> None:
-    loaded = load_plugins()
-    [entry] = loaded.catalog
-    queue = f"plugins-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        client, task_queue=queue, workflows=loaded.workflows, activities=loaded.activities
-    ):
-        result = await client.execute_workflow(
-            entry.name,
-            entry.request_type(target=".", name="attune"),
-            id=f"sample-hello-{uuid.uuid4().hex[:8]}",
-            task_queue=queue,
-            result_type=entry.result_type,
-        )
-    assert result == entry.result_type(greeting="Hello, attune!")
+def test_a_plugin_flow_gets_the_cli(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {
+        **cli_env,
+        "PYTHONPATH": os.pathsep.join(
+            [str(FIXTURES / "sample_plugin"), cli_env.get("PYTHONPATH", "")]
+        ),
+    }
+    listed = attune(env, "workflow", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert rows["sample-hello"]["mcp_tool"] == "sample_hello"
+    ran = attune(env, "workflow", "run", "sample-hello", str(tmp_path), "--param", "name=you")
+    assert ran.returncode == 0, ran.stderr
+    assert "Hello, you!" in ran.stdout
+    unknown = attune(env, "workflow", "run", "sample-hello", str(tmp_path), "--param", "nme=x")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == (
+        "attune: --param nme: sample-hello has no such parameter (accepted: name)"
+    )
+    routed = attune(env, "route", "greet", "everyone", "--json")
+    assert json.loads(routed.stdout)["workflows"] == ["sample-hello"]
+
+
+async def test_a_plugin_flow_is_an_mcp_tool(sample_plugin: None) -> None:
+    from starter.mcp_server import build_server
+
+    tools = {tool.name: tool for tool in await build_server([FIXTURES]).list_tools()}
+    assert {"sample_hello", "security_audit"} <= set(tools)
+    assert "name" in tools["sample_hello"].input_schema["properties"]

@@ -14,8 +14,8 @@ from starter import runner
 from tests.conftest import SAMPLE
 from tests.test_cli import attune
 from worker import running_worker
-from workflows.catalog import CATALOG
 from workflows.project_memory import project_memory_id
+from workflows.registry import registry
 from workflows.schemas import MemoryEntry, ProjectMemoryState
 from workflows.security_audit.models import AuditRequest
 from workflows.wire import PROJECT_MEMORY, TASK_QUEUE
@@ -33,7 +33,7 @@ async def test_accepted_risk_is_marked_by_later_audits(client: Client, sample: P
     async with running_worker(client):
         first = await (
             await runner.start_workflow(
-                client, CATALOG["security-audit"], AuditRequest(target=str(sample))
+                client, registry().flows["security-audit"], AuditRequest(target=str(sample))
             )
         ).result()
         report = json.loads(Path(first.artifacts["json"]).read_text())
@@ -47,7 +47,7 @@ async def test_accepted_risk_is_marked_by_later_audits(client: Client, sample: P
         )
         second = await (
             await runner.start_workflow(
-                client, CATALOG["security-audit"], AuditRequest(target=str(sample))
+                client, registry().flows["security-audit"], AuditRequest(target=str(sample))
             )
         ).result()
     again = json.loads(Path(second.artifacts["json"]).read_text())

@@ -24,22 +24,16 @@ from activities.llm.claude import ClaudeActivities
 from activities.llm.outputs import RouteAnswer
 from activities.llm.pricing import load_prices
 from activities.llm.stage import LLMStageActivities
+from activities.routing.activities import RouterActivities
+from activities.routing.classifier import classify, decide
 from activities.security_audit.activities import SecurityActivities
 from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
-from workflows.router import (
-    ANSWER_SIGNAL,
-    QUESTION_QUERY,
-    RouterActivities,
-    RouteRequest,
-    RouteResult,
-    RouterWorkflow,
-    classify,
-    decide,
-)
+from workflows.router.models import RouteRequest, RouteResult
+from workflows.router.workflow import RouterWorkflow
 from workflows.security_audit.workflow import SecurityAuditWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
-from workflows.wire import ATTUNE_AWAITING, ATTUNE_WORKFLOW
+from workflows.wire import ANSWER_SIGNAL, ATTUNE_AWAITING, ATTUNE_WORKFLOW, QUESTION_QUERY
 
 ASKS = "?"
 """Expected route for goals that must be answered with a narrowing question."""
@@ -180,6 +174,8 @@ async def router_queue(client: Client) -> AsyncIterator[str]:
                 llm_stage.plan_remediation,
                 router.write_route_prompt,
                 router.read_route_answer,
+                router.decide_route,
+                router.describe_route,
             ],
         ):
             yield task_queue

@@ -15,11 +15,11 @@ from activities.security_audit.scanning import FINDINGS
 from starter import runner
 from tests.conftest import SAMPLE
 from worker import running_worker
-from workflows.catalog import CATALOG
+from workflows.registry import registry
 from workflows.security_audit.models import AuditRequest
 from workflows.wire import ATTUNE_STAGE, ATTUNE_TARGET, ATTUNE_WORKFLOW, USAGE_MEMO
 
-ENTRY = CATALOG["security-audit"]
+ENTRY = registry().flows["security-audit"]
 
 
 async def audit(client: Client, target: Path, **params) -> tuple[str, object]:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from starter.specs import SpecError, discover_specs, load_spec, spec_folder
-from workflows.catalog import CATALOG
 from workflows.composed.spec import (
     ApprovalStepSpec,
     LLMStepSpec,
@@ -16,6 +15,7 @@ from workflows.composed.spec import (
     render_prompt,
     waves,
 )
+from workflows.registry import registry
 
 FLOWS = Path(__file__).resolve().parent.parent / "examples" / "flows"
 
@@ -220,7 +220,7 @@ INVALID = [
         "name: flow\nsteps:\n  - id: audit\n    kind: workflow\n    workflow: securty-audit\n",
         5,
         "steps[0].workflow: unknown workflow 'securty-audit' "
-        f"(known: {', '.join(sorted(CATALOG))})",
+        f"(known: {', '.join(sorted(f.name for f in registry().listed()))})",
         id="yaml-unknown-workflow",
     ),
     pytest.param(

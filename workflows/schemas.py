@@ -102,6 +102,22 @@ class UsageMemo(BaseModel):
     baseline_cost_usd: float = 0.0
 
 
+class Progress(BaseModel):
+    """Answer of the `progress` query every flow serves: where the run is."""
+
+    stage: str
+    done: int = 0
+    total: int = 0
+    detail: str = ""
+    stages: list[str] = Field(
+        default_factory=list, description="The run's stages in order; `done` counts them"
+    )
+
+    @classmethod
+    def of(cls, *stages: str) -> Progress:
+        return cls(stage="starting", total=len(stages), stages=list(stages))
+
+
 # --- LLM calls and tier escalation -------------------------------------------------
 
 Tier = Literal["haiku", "sonnet", "opus"]
@@ -262,6 +278,7 @@ class AgentResult(BaseModel):
     report: ArtifactRef | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    usage: UsageMemo | None = Field(default=None, description="The agent's runs, rolled up")
 
 
 class MemoryEntry(BaseModel):
@@ -271,11 +288,27 @@ class MemoryEntry(BaseModel):
     at: datetime | None = None
 
 
+class TeamPlanRequest(BaseModel):
+    team: str = Field(description="The team flow, e.g. quality-checks or release-prep")
+    params: dict[str, Any] = Field(default_factory=dict, description="Given to every agent")
+    roles_by_flow: bool = Field(
+        default=False, description="Name each agent by its flow rather than its team role"
+    )
+
+
+class TeamPlan(BaseModel):
+    agents: list[AgentSpec] = Field(default_factory=list)
+    not_available: list[str] = Field(
+        default_factory=list, description="Planned flows that will serve the team once built"
+    )
+
+
 class TeamResult(BaseModel):
     name: str
     agents: dict[str, AgentResult]
     waves: list[list[str]] = Field(description="Roles run together, in order")
     memory: list[MemoryEntry] = Field(default_factory=list)
+    usage: UsageMemo | None = None
 
 
 class ApprovalDecision(BaseModel):

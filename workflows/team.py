@@ -15,7 +15,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
+from workflows.runs import combine, mark_run, save_usage
+
 with workflow.unsafe.imports_passed_through():
+    from workflows.errors import root_cause
     from workflows.schemas import (
         AgentInput,
         AgentResult,
@@ -23,13 +26,12 @@ with workflow.unsafe.imports_passed_through():
         MemoryEntry,
         TeamRequest,
         TeamResult,
+        UsageMemo,
     )
-    from workflows.security_audit.models import AuditRequest, AuditResult
     from workflows.wire import (
         AGENT,
         MEMORY_RETRIEVE_QUERY,
         MEMORY_STORE_SIGNAL,
-        SECURITY_AGENT,
         TEAM,
     )
 
@@ -81,13 +83,16 @@ class TeamWorkflow:
 
     @workflow.run
     async def run(self, request: TeamRequest) -> TeamResult:
+        marks = mark_run()
         levels = waves(request.agents)
         await asyncio.gather(*(self._run_agent(agent, request) for agent in request.agents))
+        agents = {a.role: self._results[a.role] for a in request.agents}
+        usage = None
+        if marks:
+            usage = combine(a.usage for a in agents.values())
+            save_usage(usage)
         return TeamResult(
-            name=request.name,
-            agents={a.role: self._results[a.role] for a in request.agents},
-            waves=levels,
-            memory=self._memory,
+            name=request.name, agents=agents, waves=levels, memory=self._memory, usage=usage
         )
 
     def _inputs(self, agent: AgentSpec) -> dict:
@@ -124,8 +129,7 @@ class TeamWorkflow:
                     static_summary=f"{agent.role} agent of {request.name}",
                 )
             except ChildWorkflowError as err:
-                cause = err.cause.message if err.cause else str(err)
-                result = AgentResult(role=agent.role, status="failed", summary=cause)
+                result = AgentResult(role=agent.role, status="failed", summary=root_cause(err))
         result = result.model_copy(
             update={"started_at": result.started_at or started, "finished_at": workflow.now()}
         )
@@ -146,6 +150,8 @@ class AgentWorkflow:
 
     @workflow.run
     async def run(self, agent: AgentInput) -> AgentResult:
+        if mark_run():
+            save_usage(UsageMemo())
         name = agent.params["activity"]
         timeout = int(agent.params.get("timeout_s", 600))
         result = await workflow.execute_activity(
@@ -158,40 +164,3 @@ class AgentWorkflow:
             summary=f"{agent.role}: {name}",
         )
         return result.model_copy(update={"started_at": workflow.info().start_time})
-
-
-@workflow.defn(name=SECURITY_AGENT)
-class SecurityAgentWorkflow:
-    """The security agent: a full security-audit as a child workflow."""
-
-    @workflow.run
-    async def run(self, agent: AgentInput) -> AgentResult:
-        request = AuditRequest(
-            target=agent.target,
-            out_dir=f"{agent.out_dir}/security" if agent.out_dir else None,
-            max_cost_usd=agent.params.get("max_cost_usd"),
-        )
-        audit = await workflow.execute_child_workflow(
-            "security-audit",
-            request,
-            id=f"{workflow.info().workflow_id}-audit",
-            result_type=AuditResult,
-            static_summary=f"security-audit of {agent.target}",
-        )
-        counts = audit.summary.counts
-        critical, high = counts.get("critical", 0), counts.get("high", 0)
-        return AgentResult(
-            role=agent.role,
-            status="ok",
-            summary=(
-                f"{audit.summary.findings_total} findings (critical {critical}, high {high}), "
-                f"risk {audit.summary.risk_score}/100"
-            ),
-            data={
-                "counts": counts,
-                "risk_score": audit.summary.risk_score,
-                "workflow_id": audit.workflow_id,
-                "report": audit.artifacts.get("json"),
-            },
-            report=audit.findings,
-        )

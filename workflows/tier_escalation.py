@@ -15,6 +15,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.runs import mark_run, save_usage, usage_of_attempts
+
 with workflow.unsafe.imports_passed_through():
     from activities.llm.claude import NON_RETRYABLE_ERROR_TYPES, ClaudeActivities
     from workflows.schemas import (
@@ -78,6 +80,7 @@ class TierEscalationWorkflow:
 
     @workflow.run
     async def run(self, task: LLMTask) -> EscalationState:
+        marks = mark_run()
         state = self._state
         best_confidence = -1.0
         while True:
@@ -117,6 +120,10 @@ class TierEscalationWorkflow:
                 break
             attempt.escalated_because = why
             state.tier = target
+        if marks:
+            usage = usage_of_attempts(state.attempts)
+            usage.llm_tasks = 1
+            save_usage(usage)
         return state
 
     async def _call(self, task: LLMTask, number: int) -> LLMCallResult:

@@ -1,24 +1,50 @@
-"""Names on the wire. They are a protocol: never rename one that has shipped."""
+"""Names on the wire. They are a protocol: never rename one that has shipped.
 
-from temporalio.common import SearchAttributeKey
+The search-attribute keys are made on first use (PEP 562), so a command that only
+needs a signal's name does not load Temporal's SDK.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from temporalio.common import SearchAttributeKey
+
+    ATTUNE_WORKFLOW: SearchAttributeKey[str]
+    ATTUNE_TARGET: SearchAttributeKey[str]
+    ATTUNE_STAGE: SearchAttributeKey[str]
+    ATTUNE_TIER: SearchAttributeKey[str]
+    ATTUNE_AWAITING: SearchAttributeKey[str]
+    ATTUNE_COST_USD: SearchAttributeKey[float]
+    SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...]
 
 TASK_QUEUE = "attune"
 
-ATTUNE_WORKFLOW = SearchAttributeKey.for_keyword("AttuneWorkflow")
-ATTUNE_TARGET = SearchAttributeKey.for_keyword("AttuneTarget")
-ATTUNE_STAGE = SearchAttributeKey.for_keyword("AttuneStage")
-ATTUNE_TIER = SearchAttributeKey.for_keyword("AttuneTier")
-ATTUNE_AWAITING = SearchAttributeKey.for_keyword("AttuneAwaiting")
-ATTUNE_COST_USD = SearchAttributeKey.for_float("AttuneCostUSD")
+KEYWORD_ATTRIBUTES = {
+    "ATTUNE_WORKFLOW": "AttuneWorkflow",
+    "ATTUNE_TARGET": "AttuneTarget",
+    "ATTUNE_STAGE": "AttuneStage",
+    "ATTUNE_TIER": "AttuneTier",
+    "ATTUNE_AWAITING": "AttuneAwaiting",
+}
+FLOAT_ATTRIBUTES = {"ATTUNE_COST_USD": "AttuneCostUSD"}
 
-SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
-    ATTUNE_WORKFLOW,
-    ATTUNE_TARGET,
-    ATTUNE_STAGE,
-    ATTUNE_TIER,
-    ATTUNE_AWAITING,
-    ATTUNE_COST_USD,
-)
+
+def __getattr__(name: str) -> Any:
+    from temporalio.common import SearchAttributeKey
+
+    if name in KEYWORD_ATTRIBUTES:
+        key: Any = SearchAttributeKey.for_keyword(KEYWORD_ATTRIBUTES[name])
+    elif name in FLOAT_ATTRIBUTES:
+        key = SearchAttributeKey.for_float(FLOAT_ATTRIBUTES[name])
+    elif name == "SEARCH_ATTRIBUTES":
+        key = tuple(__getattr__(n) for n in (*KEYWORD_ATTRIBUTES, *FLOAT_ATTRIBUTES))
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = key
+    return key
+
 
 PROGRESS_QUERY = "progress"
 USAGE_MEMO = "usage"
@@ -39,3 +65,6 @@ PENDING_APPROVALS_QUERY = "pending_approvals"
 PROJECT_MEMORY = "ProjectMemory"
 MEMORY_STORE_UPDATE = "store"
 ACCEPTED_RISK_PREFIX = "accepted-risk:"
+ROUTER = "Router"
+QUESTION_QUERY = "question"
+ANSWER_SIGNAL = "answer"

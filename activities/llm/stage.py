@@ -16,7 +16,7 @@ from temporalio import activity
 
 from activities.artifacts import ArtifactStore
 from activities.llm.outputs import parse_answer, schema_instructions
-from activities.security_audit.scanning import FINDINGS
+from activities.security_audit.scanning import FINDINGS, stored_batch_results
 from workflows.schemas import (
     SEVERITY_RANK,
     AnswerRequest,
@@ -138,7 +138,12 @@ class LLMStageActivities:
         self.store = store
 
     def _findings(self, request: LLMStageRequest) -> list[Finding]:
-        return [f for b in request.batches for f in self.store.get(b.findings, FINDINGS)]
+        batches = (
+            request.batches
+            if request.batch_count is None
+            else stored_batch_results(self.store, request.run_key, request.batch_count)
+        )
+        return [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
 
     def _write(self, request: LLMStageRequest, task_id: str, prompt: LLMPrompt) -> tuple:
         ref = self.store.put(f"runs/{request.run_key}/llm/{task_id}-prompt.json", prompt, PROMPT)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
@@ -19,7 +20,15 @@ from activities.discovery import discover_files
 from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
-from activities.security_audit.scanning import FINDINGS, scan_chunk
+from activities.security_audit.scanning import (
+    BATCH_RESULT,
+    FINDINGS,
+    ChunkResult,
+    batch_dir,
+    batch_result_key,
+    scan_chunk,
+    stored_batch_results,
+)
 from workflows.schemas import ArtifactRef, SkippedFile
 from workflows.security_audit.models import (
     AuditSummary,
@@ -34,6 +43,21 @@ from workflows.wire import ACCEPTED_RISK_PREFIX
 FILES = TypeAdapter(list[str])
 SKIPPED = TypeAdapter(list[SkippedFile])
 CHUNK_REFS = TypeAdapter(list[ArtifactRef])
+MAX_HEARTBEAT_INTERVAL = timedelta(seconds=10)
+CHUNK_STOP_GRACE_S = 30.0
+
+
+def heartbeat_interval(heartbeat_timeout: timedelta | None) -> float:
+    """Seconds between heartbeats while a chunk runs: a third of the timeout, at most 10 s."""
+    if not heartbeat_timeout:
+        return MAX_HEARTBEAT_INTERVAL.total_seconds()
+    return min(heartbeat_timeout / 3, MAX_HEARTBEAT_INTERVAL).total_seconds()
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    """Consume an abandoned chunk's outcome (a `ScanCancelled`), so nothing logs it."""
+    if not future.cancelled():
+        future.exception()
 
 
 class BatchCursor(BaseModel):
@@ -89,8 +113,11 @@ class SecurityActivities:
 
     @activity.defn(name="scan_batch")
     async def scan_batch(self, batch: ScanBatch) -> ScanBatchResult:
+        """Scan a batch chunk by chunk in the process pool, heartbeating its cursor while
+        each chunk runs; store the result where the report and LLM stages read it."""
+        info = activity.info()
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        details = activity.info().heartbeat_details
+        details = info.heartbeat_details
         cursor = (
             BatchCursor.model_validate(details[0])
             if details
@@ -100,14 +127,15 @@ class SecurityActivities:
         root = Path(batch.target)
         if root.is_file():
             root = root.parent
-        base = f"runs/{batch.run_key}/artifacts/batch-{batch.index:05d}"
-        loop = asyncio.get_running_loop()
+        base = batch_dir(batch.run_key, batch.index)
+        cancel_file = self.store.root / base / f"cancel-{info.attempt}"
+        interval = heartbeat_interval(info.heartbeat_timeout)
         cache_file = str(self.store.root / "cache" / "scan.sqlite")
         while cursor.next_index < len(files):
             chunk_no = len(cursor.chunks)
             chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
-            result = await loop.run_in_executor(
-                self.pool, scan_chunk, str(root), chunk, cache_file, batch.bandit
+            result = await self._scan_chunk(
+                cursor, interval, cancel_file, str(root), chunk, cache_file, batch.bandit
             )
             findings_ref = self.store.put(
                 f"{base}/chunk-{chunk_no:04d}.json", result.findings, FINDINGS, len(result.findings)
@@ -130,7 +158,7 @@ class SecurityActivities:
         record_scan_cache(cursor.cache_hits, cursor.cache_misses)
         findings = [f for ref in cursor.chunks for f in self.store.get(ref, FINDINGS)]
         skipped = [s for ref in cursor.skipped for s in self.store.get(ref, SKIPPED)]
-        return ScanBatchResult(
+        result = ScanBatchResult(
             index=batch.index,
             findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
             skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
@@ -139,6 +167,32 @@ class SecurityActivities:
             cache_misses=cursor.cache_misses,
             resumed_from=resumed_from,
         )
+        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        return result
+
+    async def _scan_chunk(
+        self, cursor: BatchCursor, interval: float, cancel_file: Path, *args: Any
+    ) -> ChunkResult:
+        """`scan_chunk(*args)` in the pool. While it runs, re-send the last cursor every
+        `interval` seconds, so a long chunk never looks like a dead worker. If the attempt
+        is cancelled (the SDK delivers heartbeat timeouts and cancellation as
+        CancelledError), create the chunk's cancel marker and wait for the pool work to
+        stop before giving up, so no orphaned scan keeps running."""
+        future = asyncio.get_running_loop().run_in_executor(
+            self.pool, scan_chunk, *args, str(cancel_file)
+        )
+        try:
+            while True:
+                done, _ = await asyncio.wait({future}, timeout=interval)
+                if done:
+                    return future.result()
+                activity.heartbeat(cursor.model_dump(mode="json"))
+        except asyncio.CancelledError:
+            cancel_file.parent.mkdir(parents=True, exist_ok=True)
+            cancel_file.touch()
+            future.add_done_callback(_retrieve)
+            await asyncio.wait({future}, timeout=CHUNK_STOP_GRACE_S)
+            raise
 
     @activity.defn(name="build_audit_report")
     async def build_audit_report(self, request: ReportRequest) -> ReportOutcome:
@@ -146,16 +200,25 @@ class SecurityActivities:
         return await asyncio.to_thread(self._build_report, request, accepted)
 
     def _build_report(self, request: ReportRequest, accepted: dict[str, str]) -> ReportOutcome:
-        findings = [f for b in request.batches for f in self.store.get(b.findings, FINDINGS)]
+        batches = (
+            request.batches
+            if request.batch_count is None
+            else stored_batch_results(self.store, request.run_key, request.batch_count)
+        )
+        findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
         findings = apply_outcomes(self.store, findings, request.llm_outcomes)
         for finding in findings:
             finding.accepted_risk = accepted.get(finding.fingerprint)
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
-        for batch in request.batches:
+        for batch in batches:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))
         skipped.sort(key=lambda s: s.path)
-        files_scanned = sum(b.files_scanned for b in request.batches)
+        files_scanned = (
+            request.files_scanned
+            if request.files_scanned is not None
+            else sum(b.files_scanned for b in batches)
+        )
         summary = reports.summarize(findings, files_scanned, len(skipped))
         out_dir = (
             Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)

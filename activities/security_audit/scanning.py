@@ -3,11 +3,22 @@
 A chunk is the unit of heartbeat progress: a retried batch picks up after the last
 chunk it reported. Each file's merged findings are cached by its path and content
 hash (plus the engines' version), so an unchanged file is never scanned twice.
+
+A process pool cannot cancel a task that is running, so a chunk takes a cancel
+marker: a file path the activity creates when its attempt is cancelled (heartbeat
+timeout, workflow cancellation, worker shutdown). The chunk checks it between files
+and while it waits on its engine subprocesses, terminates them, and raises
+`ScanCancelled`, so a dead attempt stops burning a pool slot and the CPU.
+
+Each finished batch stores its `ScanBatchResult` at a deterministic key
+(`batch_result_key`), so the report and the LLM stages read the results from the
+store and the workflow only passes how many batches there were.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from functools import cache
 from importlib import metadata
@@ -15,13 +26,32 @@ from pathlib import Path
 
 from pydantic import BaseModel, TypeAdapter
 
+from activities.artifacts import ArtifactStore
 from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanners import ast_rules, merge, ruff_rules, secrets
 from workflows.schemas import Finding, SkippedFile
+from workflows.security_audit.models import ScanBatchResult
 
 BINARY_SNIFF_BYTES = 8192
 NOT_UTF8 = "not UTF-8"
 FINDINGS = TypeAdapter(list[Finding])
+SKIPPED = TypeAdapter(list[SkippedFile])
+BATCH_RESULT = TypeAdapter(ScanBatchResult)
+TOOL_POLL_S = 0.2
+TOOL_STOP_GRACE_S = 5.0
+
+
+class ScanCancelled(Exception):
+    """The chunk's cancel marker appeared: its attempt is gone, its work was dropped."""
+
+
+def _cancelled(cancel_file: str | None) -> bool:
+    return cancel_file is not None and os.path.exists(cancel_file)
+
+
+def _check(cancel_file: str | None) -> None:
+    if _cancelled(cancel_file):
+        raise ScanCancelled(f"cancel marker {cancel_file} appeared")
 
 
 class ChunkResult(BaseModel):
@@ -30,6 +60,49 @@ class ChunkResult(BaseModel):
     cache_hits: int
     cache_misses: int
     files_scanned: int
+
+
+def batch_dir(run_key: str, index: int) -> str:
+    """Store key of a batch's documents: chunks, merged findings, skips, its result."""
+    return f"runs/{run_key}/artifacts/batch-{index:05d}"
+
+
+def batch_result_key(run_key: str, index: int) -> str:
+    return f"{batch_dir(run_key, index)}/result.json"
+
+
+def stored_batch_results(store: ArtifactStore, run_key: str, count: int) -> list[ScanBatchResult]:
+    """Every batch's `ScanBatchResult`, as each `scan_batch` stored it: what the workflow
+    passes as a count instead of a list that grows with the batch count.
+
+    A batch scanned by a worker older than `result.json` still left its merged findings
+    and skips at the same keys; those are read instead (its counters are then zero, the
+    workflow carries the file total)."""
+    results = []
+    for index in range(count):
+        found = store.find(batch_result_key(run_key, index), BATCH_RESULT)
+        if found is not None:
+            results.append(found[0])
+            continue
+        base = batch_dir(run_key, index)
+        findings = store.find(f"{base}/findings.json", FINDINGS)
+        skipped = store.find(f"{base}/skipped.json", SKIPPED)
+        if findings is None or skipped is None:
+            raise FileNotFoundError(
+                f"batch {index} of run {run_key} left no results under {store.root}: every "
+                "worker must share the same ATTUNE_HOME"
+            )
+        results.append(
+            ScanBatchResult(
+                index=index,
+                findings=findings[1].model_copy(update={"count": len(findings[0])}),
+                skipped=skipped[1].model_copy(update={"count": len(skipped[0])}),
+                files_scanned=0,
+                cache_hits=0,
+                cache_misses=0,
+            )
+        )
+    return results
 
 
 @cache
@@ -58,21 +131,55 @@ class _ToolRun:
             argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
 
-    def output(self) -> str:
-        stdout, stderr = self.proc.communicate()
+    def output(self, cancel_file: str | None = None) -> str:
+        """The tool's stdout once it exits; `ScanCancelled` (tool stopped) if the cancel
+        marker appears first. Retrying `communicate` after its timeout loses no output."""
+        while True:
+            _check(cancel_file)
+            try:
+                stdout, stderr = self.proc.communicate(timeout=TOOL_POLL_S if cancel_file else None)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         if self.proc.returncode not in (0, 1):
             raise RuntimeError(f"{self.name} failed ({self.proc.returncode}): {stderr[-500:]}")
         return stdout
 
+    def stop(self) -> None:
+        """Terminate the tool if it still runs (then kill it if it lingers), and reap it."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(TOOL_STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
 
-def scan_chunk(root: str, rel_paths: list[str], cache_file: str, bandit: bool) -> ChunkResult:
-    """Scan files under `root`, reading cached results where the content is unchanged."""
+
+def scan_chunk(
+    root: str,
+    rel_paths: list[str],
+    cache_file: str,
+    bandit: bool,
+    cancel_file: str | None = None,
+) -> ChunkResult:
+    """Scan files under `root`, reading cached results where the content is unchanged.
+
+    With `cancel_file`, raise `ScanCancelled` soon after that file appears (checked
+    between files and while the engine subprocesses run, which are then terminated);
+    nothing of a cancelled chunk is cached.
+    """
+    _check(cancel_file)
     root_path = Path(root)
     version = engine_version(bandit)
     cache = ScanCache(Path(cache_file))
     result = ChunkResult(findings=[], skipped=[], cache_hits=0, cache_misses=0, files_scanned=0)
     contents: dict[str, tuple[str, bytes]] = {}
     for rel in rel_paths:
+        _check(cancel_file)
         try:
             data = (root_path / rel).read_bytes()
         except OSError as err:
@@ -100,7 +207,7 @@ def scan_chunk(root: str, rel_paths: list[str], cache_file: str, bandit: bool) -
         except UnicodeDecodeError:
             skips[rel] = NOT_UTF8
     result.files_scanned += len(sources)
-    per_file = _scan_sources(root_path, sources, skips, bandit)
+    per_file = _scan_sources(root_path, sources, skips, bandit, cancel_file)
     fresh: dict[str, dict] = {}
     for rel, skip in skips.items():
         merged = merge.merge_findings(per_file.get(rel, []))
@@ -116,25 +223,36 @@ def scan_chunk(root: str, rel_paths: list[str], cache_file: str, bandit: bool) -
 
 
 def _scan_sources(
-    root: Path, sources: dict[str, str], skips: dict[str, str | None], bandit: bool
+    root: Path,
+    sources: dict[str, str],
+    skips: dict[str, str | None],
+    bandit: bool,
+    cancel_file: str | None = None,
 ) -> dict[str, list[Finding]]:
     """Every engine on decoded sources; records syntax errors in `skips`."""
     if not sources:
         return {}
     paths = list(sources)
-    ruff = _ToolRun("ruff", ruff_rules.ruff_command(paths), root)
-    bandit_run = _ToolRun("bandit", ruff_rules.bandit_command(paths), root) if bandit else None
-    per_file: dict[str, list[Finding]] = {}
-    syntax_errors: dict[str, int] = {}
-    for rel, source in sources.items():
-        per_file[rel] = secrets.find_secrets(source, rel)
-        try:
-            per_file[rel] += ast_rules.scan_python(source, rel)
-        except (SyntaxError, ValueError) as err:
-            syntax_errors[rel] = getattr(err, "lineno", None) or 1
-    tool_findings = ruff_rules.parse_ruff_output(ruff.output(), root, syntax_errors)
-    if bandit_run is not None:
-        tool_findings += ruff_rules.parse_bandit_output(bandit_run.output(), root)
+    runs = [_ToolRun("ruff", ruff_rules.ruff_command(paths), root)]
+    try:
+        if bandit:
+            runs.append(_ToolRun("bandit", ruff_rules.bandit_command(paths), root))
+        per_file: dict[str, list[Finding]] = {}
+        syntax_errors: dict[str, int] = {}
+        for rel, source in sources.items():
+            _check(cancel_file)
+            per_file[rel] = secrets.find_secrets(source, rel)
+            try:
+                per_file[rel] += ast_rules.scan_python(source, rel)
+            except (SyntaxError, ValueError) as err:
+                syntax_errors[rel] = getattr(err, "lineno", None) or 1
+        ruff, *bandit_runs = runs
+        tool_findings = ruff_rules.parse_ruff_output(ruff.output(cancel_file), root, syntax_errors)
+        for bandit_run in bandit_runs:
+            tool_findings += ruff_rules.parse_bandit_output(bandit_run.output(cancel_file), root)
+    finally:
+        for run in runs:
+            run.stop()
     for finding in tool_findings:
         per_file[finding.file].append(finding)
     for rel, line in syntax_errors.items():

@@ -24,13 +24,13 @@ from tests.conftest import BIN, temporal_cli
 from tests.release.conftest import FAILING_TESTS, Repo
 from tests.test_cli import attune
 from worker import running_worker
-from workflows.catalog import CATALOG
+from workflows.registry import registry
 from workflows.release_prep.models import ReleasePrepRequest, ReleasePrepResult
 from workflows.release_prep.workflow import release_team
 from workflows.schemas import MemoryEntry, TeamRequest, TeamResult
 from workflows.wire import ATTUNE_AWAITING, MEMORY_STORE_SIGNAL, TASK_QUEUE
 
-ENTRY = CATALOG["release-prep"]
+ENTRY = registry().flows["release-prep"]
 
 
 async def waiting(handle: WorkflowHandle) -> list:

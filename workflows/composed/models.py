@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflows.schemas import UsageMemo
 
 
 class ComposedRequest(BaseModel):
     """A user spec (validated again inside the workflow) run against a target."""
+
+    model_config = ConfigDict(extra="forbid")
 
     spec: dict[str, Any]
     target: str
@@ -23,6 +27,7 @@ class StepOutcome(BaseModel):
     summary: str
     workflow_id: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    usage: UsageMemo | None = None
 
 
 class ComposedResult(BaseModel):
@@ -31,6 +36,7 @@ class ComposedResult(BaseModel):
     status: Literal["completed", "failed", "rejected"]
     steps: dict[str, StepOutcome]
     artifacts: dict[str, str]
+    usage: UsageMemo | None = None
 
 
 class ComposedReportRequest(BaseModel):

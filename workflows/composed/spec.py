@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from workflows.catalog import CATALOG
+from workflows.registry import Flow, registry
 from workflows.schemas import Tier
 from workflows.tiers import rank, start_tier
 
@@ -53,11 +53,15 @@ def parse_duration(value: Any) -> Any:
 Seconds = Annotated[int, BeforeValidator(parse_duration), Field(gt=0)]
 
 
+def _built() -> dict[str, Flow]:
+    return {flow.name: flow for flow in registry().listed()}
+
+
 def _known_workflows(info: ValidationInfo) -> set[str] | None:
     """None without a context: the worker re-validating a spec cannot see plugin names."""
     if not isinstance(info.context, Mapping) or "workflows" not in info.context:
         return None
-    return set(CATALOG) | set(info.context["workflows"])
+    return set(_built()) | set(info.context["workflows"])
 
 
 class _Step(BaseModel):
@@ -101,13 +105,13 @@ class WorkflowStepSpec(_Step):
     @model_validator(mode="after")
     def _params_fit_request(self) -> WorkflowStepSpec:
         """Bad params would otherwise surface only when the step starts, maybe days in."""
-        entry = CATALOG.get(self.workflow)
-        if entry is None:
+        flow = _built().get(self.workflow)
+        if flow is None or flow.request is None:
             return self
         if "target" in self.params:
             _raise([(("params", "target"), "spec_params", "set the step's `target`, not a param")])
         try:
-            entry.request_type.model_validate({**self.params, "target": "."})
+            flow.request.model_validate({**self.params, "target": "."})
         except ValidationError as exc:
             _raise(
                 [
@@ -189,7 +193,7 @@ class WorkflowSpec(BaseModel):
     @classmethod
     def _name_is_free(cls, value: str, info: ValidationInfo) -> str:
         """Runs are looked up by name; a spec shadowing a catalog workflow would be ambiguous."""
-        if value in (_known_workflows(info) or set(CATALOG)):
+        if value in (_known_workflows(info) or set(_built())):
             raise _error(
                 "spec_name_taken",
                 f"name {value!r} is already a catalog workflow",

@@ -17,13 +17,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError
 
+from workflows.runs import advance, combine, mark_run, save_usage, usage_of_attempts
 from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
     import activities.llm.outputs  # noqa: F401 - the spec validator reads it lazily
     from activities.llm.claude import ClaudeActivities
     from activities.llm.stage import LLMStageActivities
-    from activities.team_report import TeamReportActivities
+    from activities.teams import TeamActivities
     from workflows.composed.models import (
         ComposedReportRequest,
         ComposedRequest,
@@ -37,19 +38,23 @@ with workflow.unsafe.imports_passed_through():
         WorkflowStepSpec,
         render_prompt,
     )
+    from workflows.errors import root_cause
     from workflows.schemas import (
         AnswerRequest,
         ApprovalDecision,
         LLMPrompt,
         LLMTask,
         PendingApproval,
+        Progress,
         PromptRequest,
+        UsageMemo,
     )
     from workflows.wire import (
         APPROVE_SIGNAL,
         ATTUNE_AWAITING,
         ATTUNE_STAGE,
         PENDING_APPROVALS_QUERY,
+        PROGRESS_QUERY,
         REJECT_SIGNAL,
     )
 
@@ -63,9 +68,13 @@ COMPOSED_SYSTEM = (
 
 
 def _failed(step: Any, role: str, err: ChildWorkflowError, child_id: str) -> StepOutcome:
-    cause = err.cause.message if err.cause else str(err)
     return StepOutcome(
-        id=step.id, kind=step.kind, role=role, status="failed", summary=cause, workflow_id=child_id
+        id=step.id,
+        kind=step.kind,
+        role=role,
+        status="failed",
+        summary=root_cause(err),
+        workflow_id=child_id,
     )
 
 
@@ -77,6 +86,11 @@ class ComposedWorkflow:
         self._pending: dict[str, PendingApproval] = {}
         self._decisions: dict[str, ApprovalDecision] = {}
         self._verdicts: dict[str, str] = {}
+        self._progress = Progress.of("steps", "report")
+
+    @workflow.query(name=PROGRESS_QUERY)
+    def progress(self) -> Progress:
+        return self._progress
 
     @workflow.signal(name=APPROVE_SIGNAL)
     def approve(self, decision: ApprovalDecision) -> None:
@@ -92,14 +106,17 @@ class ComposedWorkflow:
 
     @workflow.run
     async def run(self, request: ComposedRequest) -> ComposedResult:
+        marks = mark_run()
         spec = WorkflowSpec.model_validate(request.spec)
         info = workflow.info()
         self._run_key = f"{info.workflow_id}/{info.run_id}"
+        advance(self._progress, "steps")
         workflow.upsert_search_attributes([ATTUNE_STAGE.value_set("steps")])
         await asyncio.gather(*(self._run_step(step, spec, request) for step in spec.steps))
+        advance(self._progress, "report")
         workflow.upsert_search_attributes([ATTUNE_STAGE.value_set("report")])
         artifacts = await workflow.execute_activity_method(
-            TeamReportActivities.write_composed_report,
+            TeamActivities.write_composed_report,
             ComposedReportRequest(
                 workflow_id=info.workflow_id,
                 name=spec.name,
@@ -111,12 +128,18 @@ class ComposedWorkflow:
             retry_policy=RETRY,
             summary="Write the composed workflow's report",
         )
+        advance(self._progress, "done")
         workflow.upsert_search_attributes([ATTUNE_STAGE.value_set("done")])
         statuses = {o.status for o in self._outcomes.values()}
         status = "failed" if "failed" in statuses else "completed"
         if statuses & {"rejected", "timed_out"}:
             status = "rejected"
+        usage = None
+        if marks:
+            usage = combine(o.usage for o in self._outcomes.values())
+            save_usage(usage)
         return ComposedResult(
+            usage=usage,
             workflow_id=info.workflow_id,
             name=spec.name,
             status=status,
@@ -169,6 +192,7 @@ class ComposedWorkflow:
             summary=text[:SUMMARY_CHARS],
             workflow_id=child_id,
             data={"artifacts": data.get("artifacts", {})},
+            usage=UsageMemo.model_validate(data["usage"]) if data.get("usage") else None,
         )
 
     async def _llm_step(self, step: LLMStepSpec, role: str) -> StepOutcome:
@@ -213,6 +237,8 @@ class ComposedWorkflow:
             )
         except ChildWorkflowError as err:
             return _failed(step, role, err, child_id)
+        usage = usage_of_attempts(state.attempts)
+        usage.llm_tasks = 1
         if state.answer is None:
             return StepOutcome(
                 id=step.id,
@@ -221,6 +247,7 @@ class ComposedWorkflow:
                 status="failed",
                 summary=f"no valid answer: {state.message}",
                 workflow_id=child_id,
+                usage=usage,
             )
         answer = await workflow.execute_activity_method(
             LLMStageActivities.read_answer,
@@ -237,6 +264,7 @@ class ComposedWorkflow:
             summary=json.dumps(answer)[:SUMMARY_CHARS],
             workflow_id=child_id,
             data={"tier": state.answer_tier, "cost_usd": state.spent_usd},
+            usage=usage,
         )
 
     async def _approval_step(self, step: ApprovalStepSpec, role: str) -> StepOutcome:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflows.schemas import (
     AgentResult,
     TeamResult,
+    UsageMemo,
 )
 
 
@@ -23,6 +24,7 @@ class QualityChecksResult(BaseModel):
     agents: dict[str, AgentResult]
     not_available: list[str]
     artifacts: dict[str, str]
+    usage: UsageMemo | None = None
 
 
 class QualityReportRequest(BaseModel):

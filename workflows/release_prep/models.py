@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflows.schemas import (
     AgentResult,
     TeamResult,
+    UsageMemo,
 )
 
 
@@ -60,3 +61,4 @@ class ReleasePrepResult(BaseModel):
     decisions: list[DecisionEvent]
     agents: dict[str, AgentResult]
     artifacts: dict[str, str]
+    usage: UsageMemo | None = None

@@ -14,39 +14,61 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.runs import advance, mark_run, save_usage
 from workflows.team import TeamWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.release_prep.decision import recommend
+    from activities.release_prep.recommendation import recommend_release
     from activities.release_prep.report import ReleaseReportActivities
+    from activities.teams import TeamActivities
     from workflows.release_prep.models import (
         DecisionEvent,
         ReleasePrepRequest,
         ReleasePrepResult,
         ReleaseReportRequest,
     )
-    from workflows.schemas import AgentSpec, ApprovalDecision, PendingApproval, TeamRequest
+    from workflows.schemas import (
+        AgentSpec,
+        ApprovalDecision,
+        PendingApproval,
+        Progress,
+        TeamPlanRequest,
+        TeamRequest,
+    )
     from workflows.wire import (
         AGENT,
         APPROVE_SIGNAL,
         ATTUNE_AWAITING,
         ATTUNE_STAGE,
         PENDING_APPROVALS_QUERY,
+        PROGRESS_QUERY,
         REJECT_SIGNAL,
         SECURITY_AGENT,
     )
 
 WORKFLOW_NAME = "release-prep"
+DECISIONS_IN_ACTIVITIES = "release-team-and-rules-in-activities"
+"""Patch: the team's registry members and the go/no-go rules come from activities."""
+RETRY = RetryPolicy(maximum_attempts=5)
 
 
 def release_team(request: ReleasePrepRequest, run_key: str) -> list[AgentSpec]:
-    common = {"run_key": run_key}
+    """The team of runs started before DECISIONS_IN_ACTIVITIES: kept for replay."""
     return [
         AgentSpec(
             role="security",
             workflow=SECURITY_AGENT,
             params={"max_cost_usd": request.max_cost_usd},
         ),
+        *own_agents(request, run_key),
+    ]
+
+
+def own_agents(request: ReleasePrepRequest, run_key: str) -> list[AgentSpec]:
+    """The agents only release-prep runs; flows that serve the team join from the registry."""
+    common = {"run_key": run_key}
+    return [
         AgentSpec(
             role="testing",
             workflow=AGENT,
@@ -67,6 +89,7 @@ def release_team(request: ReleasePrepRequest, run_key: str) -> list[AgentSpec]:
 class ReleasePrepWorkflow:
     @workflow.init
     def __init__(self, request: ReleasePrepRequest) -> None:
+        self._progress = Progress.of("team", "awaiting-approval", "report")
         self._pending: PendingApproval | None = None
         self._decisions: list[DecisionEvent] = []
         self._outcome: str | None = None
@@ -92,6 +115,10 @@ class ReleasePrepWorkflow:
         self._log("rejected", decision, decision.reason or decision.comment)
         self._outcome = "rejected"
 
+    @workflow.query(name=PROGRESS_QUERY)
+    def progress(self) -> Progress:
+        return self._progress
+
     @workflow.query(name=PENDING_APPROVALS_QUERY)
     def pending_approvals(self) -> list[PendingApproval]:
         return [self._pending] if self._pending and self._outcome is None else []
@@ -101,19 +128,38 @@ class ReleasePrepWorkflow:
         info = workflow.info()
         started_at = workflow.now()
         run_key = f"{info.workflow_id}/{info.run_id}"
+        marks = mark_run()
+        in_activities = workflow.patched(DECISIONS_IN_ACTIVITIES)
         self._stage("team")
+        if in_activities:
+            plan = await workflow.execute_activity_method(
+                TeamActivities.plan_team,
+                TeamPlanRequest(team=WORKFLOW_NAME, params={"max_cost_usd": request.max_cost_usd}),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+                summary="Choose the release team's agents",
+            )
+            agents = [*plan.agents, *own_agents(request, run_key)]
+        else:
+            agents = release_team(request, run_key)
         team = await workflow.execute_child_workflow(
             TeamWorkflow.run,
             TeamRequest(
-                name=WORKFLOW_NAME,
-                target=request.target,
-                agents=release_team(request, run_key),
-                out_dir=request.out_dir,
+                name=WORKFLOW_NAME, target=request.target, agents=agents, out_dir=request.out_dir
             ),
             id=f"{info.workflow_id}-team",
             static_summary=f"release team for {request.target}",
         )
-        recommendation = recommend(team.agents)
+        if in_activities:
+            recommendation = await workflow.execute_activity(
+                recommend_release,
+                team.agents,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+                summary="Apply the go/no-go rules",
+            )
+        else:
+            recommendation = recommend(team.agents)
         timeout = timedelta(seconds=request.approval_timeout_s)
         self._pending = PendingApproval(
             workflow_id=info.workflow_id,
@@ -150,10 +196,12 @@ class ReleasePrepWorkflow:
                 status=self._outcome,
             ),
             start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=RetryPolicy(maximum_attempts=5),
+            retry_policy=RETRY,
             summary="Write the release report",
         )
         self._stage("done")
+        if marks and team.usage is not None:
+            save_usage(team.usage)
         return ReleasePrepResult(
             workflow_id=info.workflow_id,
             status=self._outcome,
@@ -161,6 +209,7 @@ class ReleasePrepWorkflow:
             decisions=self._decisions,
             agents=team.agents,
             artifacts=artifacts,
+            usage=team.usage,
         )
 
     def _log(self, action: str, decision: ApprovalDecision, text: str) -> None:
@@ -175,6 +224,7 @@ class ReleasePrepWorkflow:
         )
 
     def _stage(self, stage: str, awaiting: str | None = None) -> None:
+        advance(self._progress, stage, "waiting for approve or reject" if awaiting else "")
         updates = [ATTUNE_STAGE.value_set(stage)]
         if awaiting:
             updates.append(ATTUNE_AWAITING.value_set(awaiting))

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from workflows.schemas import (
     ArtifactRef,
@@ -12,6 +20,7 @@ from workflows.schemas import (
     LLMSummary,
     RunStatus,
     Tier,
+    UsageMemo,
 )
 
 
@@ -71,7 +80,30 @@ class ScanBatchResult(BaseModel):
     resumed_from: int = 0
 
 
-class ReportRequest(BaseModel):
+class _BatchResultsByCount(BaseModel):
+    """A request naming the scan results either inline (`batches`, the old shape) or by
+    `batch_count` (the new shape). On the wire each shape carries only its own fields:
+    a new-shape request lacks `batches`, which older activity code requires, so an old
+    worker rejects it (and the retry finds a new one) instead of reporting no findings;
+    an old-shape request is exactly what it always was."""
+
+    @model_serializer(mode="wrap")
+    def _one_shape(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            if getattr(self, "batch_count", None) is None:
+                data.pop("batch_count", None)
+                data.pop("files_scanned", None)
+            else:
+                data.pop("batches", None)
+        return data
+
+
+class ReportRequest(_BatchResultsByCount):
+    """What the report needs. The batch results are read from the store (`batch_count`
+    of them, each `scan_batch` stored its own), so this payload does not grow with the
+    batch count; `batches` is the shape workflows started before that still send."""
+
     run_key: str
     workflow: str
     workflow_id: str
@@ -80,7 +112,15 @@ class ReportRequest(BaseModel):
     started_at: datetime
     out_dir: str | None
     discovery: DiscoveryResult
-    batches: list[ScanBatchResult]
+    batches: list[ScanBatchResult] = Field(
+        default_factory=list, description="Old shape: every batch's result inline"
+    )
+    batch_count: int | None = Field(
+        default=None, ge=0, description="New shape: results stored by each scan_batch"
+    )
+    files_scanned: int | None = Field(
+        default=None, ge=0, description="New shape: files scanned over all batches"
+    )
     llm: LLMSummary
     llm_outcomes: list[LLMOutcome] = Field(default_factory=list)
 
@@ -112,18 +152,48 @@ class AuditResult(BaseModel):
     artifacts: dict[str, str] = Field(description="Report paths: markdown, json, sarif")
     findings: ArtifactRef
     duration_s: float
+    usage: UsageMemo | None = Field(default=None, description="LLM calls and scan cache")
 
 
 class AuditProgress(BaseModel):
-    """Answer of the `progress` query: what the CLI's progress bar shows."""
+    """Answer of the `progress` query: what the CLI's progress bar shows.
+
+    `stage`, `done`, `total` and `detail` are the fields every flow's progress has;
+    here `done`/`total` count files (`files_scanned`/`files_total`) and `detail` says
+    how many findings so far. `refresh()` keeps them in step with the audit's own
+    fields; an answer from a worker older than them is filled in from those fields.
+    """
 
     stage: str
+    done: int = 0
+    total: int = 0
+    detail: str = ""
     files_total: int = 0
     files_scanned: int = 0
     batches_total: int = 0
     batches_done: int = 0
     findings: int = 0
     cache_hits: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generic_from_audit_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "done" not in data and "total" not in data:
+            data = {
+                **data,
+                "done": data.get("files_scanned", 0),
+                "total": data.get("files_total", 0),
+                "detail": data.get("detail") or f"{data.get('findings', 0)} findings",
+            }
+        return data
+
+    def refresh(self) -> AuditProgress:
+        self.done = self.files_scanned
+        self.total = self.files_total
+        self.detail = f"{self.findings} findings"
+        if self.batches_total:
+            self.detail += f", {self.batches_done}/{self.batches_total} batches"
+        return self
 
 
 class PromptPlan(BaseModel):
@@ -138,10 +208,14 @@ class PromptPlan(BaseModel):
     estimated_input_tokens: int = 0
 
 
-class LLMStageRequest(BaseModel):
+class LLMStageRequest(_BatchResultsByCount):
+    """Like `ReportRequest`: the findings come from `batch_count` stored batch results;
+    `batches` inline is the old shape."""
+
     run_key: str
     target: str
-    batches: list[ScanBatchResult]
+    batches: list[ScanBatchResult] = Field(default_factory=list)
+    batch_count: int | None = Field(default=None, ge=0)
     max_findings: int
     triage: list[EscalationState] = Field(default_factory=list)
 

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError
 
+from workflows.runs import mark_run
 from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -53,6 +54,9 @@ LLM_NOT_YET = LLMSummary(
     reason="LLM triage is not part of this attune release; deterministic engines only",
 )
 LLM_STAGES_PATCH = "llm-stages"
+# Report and LLM-stage requests carry a batch count instead of every batch's result
+# (each scan_batch stores its own), so they stay small however many batches there are.
+BATCH_MANIFEST_PATCH = "batch-manifest"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -60,10 +64,11 @@ class SecurityAuditWorkflow:
     @workflow.init
     def __init__(self, request: AuditRequest) -> None:
         self._progress = AuditProgress(stage="starting")
+        self._manifest = False
 
     @workflow.query(name=PROGRESS_QUERY)
     def progress(self) -> AuditProgress:
-        return self._progress
+        return self._progress.model_copy().refresh()
 
     @workflow.run
     async def run(self, request: AuditRequest) -> AuditResult:
@@ -78,6 +83,7 @@ class SecurityAuditWorkflow:
 
     async def _audit(self, request: AuditRequest) -> AuditResult:
         info = workflow.info()
+        marks = mark_run()
         started_at = workflow.now()
         run_key = self._run_key = f"{info.workflow_id}/{info.run_id}"
         self._set_stage("discover")
@@ -107,6 +113,9 @@ class SecurityAuditWorkflow:
         self._progress.files_total = discovery.file_count
         self._progress.batches_total = len(batches)
         self._set_stage("scan")
+        # Decided before any batch is scheduled, so a new-shape run's batches are
+        # scanned by code that stores its result; runs past this point keep the old shape.
+        self._manifest = workflow.patched(BATCH_MANIFEST_PATCH)
         results = await asyncio.gather(*(self._scan(batch, request) for batch in batches))
         self._usage = UsageMemo(
             scan_cache_hits=sum(r.cache_hits for r in results),
@@ -128,7 +137,9 @@ class SecurityAuditWorkflow:
                 started_at=started_at,
                 out_dir=request.out_dir,
                 discovery=discovery,
-                batches=list(results),
+                batches=[] if self._manifest else list(results),
+                batch_count=len(results) if self._manifest else None,
+                files_scanned=sum(r.files_scanned for r in results) if self._manifest else None,
                 llm=llm,
                 llm_outcomes=outcomes,
             ),
@@ -146,6 +157,7 @@ class SecurityAuditWorkflow:
             artifacts=outcome.artifacts,
             findings=outcome.findings,
             duration_s=outcome.duration_s,
+            usage=self._usage if marks else None,
         )
 
     async def _scan(self, batch: ScanBatch, request: AuditRequest) -> ScanBatchResult:
@@ -182,7 +194,8 @@ class SecurityAuditWorkflow:
         stage = LLMStageRequest(
             run_key=run_key,
             target=request.target,
-            batches=batches,
+            batches=[] if self._manifest else batches,
+            batch_count=len(batches) if self._manifest else None,
             max_findings=request.llm_max_findings,
         )
         outcomes: list[LLMOutcome] = []

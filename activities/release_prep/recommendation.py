@@ -1,0 +1,15 @@
+"""The go/no-go decision as an activity: the rules can change between releases of
+attune without changing how a release that waits for its approval replays."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.release_prep.decision import recommend
+from workflows.release_prep.models import Recommendation
+from workflows.schemas import AgentResult
+
+
+@activity.defn(name="recommend_release")
+async def recommend_release(agents: dict[str, AgentResult]) -> Recommendation:
+    return recommend(agents)

@@ -1,0 +1,1 @@
+"""Routing goals to flows: the pure classifier and the Router's activities."""

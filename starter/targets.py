@@ -1,0 +1,38 @@
+"""A flow's target checked before anything starts: a bad one is one line, exit 2,
+and never a run that waits a week for an approval of nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workflows.registry import Flow
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
+
+
+class BadTarget(ValueError):
+    """The target cannot serve the flow; the message says why, in one line."""
+
+
+def _repository(path: Path) -> Path | None:
+    for folder in (path, *path.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def check_target(flow: Flow, raw: Path) -> Path:
+    """The resolved target, or BadTarget naming what the flow needs."""
+    path = raw.expanduser()
+    if not path.exists():
+        raise BadTarget(f"path {str(raw)!r} does not exist")
+    path = path.resolve()
+    if flow.target == "python" and path.is_file() and path.suffix not in PYTHON_SUFFIXES:
+        raise BadTarget(
+            f"{flow.name} analyses Python code: {str(raw)!r} is not a directory or a .py/.pyi file"
+        )
+    if flow.target in ("directory", "repository") and not path.is_dir():
+        raise BadTarget(f"{flow.name} needs a directory, and {str(raw)!r} is a file")
+    if flow.target == "repository" and _repository(path) is None:
+        raise BadTarget(f"{flow.name} needs a git repository, and {str(raw)!r} is not inside one")
+    return path

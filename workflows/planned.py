@@ -1,0 +1,126 @@
+"""Flows attune announces but has not built yet.
+
+Each is a `Flow` with `planned=True`: routing recognises how people ask for it, says
+plainly that it is not available yet, and offers `nearest`. Building one replaces
+its entry-point line in pyproject.toml with the real flow unit's `FLOW`.
+"""
+
+from workflows.registry import Flow, TeamRole
+
+# fmt: off
+TEST_GENERATION = Flow(
+    name="test-generation", planned=True, nearest="quality-checks", mcp_tool="test_generation",
+    summary="Given/When/Then pytest tests that pass twice and add coverage",
+    description="write pytest tests",
+    vocabulary={
+        "test*": 1, "unittest*": 2, "generat* test": 3, "test generat*": 3, "writ* test": 3,
+        "creat* test": 3, "add test": 3, "unit test": 2.5, "test coverage": 2.5, "coverage": 2,
+        "pytest": 1.5, "missing test": 3, "given when then": 3, "test for": 1,
+    },
+    examples=("Generate tests for this module", "raise our test coverage"),
+)
+PERFORMANCE_AUDIT = Flow(
+    name="performance-audit", planned=True, nearest="quality-checks",
+    mcp_tool="performance_audit",
+    summary="static performance anti-patterns, optional profiling",
+    description="find slow code and performance anti-patterns",
+    vocabulary={
+        "performanc*": 3, "perf": 3, "slow*": 3, "speed*": 2.5, "fast*": 2, "bottleneck*": 3,
+        "profil*": 3, "latenc*": 3, "optimiz*": 2, "efficien*": 2, "hot path": 2.5,
+        "memory usage": 2, "cpu": 2, "throughput": 2.5, "sluggish": 3, "n+1": 3,
+    },
+    examples=("Check performance", "why is this endpoint so slow?"),
+)
+BUG_PREDICT = Flow(
+    name="bug-predict", planned=True, nearest="quality-checks", mcp_tool="bug_predict",
+    summary="hotspots (complexity x churn x past fixes) and high-precision bug patterns",
+    description="rank the code most likely to have bugs",
+    vocabulary={
+        "bug*": 3, "buggy": 3, "predict*": 2, "defect*": 3, "crash*": 2, "fragil*": 2, "risky": 2,
+        "error prone": 3, "likely break": 3, "hotspot*": 2, "churn": 2,
+    },
+    examples=("where are the bugs likely to be?", "find the most fragile files"),
+    team=TeamRole(role="bugs", agent="BugPredictAgent", teams=("quality-checks",)),
+)
+CODE_REVIEW = Flow(
+    name="code-review", planned=True, nearest="quality-checks", mcp_tool="code_review",
+    summary="correctness, maintainability and clarity of files or a diff; fixes as diffs",
+    description="review files or a diff",
+    vocabulary={
+        "review*": 2, "code review": 1.5, "review code": 1, "feedback": 2, "critiqu*": 2,
+        "look over": 2, "second opinion": 2.5, "read over": 2, "improv*": 1,
+    },
+    examples=("give me a code review", "get a second opinion on this module"),
+    generic_route=True,
+    team=TeamRole(role="review", agent="CodeReviewAgent", teams=("quality-checks",)),
+)
+DOCUMENT_GEN = Flow(
+    name="document-gen", planned=True,
+    summary="docstring coverage and consistency, API reference, docstring drafts",
+    description="write documentation",
+    vocabulary={
+        "document*": 3, "doc": 3, "docstring*": 3, "readme": 3, "api refer*": 2.5, "explain*": 1.5,
+        "comment*": 1.5, "write up": 1,
+    },
+    examples=("document this package", "write the missing docstrings"),
+)
+REFACTOR_PLAN = Flow(
+    name="refactor-plan", planned=True, nearest="quality-checks",
+    summary="a ranked refactoring plan: hotspots, long functions, duplication, dead code",
+    description="plan a refactoring",
+    vocabulary={
+        "refactor*": 4, "restructur*": 3, "clean up": 2, "cleanup": 2, "tech debt": 3,
+        "technical debt": 3, "simplif*": 2, "modulariz*": 2.5, "untangl*": 2.5, "reorganiz*": 2.5,
+        "architectur*": 2, "spaghetti": 2.5, "improv*": 1, "break up": 3, "split up": 3,
+        "god class": 4, "too big": 2, "too long": 2, "extract": 1.5, "decompos*": 2.5,
+        "dead code": 3, "duplicat*": 2,
+    },
+    examples=("plan a refactoring", "break up this class", "this class is too big, split it up"),
+)
+RESEARCH_SYNTHESIS = Flow(
+    name="research-synthesis", planned=True,
+    summary="question + sources -> cited synthesis",
+    description="research a question and synthesise sources",
+    vocabulary={
+        "research*": 4, "synthes*": 3, "literatur*": 3, "paper*": 2, "summariz*": 2, "sources": 2,
+        "investigat*": 1, "state art": 2.5,
+    },
+    examples=("research how others solve this", "summarize these sources"),
+)
+DEPENDENCY_CHECK = Flow(
+    name="dependency-check", planned=True, nearest="security-audit",
+    summary="dependency inventory, OSV advisories from a local database, hygiene, SBOM",
+    description="check dependencies for outdated or vulnerable packages",
+    vocabulary={
+        "dependenc*": 4, "dep": 3, "outdat*": 3, "requirement*": 3, "package*": 1.5, "upgrad*": 2,
+        "pip audit": 3, "licens*": 2, "supply chain": 3, "lockfile*": 2, "lock file": 2,
+        "third party": 2, "librar*": 1, "cve": 2, "advisor*": 2.5, "osv": 3, "sbom": 4,
+        "pin*": 1.5, "pyproject": 1.5, "known vulnerab*": 2,
+    },
+    examples=(
+        "check requirements.txt for known CVEs",
+        "are any of our dependencies vulnerable?",
+        "which packages are outdated?",
+    ),
+)
+PR_REVIEW = Flow(
+    name="pr-review", planned=True, nearest="quality-checks",
+    summary="a pull request's diff: review, bug and security checks on changed lines; verdict",
+    description="review a pull request",
+    vocabulary={
+        "pull request": 4, "pr": 3, "merge request": 4, "diff": 2, "changeset*": 2, "branch*": 1,
+        "patch": 1,
+    },
+    examples=("review my pull request", "check this PR before merging"),
+)
+SEO_OPTIMIZATION = Flow(
+    name="seo-optimization", planned=True,
+    summary="SEO checks on built HTML; fixes as a patch",
+    description="improve a site's SEO",
+    vocabulary={
+        "seo": 5, "search engin*": 4, "meta tag*": 3, "sitemap*": 3, "googl*": 1.5, "rank*": 1,
+        "keyword*": 1.5, "organic traffic": 3,
+    },
+    examples=("improve our site's SEO",),
+)
+# fmt: on

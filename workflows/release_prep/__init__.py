@@ -1,0 +1,1 @@
+"""release-prep: an agent team checks a release, then a person approves or rejects it."""

@@ -1,0 +1,1 @@
+"""The Router building block: a goal in plain words becomes the flows that serve it."""

@@ -1,9 +1,10 @@
 """Record histories for the replay tests: `python -m tests.record_histories`.
 
-Runs security-audit on a throwaway dev server against the bundled sample, with
-the LLM stages answered by the loopback fake Messages API, and saves the history
-of the audit and of one of its TierEscalation children as
-tests/histories/<workflow>-<n>.json.
+Runs every built flow of the registry on a throwaway dev server, with the LLM stages
+answered by the loopback fake Messages API, approves whatever waits for an approval,
+then the Router and a project memory; saves one history per workflow type met (the
+runs and their children) as tests/histories/<type>-<n>.json. Old files stay: every
+saved history must keep replaying.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,18 +28,48 @@ from tests.fake_anthropic import FakeAnthropic
 from tests.release.conftest import make_repo
 from tests.test_llm_audit import answer_everything
 from worker import running_worker
-from workflows.catalog import CATALOG, COMPOSED
-from workflows.composed.models import ComposedRequest
 from workflows.project_memory import project_memory_id
-from workflows.quality_checks.models import QualityChecksRequest
-from workflows.release_prep.models import ReleasePrepRequest
-from workflows.router import ROUTER, RouteRequest
+from workflows.registry import Flow, registry
+from workflows.router.models import RouteRequest
 from workflows.schemas import ApprovalDecision, MemoryEntry
-from workflows.security_audit.models import AuditRequest
-from workflows.wire import APPROVE_SIGNAL, SEARCH_ATTRIBUTES, TASK_QUEUE
+from workflows.wire import APPROVE_SIGNAL, ROUTER, SEARCH_ATTRIBUTES, TASK_QUEUE
 
 HISTORIES = Path(__file__).parent / "histories"
-FLOW = Path(__file__).parent.parent / "examples" / "flows" / "audit-and-approve.toml"
+SPEC = Path(__file__).parent.parent / "examples" / "flows" / "audit-and-approve.toml"
+
+
+def request_for(flow: Flow, scratch: Path) -> Any:
+    assert flow.request is not None
+    folder = scratch / flow.name
+    if flow.target == "repository":
+        target = make_repo(folder).path
+    else:
+        target = shutil.copytree(SAMPLE, folder)
+    values: dict[str, Any] = {"target": str(target)}
+    if "spec" in flow.request.model_fields:
+        values["spec"] = load_spec(SPEC).model_dump(mode="json")
+    return flow.request.model_validate(values)
+
+
+async def approve_when_asked(client: Client, handle: WorkflowHandle[Any, Any]) -> Any:
+    result = asyncio.ensure_future(handle.result())
+    while not result.done():
+        try:
+            waiting = await runner.pending_approvals(client, handle.id)
+        except Exception:  # a run that takes no approvals, or not started yet
+            waiting = []
+        if waiting:
+            decision = ApprovalDecision(reviewer="recorder", override_blockers=True)
+            await handle.signal(APPROVE_SIGNAL, decision)
+        await asyncio.wait([result], timeout=0.2)
+    return await result
+
+
+async def family(client: Client, workflow_id: str) -> list[str]:
+    ids = [workflow_id]
+    async for child in client.list_workflows(f'ParentWorkflowId = "{workflow_id}"'):
+        ids += await family(client, child.id)
+    return ids
 
 
 async def record() -> None:
@@ -46,68 +78,40 @@ async def record() -> None:
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
     )
-    with tempfile.TemporaryDirectory() as scratch, FakeAnthropic() as fake:
+    saved: set[str] = set()
+    with tempfile.TemporaryDirectory() as folder, FakeAnthropic() as fake:
+        scratch = Path(folder)
         os.environ.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=fake.url)
         answer_everything(fake)
-        target = Path(scratch) / "vulnerable_app"
-        shutil.copytree(SAMPLE, target)
         async with env, running_worker(env.client):
-            entry = CATALOG["security-audit"]
-            handle = await runner.start_workflow(
-                env.client, entry, AuditRequest(target=str(target), batch_size=3)
-            )
-            await handle.result()
-            await save(env.client, handle.id, f"{handle.id}-triage-1")
-            release = await runner.start_workflow(
-                env.client,
-                CATALOG["release-prep"],
-                ReleasePrepRequest(target=str(make_repo(Path(scratch) / "demo").path)),
-            )
-            while not await runner.pending_approvals(env.client, release.id):
-                await asyncio.sleep(0.2)
-            await release.signal(APPROVE_SIGNAL, ApprovalDecision(reviewer="recorder"))
-            await release.result()
-            quality = await runner.start_workflow(
-                env.client, CATALOG["quality-checks"], QualityChecksRequest(target=str(target))
-            )
-            await quality.result()
+            client = env.client
+            for flow in registry().built():
+                handle = await runner.start_workflow(client, flow, request_for(flow, scratch))
+                await approve_when_asked(client, handle)
+                await save(client, saved, *await family(client, handle.id))
+            target = str(scratch / "security-audit")
             await memory.store(
-                env.client, str(target), MemoryEntry(key="owner", value="ann", author="recorder")
+                client, target, MemoryEntry(key="owner", value="ann", author="recorder")
             )
-            await save(env.client, quality.id, project_memory_id(str(target)))
-            composed = await runner.start_workflow(
-                env.client,
-                COMPOSED,
-                ComposedRequest(spec=load_spec(FLOW).model_dump(mode="json"), target=str(target)),
-            )
-            while not await runner.pending_approvals(env.client, composed.id):
-                await asyncio.sleep(0.2)
-            await composed.signal(APPROVE_SIGNAL, ApprovalDecision(reviewer="recorder"))
-            await composed.result()
-            router = await env.client.start_workflow(
+            router = await client.start_workflow(
                 ROUTER,
-                RouteRequest(goal="audit this code for security", path=str(target)),
+                RouteRequest(goal="audit this code for security", path=target),
                 id="router-recorded",
                 task_queue=TASK_QUEUE,
             )
             await router.result()
-            await save(env.client, composed.id, router.id)
-            team = f"{release.id}-team"
-            await save(
-                env.client,
-                release.id,
-                team,
-                f"{team}-version",
-                f"{team}-security",
-                f"{team}-security-audit",
-            )
+            await save(client, saved, project_memory_id(target), *await family(client, router.id))
 
 
-async def save(client: Client, *workflow_ids: str) -> None:
+async def save(client: Client, saved: set[str], *workflow_ids: str) -> None:
+    """The first history of each workflow type met in this recording."""
     for workflow_id in workflow_ids:
         handle = client.get_workflow_handle(workflow_id)
-        history = await handle.fetch_history()
         name = (await handle.describe()).workflow_type
+        if name in saved:
+            continue
+        saved.add(name)
+        history = await handle.fetch_history()
         number = len(list(HISTORIES.glob(f"{name}-*.json"))) + 1
         path = HISTORIES / f"{name}-{number}.json"
         path.write_text(history.to_json())

@@ -17,6 +17,8 @@ from pydantic import TypeAdapter
 
 from workflows.schemas import ArtifactRef
 
+RAW_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+
 
 def attune_home() -> Path:
     """`$ATTUNE_HOME`, defaulting to `~/.attune`; created on first use."""
@@ -64,6 +66,17 @@ class ArtifactStore:
         if hashlib.sha256(data).hexdigest() != ref.sha256:
             raise ValueError(f"artifact {ref.key} does not match its checksum")
         return adapter.validate_json(data)
+
+    def read_json(self, ref: ArtifactRef) -> Any:
+        """A stored document as plain JSON (raw LLM outputs have no model of their own)."""
+        return self.get(ref, RAW_JSON)
+
+    def local_path(self, key: str) -> Path:
+        """A worker-local file beside the artifacts (the scan cache, cancel markers):
+        never a claim check another worker reads."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def find(self, key: str, adapter: TypeAdapter[Any]) -> tuple[Any, ArtifactRef] | None:
         """A document a previous attempt may have stored, with a fresh reference to it."""

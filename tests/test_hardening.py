@@ -73,7 +73,7 @@ async def test_a_failed_agent_reports_the_innermost_cause(client: Client, tmp_pa
         )
     agent = result.agents["version"]
     assert agent.status == "failed"
-    assert agent.summary == f"ApplicationError: target {missing} is not a directory on this worker"
+    assert agent.summary == f"ApplicationError: target {missing} does not exist on this worker"
 
 
 def test_the_in_process_worker_logs_tracebacks_to_its_log_not_the_terminal(

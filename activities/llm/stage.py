@@ -17,6 +17,7 @@ from temporalio import activity
 from activities.artifacts import ArtifactStore
 from activities.llm.outputs import parse_answer, schema_instructions
 from activities.security_audit.scanning import FINDINGS, stored_batch_results
+from activities.target import target_dir
 from workflows.schemas import (
     SEVERITY_RANK,
     AnswerRequest,
@@ -100,7 +101,7 @@ def answers_by_fingerprint(
     """The validated items of a task's best answer, keyed by finding fingerprint."""
     if state.answer is None:
         return {}
-    raw = json.loads((store.root / state.answer.key).read_text())
+    raw = store.read_json(state.answer)
     parsed = parse_answer(raw["text"], schema)
     if parsed.answer is None:
         return {}
@@ -157,14 +158,13 @@ class LLMStageActivities:
     @activity.defn(name="read_answer")
     async def read_answer(self, request: AnswerRequest) -> dict:
         """The validated answer of a finished LLM task (small: a step's result)."""
-        raw = json.loads((self.store.root / request.answer.key).read_text())
+        raw = self.store.read_json(request.answer)
         parsed = parse_answer(raw["text"], request.output_schema)
         return parsed.answer or {}
 
     @activity.defn(name="plan_triage")
     async def plan_triage(self, request: LLMStageRequest) -> list[PromptPlan]:
-        root = Path(request.target)
-        root = root.parent if root.is_file() else root
+        root = target_dir(request.target)
         chosen = _select(self._findings(request), request.max_findings)
         cache: dict[str, list[str]] = {}
         system = _system(TRIAGE_SYSTEM, "triage")
@@ -192,8 +192,7 @@ class LLMStageActivities:
     async def plan_remediation(self, request: LLMStageRequest) -> list[PromptPlan]:
         """Critical and high findings not judged false positives: Sonnet writes their fixes,
         Opus where one rule hits several files (a design-level fix)."""
-        root = Path(request.target)
-        root = root.parent if root.is_file() else root
+        root = target_dir(request.target)
         judged: dict[str, dict] = {}
         for state in request.triage:
             judged.update(answers_by_fingerprint(self.store, state, "triage"))

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from activities.artifacts import ArtifactStore
 from activities.release_prep import docs, health, testing, versioning
 from activities.release_prep.commits import Commit
+from activities.target import target_repository
 from workflows.schemas import AgentInput, AgentResult
 
 HEARTBEAT_S = 5.0
@@ -39,12 +40,7 @@ async def heartbeating[T](work: Callable[[], T]) -> T:
 
 
 def _target(agent: AgentInput) -> Path:
-    target = Path(agent.target)
-    if not target.is_dir():
-        raise ApplicationError(
-            f"target {target} is not a directory on this worker", non_retryable=True
-        )
-    return target
+    return target_repository(agent.target)
 
 
 def _run_key(agent: AgentInput) -> str:

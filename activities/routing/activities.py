@@ -4,8 +4,6 @@ LLM task)."""
 
 from __future__ import annotations
 
-import json
-
 from pydantic import TypeAdapter
 from temporalio import activity
 
@@ -53,7 +51,7 @@ class RouterActivities:
     async def read_route_answer(self, state: EscalationState) -> RouteAnswer | None:
         if state.answer is None:
             return None
-        raw = json.loads((self.store.root / state.answer.key).read_text())
+        raw = self.store.read_json(state.answer)
         parsed = parse_answer(raw["text"], ROUTE_SCHEMA)
         return None if parsed.answer is None else RouteAnswer.model_validate(parsed.answer)
 

@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
@@ -29,6 +28,7 @@ from activities.security_audit.scanning import (
     scan_chunk,
     stored_batch_results,
 )
+from activities.target import target_dir, target_path
 from workflows.schemas import ArtifactRef, SkippedFile
 from workflows.security_audit.models import (
     AuditSummary,
@@ -91,11 +91,7 @@ class SecurityActivities:
 
     @activity.defn(name="discover_files")
     async def discover_files(self, request: DiscoverRequest) -> DiscoveryResult:
-        target = Path(request.target)
-        if not target.exists():
-            raise ApplicationError(
-                f"target {target} does not exist on this worker", non_retryable=True
-            )
+        target = target_path(request.target)
         found = await asyncio.to_thread(discover_files, target, request.max_file_bytes)
         base = f"runs/{request.run_key}/artifacts"
         reasons: dict[str, int] = {}
@@ -124,13 +120,11 @@ class SecurityActivities:
             else BatchCursor(next_index=0, chunks=[], skipped=[])
         )
         resumed_from = cursor.next_index
-        root = Path(batch.target)
-        if root.is_file():
-            root = root.parent
+        root = target_dir(batch.target)
         base = batch_dir(batch.run_key, batch.index)
-        cancel_file = self.store.root / base / f"cancel-{info.attempt}"
+        cancel_file = self.store.local_path(f"{base}/cancel-{info.attempt}")
         interval = heartbeat_interval(info.heartbeat_timeout)
-        cache_file = str(self.store.root / "cache" / "scan.sqlite")
+        cache_file = str(self.store.local_path("cache/scan.sqlite"))
         while cursor.next_index < len(files):
             chunk_no = len(cursor.chunks)
             chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]

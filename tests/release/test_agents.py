@@ -469,5 +469,10 @@ async def test_activities_reject_bad_input(repo: Repo, tmp_path: Path) -> None:
     with pytest.raises(ApplicationError, match="run_key"):
         await env.run(agents.check_version, AgentInput(role="version", target=str(repo.path)))
     missing = AgentInput(role="version", target=str(tmp_path / "nope"), params={"run_key": "r"})
-    with pytest.raises(ApplicationError, match="not a directory"):
+    with pytest.raises(ApplicationError, match="does not exist"):
         await env.run(agents.check_version, missing)
+    a_file = AgentInput(
+        role="version", target=str(repo.path / "README.md"), params={"run_key": "r"}
+    )
+    with pytest.raises(ApplicationError, match="not a directory"):
+        await env.run(agents.check_version, a_file)

@@ -29,6 +29,7 @@ from activities.routing.classifier import classify, decide
 from activities.security_audit.activities import SecurityActivities
 from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
+from workflows.registry import registry
 from workflows.router.models import RouteRequest, RouteResult
 from workflows.router.workflow import RouterWorkflow
 from workflows.security_audit.workflow import SecurityAuditWorkflow
@@ -89,6 +90,14 @@ PHRASINGS = [
     ("any pending approvals?", "dashboard", {}),
     ("is my API key set up?", "auth", {}),
     ("which model am I using", "auth", {}),
+    ("get version 2.1 out the door", "release-prep", {}),
+    ("cut v3.0", "release-prep", {}),
+    ("ship it", "release-prep", {}),
+    ("tag and ship 1.4", "release-prep", {}),
+    ("break up this class", "refactor-plan", {}),
+    ("this class does too much, split it up", "refactor-plan", {}),
+    ("check requirements.txt for known CVEs", "dependency-check", {"path": "requirements.txt"}),
+    ("are there vulnerable packages in our lock file?", "dependency-check", {}),
     ("make tests faster", ASKS, {}),
     ("improve my code", ASKS, {}),
     ("hello", ASKS, {}),
@@ -115,6 +124,25 @@ def test_classify(goal: str, route: str, params: dict[str, Any]) -> None:
     else:
         assert decision.question is None, decision
         assert decision.confidence >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("flow", "goal"),
+    [(flow.name, goal) for flow in registry() for goal in flow.examples],
+)
+def test_every_flow_is_found_by_its_own_examples(flow: str, goal: str) -> None:
+    """The vocabulary comes from the registry: each flow's example goals reach it."""
+    assert classify(goal).workflows[:1] == [flow]
+
+
+def test_a_planned_flow_says_so_and_offers_the_nearest_built_one() -> None:
+    for flow in registry():
+        if not flow.planned or not flow.examples:
+            continue
+        decision = classify(flow.examples[0])
+        assert [(m.workflow, m.nearest) for m in decision.missing] == [(flow.name, flow.nearest)]
+        if flow.nearest is not None:
+            assert registry().flows[flow.nearest].built
 
 
 def test_table_is_large_enough() -> None:

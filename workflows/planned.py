@@ -95,7 +95,8 @@ DEPENDENCY_CHECK = Flow(
         "dependenc*": 4, "dep": 3, "outdat*": 3, "requirement*": 3, "package*": 1.5, "upgrad*": 2,
         "pip audit": 3, "licens*": 2, "supply chain": 3, "lockfile*": 2, "lock file": 2,
         "third party": 2, "librar*": 1, "cve": 2, "advisor*": 2.5, "osv": 3, "sbom": 4,
-        "pin*": 1.5, "pyproject": 1.5, "known vulnerab*": 2,
+        "pin*": 1.5, "pyproject": 1.5, "known vulnerab*": 2, "vulnerab* package": 3,
+        "vulnerab* dependenc*": 2, r"re:requirements[\w.-]*\.(txt|in)": 3,
     },
     examples=(
         "check requirements.txt for known CVEs",

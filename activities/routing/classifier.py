@@ -40,7 +40,8 @@ UTILITY_DESCRIPTIONS: dict[str, str] = {
     "auth": "credentials, models and prices",
 }
 # Keywords are stemmed like the goal; a trailing `*` matches any word with that prefix.
-# Multi-word keywords are phrases over the goal's content words (stop words removed).
+# Multi-word keywords are phrases over the goal's content words (stop words removed);
+# a keyword starting `re:` is a regular expression over the goal as written.
 # fmt: off
 UTILITY_KEYWORDS: dict[str, dict[str, float]] = {
     "telemetry": {
@@ -114,7 +115,7 @@ STOP_WORDS = frozenset({
 # fmt: on
 KEEP_IN_PHRASES = frozenset({"all", "every", "up", "in", "how", "what", "for", "when", "then"})
 PATH_TOKEN = re.compile(
-    r"""(?<![\w/.~-])((?:~|\.{1,2})?/[^\s'"`,;]*|[\w.-]+/[^\s'"`,;]*|[\w-]+\.(?:py|pyi|js|ts|toml|cfg|md))"""
+    r"""(?<![\w/.~-])((?:~|\.{1,2})?/[^\s'"`,;]*|[\w.-]+/[^\s'"`,;]*|[\w-]+\.(?:py|pyi|js|ts|toml|cfg|md|txt|in|lock|json|ya?ml|ini))"""
 )
 SLASH_WORDS = frozenset({"go/no-go", "and/or", "input/output", "yes/no", "read/write", "i/o"})
 MONEY = re.compile(r"\$\s?(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s?(?:usd|dollars?)\b", re.I)
@@ -134,6 +135,8 @@ class _Goal:
     phrase_words: tuple[str, ...]
     """The same plus a few small words phrases need ("all checks", "tests for")."""
     conjoined: bool
+    text: str
+    """The goal as written, for `re:` keywords (version numbers, file names)."""
 
 
 def _stem(word: str) -> str:
@@ -161,6 +164,7 @@ def _parse(goal: str) -> _Goal:
         words=tuple(_stem(w) for w in raw if w not in STOP_WORDS),
         phrase_words=tuple(_stem(w) for w in raw if w not in STOP_WORDS or w in KEEP_IN_PHRASES),
         conjoined=any(w in ("and", "plus", "then", "also") for w in raw),
+        text=goal,
     )
 
 
@@ -206,7 +210,9 @@ def _scores(goal: _Goal) -> dict[str, float]:
         total = 0.0
         for key, weight in keywords.items():
             parts = key.split()
-            if len(parts) > 1:
+            if key.startswith("re:"):
+                hit = re.search(key[3:], goal.text, re.IGNORECASE) is not None
+            elif len(parts) > 1:
                 hit = _phrase_hits(goal.phrase_words, parts)
             else:
                 hit = any(_matches(w, key) for w in goal.words)

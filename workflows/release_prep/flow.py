@@ -23,6 +23,7 @@ FLOW = Flow(
         "version bump": 2, "bump version": 2, "tag": 1, "cut": 1.5, "prepar*": 0.5, "deploy*": 1.5,
         "launch*": 1.5, "out door": 3, "new version": 2.5, "rollout": 2, "roll out": 2,
         "ready merge": 1, "ready ship": 3, "get out": 1.5,
+        r"re:(?<![\w.])v?\d+\.\d+(\.\d+)?(?![\w.])": 1.5,
     },
     examples=(
         "Prepare a release",

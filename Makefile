@@ -25,6 +25,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
+	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/security_scan.py
 
 lint: install

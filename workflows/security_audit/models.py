@@ -18,6 +18,7 @@ from workflows.schemas import (
     ArtifactRef,
     EscalationState,
     LLMSummary,
+    Progress,
     RunStatus,
     Tier,
     UsageMemo,
@@ -155,19 +156,14 @@ class AuditResult(BaseModel):
     usage: UsageMemo | None = Field(default=None, description="LLM calls and scan cache")
 
 
-class AuditProgress(BaseModel):
+class AuditProgress(Progress):
     """Answer of the `progress` query: what the CLI's progress bar shows.
 
-    `stage`, `done`, `total` and `detail` are the fields every flow's progress has;
-    here `done`/`total` count files (`files_scanned`/`files_total`) and `detail` says
+    Here `done`/`total` count files (`files_scanned`/`files_total`) and `detail` says
     how many findings so far. `refresh()` keeps them in step with the audit's own
     fields; an answer from a worker older than them is filled in from those fields.
     """
 
-    stage: str
-    done: int = 0
-    total: int = 0
-    detail: str = ""
     files_total: int = 0
     files_scanned: int = 0
     batches_total: int = 0

@@ -46,21 +46,34 @@ def mark_run() -> bool:
     return True
 
 
+def _add(usage: UsageMemo, tier: str, used: TierUsage) -> None:
+    total = usage.by_tier.setdefault(tier, TierUsage())
+    total.calls += used.calls
+    total.input_tokens += used.input_tokens
+    total.output_tokens += used.output_tokens
+    total.cache_read_tokens += used.cache_read_tokens
+    total.cache_write_tokens += used.cache_write_tokens
+    total.cost_usd = round(total.cost_usd + used.cost_usd, 10)
+    total.baseline_cost_usd = round(total.baseline_cost_usd + used.baseline_cost_usd, 10)
+    usage.cost_usd = round(sum(t.cost_usd for t in usage.by_tier.values()), 10)
+    usage.baseline_cost_usd = round(sum(t.baseline_cost_usd for t in usage.by_tier.values()), 10)
+
+
 def usage_of_attempts(attempts: Iterable[Attempt]) -> UsageMemo:
     """LLM usage by tier, from the attempts of TierEscalation tasks."""
     usage = UsageMemo()
     for attempt in attempts:
-        tier = usage.by_tier.setdefault(attempt.tier, TierUsage())
-        tier.calls += 1
-        tier.input_tokens += attempt.usage.input_tokens
-        tier.output_tokens += attempt.usage.output_tokens
-        tier.cache_read_tokens += attempt.usage.cache_read_input_tokens
-        tier.cache_write_tokens += attempt.usage.cache_creation_input_tokens
-        tier.cost_usd = round(tier.cost_usd + attempt.cost_usd, 10)
-        tier.baseline_cost_usd = round(tier.baseline_cost_usd + attempt.baseline_cost_usd, 10)
-        usage.escalations += attempt.escalated_because is not None
-    usage.cost_usd = round(sum(t.cost_usd for t in usage.by_tier.values()), 10)
-    usage.baseline_cost_usd = round(sum(t.baseline_cost_usd for t in usage.by_tier.values()), 10)
+        used = TierUsage(
+            calls=1,
+            input_tokens=attempt.usage.input_tokens,
+            output_tokens=attempt.usage.output_tokens,
+            cache_read_tokens=attempt.usage.cache_read_input_tokens,
+            cache_write_tokens=attempt.usage.cache_creation_input_tokens,
+            cost_usd=attempt.cost_usd,
+            baseline_cost_usd=attempt.baseline_cost_usd,
+        )
+        _add(usage, attempt.tier, used)
+        usage.escalations += bool(attempt.escalated_because)
     return usage
 
 
@@ -75,16 +88,7 @@ def combine(memos: Iterable[UsageMemo | None]) -> UsageMemo:
         total.llm_tasks += memo.llm_tasks
         total.escalations += memo.escalations
         for name, used in memo.by_tier.items():
-            tier = total.by_tier.setdefault(name, TierUsage())
-            tier.calls += used.calls
-            tier.input_tokens += used.input_tokens
-            tier.output_tokens += used.output_tokens
-            tier.cache_read_tokens += used.cache_read_tokens
-            tier.cache_write_tokens += used.cache_write_tokens
-            tier.cost_usd = round(tier.cost_usd + used.cost_usd, 10)
-            tier.baseline_cost_usd = round(tier.baseline_cost_usd + used.baseline_cost_usd, 10)
-    total.cost_usd = round(sum(t.cost_usd for t in total.by_tier.values()), 10)
-    total.baseline_cost_usd = round(sum(t.baseline_cost_usd for t in total.by_tier.values()), 10)
+            _add(total, name, used)
     return total
 
 

@@ -14,14 +14,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError
 
-from workflows.runs import mark_run
+from workflows.runs import mark_run, usage_of_attempts
 from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm.claude import ClaudeActivities
     from activities.llm.stage import LLMStageActivities
     from activities.security_audit.activities import SecurityActivities
-    from workflows.schemas import LLMConfig, LLMSummary, LLMTask, TierUsage, UsageMemo
+    from workflows.schemas import LLMConfig, LLMSummary, LLMTask, UsageMemo
     from workflows.security_audit.models import (
         AuditProgress,
         AuditRequest,
@@ -255,28 +255,19 @@ class SecurityAuditWorkflow:
 
     def _account(self, outcomes: list[LLMOutcome]) -> None:
         """Usage memo, AttuneTier and AttuneCostUSD from every attempt so far."""
-        by_tier: dict[str, TierUsage] = {}
-        for attempt in (a for o in outcomes for a in o.state.attempts):
-            usage = by_tier.setdefault(attempt.tier, TierUsage())
-            usage.calls += 1
-            usage.input_tokens += attempt.usage.input_tokens
-            usage.output_tokens += attempt.usage.output_tokens
-            usage.cache_read_tokens += attempt.usage.cache_read_input_tokens
-            usage.cache_write_tokens += attempt.usage.cache_creation_input_tokens
-            usage.cost_usd = round(usage.cost_usd + attempt.cost_usd, 10)
-            usage.baseline_cost_usd = round(usage.baseline_cost_usd + attempt.baseline_cost_usd, 10)
-        self._usage.by_tier = by_tier
-        self._usage.llm_tasks = len(outcomes)
-        self._usage.escalations = sum(
-            1 for o in outcomes for a in o.state.attempts if a.escalated_because
-        )
-        self._usage.cost_usd = round(sum(u.cost_usd for u in by_tier.values()), 10)
-        self._usage.baseline_cost_usd = round(
-            sum(u.baseline_cost_usd for u in by_tier.values()), 10
+        llm = usage_of_attempts(a for o in outcomes for a in o.state.attempts)
+        self._usage = self._usage.model_copy(
+            update={
+                "by_tier": llm.by_tier,
+                "llm_tasks": len(outcomes),
+                "escalations": llm.escalations,
+                "cost_usd": llm.cost_usd,
+                "baseline_cost_usd": llm.baseline_cost_usd,
+            }
         )
         self._save_usage()
         updates = [ATTUNE_COST_USD.value_set(self._usage.cost_usd)]
-        if (tier := highest(list(by_tier))) is not None:
+        if (tier := highest(list(llm.by_tier))) is not None:
             updates.append(ATTUNE_TIER.value_set(tier))
         workflow.upsert_search_attributes(updates)
 

@@ -132,9 +132,3 @@ async def serve(client: Client) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with running_worker(client, identity=worker_identity(DEDICATED_WORKER)):
         await stop.wait()
-
-
-if __name__ == "__main__":
-    from starter.cli import run
-
-    run(["worker"])

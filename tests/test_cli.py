@@ -108,6 +108,10 @@ BAD_INPUTS = [
     (["approve", "security-audit-nothing-00000000"], "no workflow with id"),
     (["audit ./src for security"], "not started; to run security-audit, add --yes"),
     (["gc", "--older-than", "soon"], "--older-than"),
+    (
+        ["workflow", "run", "security-audit", ".", "--approval-timeout", "1d"],
+        "--approval-timeout does not apply to security-audit",
+    ),
     (["workflow", "run", "security-audit", ".", "--bogus"], "--bogus"),
     (["workflow", "status", "security-audit-nothing-00000000"], "no workflow with id"),
     (["workflow", "watch", "security-audit-nothing-00000000"], "no workflow with id"),

@@ -172,6 +172,12 @@ def workflow_run(
     except BadTarget as exc:
         raise UsageProblem(str(exc)) from exc
     values: dict[str, Any] = parse_params(param or [])
+    for option, field, given in (
+        ("--max-cost", "max_cost_usd", max_cost),
+        ("--approval-timeout", "approval_timeout_s", approval_timeout),
+    ):
+        if given is not None and field not in flow.request.model_fields:
+            raise UsageProblem(f"{option} does not apply to {chosen.name}")
     if max_cost is not None:
         values["max_cost_usd"] = max_cost
     if approval_timeout is not None:

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.llm.claude import ClaudeActivities
     from activities.llm.stage import LLMStageActivities
     from activities.security_audit.activities import SecurityActivities
+    from workflows.errors import root_cause
     from workflows.schemas import LLMConfig, LLMSummary, LLMTask, UsageMemo
     from workflows.security_audit.models import (
         AuditProgress,
@@ -208,8 +209,7 @@ class SecurityAuditWorkflow:
             for plan in await self._plan(LLMStageActivities.plan_remediation, stage, "fixes"):
                 outcomes.append(await self._escalation(plan, request, config, outcomes))
         except ChildWorkflowError as err:
-            cause = err.cause.message if err.cause else str(err)
-            return self._llm_summary(outcomes, "failed", cause), outcomes
+            return self._llm_summary(outcomes, "failed", root_cause(err)), outcomes
         stopped = [o.state.message for o in outcomes if o.state.status == "budget_stopped"]
         return self._llm_summary(outcomes, "ok", "; ".join(stopped)), outcomes
 

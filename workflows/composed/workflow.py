@@ -22,9 +22,9 @@ from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
     import activities.llm.outputs  # noqa: F401 - the spec validator reads it lazily
+    from activities.composed import ComposedReportActivities
     from activities.llm.claude import ClaudeActivities
     from activities.llm.stage import LLMStageActivities
-    from activities.teams import TeamActivities
     from workflows.composed.models import (
         ComposedReportRequest,
         ComposedRequest,
@@ -116,7 +116,7 @@ class ComposedWorkflow:
         advance(self._progress, "report")
         workflow.upsert_search_attributes([ATTUNE_STAGE.value_set("report")])
         artifacts = await workflow.execute_activity_method(
-            TeamActivities.write_composed_report,
+            ComposedReportActivities.write_composed_report,
             ComposedReportRequest(
                 workflow_id=info.workflow_id,
                 name=spec.name,

@@ -16,6 +16,7 @@ from workflows.runs import advance, mark_run, save_usage
 from workflows.team import TeamWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.quality_checks import QualityReportActivities
     from activities.teams import TeamActivities
     from workflows.quality_checks.models import (
         QualityChecksRequest,
@@ -76,7 +77,7 @@ class QualityChecksWorkflow:
         advance(self._progress, "report")
         workflow.upsert_search_attributes([ATTUNE_STAGE.value_set("report")])
         artifacts = await workflow.execute_activity_method(
-            TeamActivities.write_quality_report,
+            QualityReportActivities.write_quality_report,
             QualityReportRequest(
                 workflow_id=info.workflow_id,
                 target=request.target,

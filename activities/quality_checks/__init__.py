@@ -1,0 +1,56 @@
+"""quality-checks' activity: the merged report, every check's findings in one list,
+with links to the checks' own reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from temporalio import activity
+
+from activities.artifacts import ArtifactStore, atomic_write
+from activities.reports import FINDINGS
+from activities.resources import WorkerResources
+from workflows.quality_checks.models import QualityReportRequest
+
+
+class QualityReportActivities:
+    def __init__(self, store: ArtifactStore) -> None:
+        self.store = store
+
+    @activity.defn(name="write_quality_report")
+    async def write_quality_report(self, request: QualityReportRequest) -> dict[str, str]:
+        findings = []
+        lines = [f"# attune quality-checks: `{request.target}`", "", "| check | status | summary |"]
+        lines.append("|---|---|---|")
+        for role, result in request.team.agents.items():
+            lines.append(f"| {role} | {result.status} | {result.summary} |")
+            if result.report is not None:
+                for finding in self.store.get(result.report, FINDINGS):
+                    findings.append({"check": role, **finding.model_dump(mode="json")})
+        for name in request.not_available:
+            lines.append(f"| {name} | not available | not in the catalog yet |")
+        reports = {
+            role: r.data["report"] for role, r in request.team.agents.items() if "report" in r.data
+        }
+        lines += ["", "## Reports of the checks", ""]
+        lines += [f"- {role}: `{path}`" for role, path in reports.items()]
+        lines += ["", f"{len(findings)} findings in all; see report.json for the list.", ""]
+        out = Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
+        paths = {"markdown": out / "report.md", "json": out / "report.json"}
+        atomic_write(paths["markdown"], "\n".join(lines).encode())
+        document = {
+            "workflow": "quality-checks",
+            "workflow_id": request.workflow_id,
+            "target": request.target,
+            "status": "completed",
+            "checks": {r: a.model_dump(mode="json") for r, a in request.team.agents.items()},
+            "not_available": request.not_available,
+            "findings": findings,
+        }
+        atomic_write(paths["json"], json.dumps(document, indent=2).encode())
+        return {kind: str(path.absolute()) for kind, path in paths.items()}
+
+
+def worker_activities(resources: WorkerResources) -> list:
+    return [QualityReportActivities(resources.store).write_quality_report]

@@ -115,9 +115,10 @@ def workflow_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> 
     rows = [
         {
             "name": flow.name,
-            "mcp_tool": flow.mcp_tool or "",
+            "mcp_tool": "" if flow.planned else flow.mcp_tool or "",
             "summary": flow.summary,
             "source": "planned" if flow.planned else "built-in",
+            "reports": [] if flow.planned else list(flow.reports),
         }
         for flow in registry()
         if flow.listed or flow.planned
@@ -125,7 +126,13 @@ def workflow_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> 
     for path, spec in discover_specs(spec_folder(), {f.name for f in registry().listed()}):
         if isinstance(spec, SpecError):
             rows.append(
-                {"name": path.stem, "mcp_tool": "", "summary": str(spec), "source": "error"}
+                {
+                    "name": path.stem,
+                    "mcp_tool": "",
+                    "summary": str(spec),
+                    "source": "error",
+                    "reports": [],
+                }
             )
         else:
             rows.append(
@@ -134,6 +141,7 @@ def workflow_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> 
                     "mcp_tool": "",
                     "summary": spec.description,
                     "source": str(path),
+                    "reports": list(_composed().reports),
                 }
             )
     if json_out:

@@ -161,6 +161,10 @@ async def test_tools_audit_utilities_and_refusals(cli_env: dict[str, str], tmp_p
             session, "security_audit", path=str(link)
         )
         assert "does not exist" in await refused(session, "security_audit", path="missing")
+        notes = tmp_path / "notes.md"
+        notes.write_text("# not Python\n")
+        assert "analyses Python code" in await refused(session, "security_audit", path=str(notes))
+        assert "needs a directory" in await refused(session, "release_prep", path=str(notes))
         stats_after = await call(session, "telemetry_stats", days=1)
         assert stats_after["runs"] == stats["runs"], "a refused path started a workflow"
 

@@ -249,6 +249,13 @@ async def test_clear_goal_runs_security_audit_as_a_child(client: Client, router_
     assert ran.workflow_id.startswith("security-audit-vulnerable-app-")
     assert "security-audit completed" in result.message
     assert await children(client, handle.id) == [("security-audit", "security-audit")]
+    history = await handle.fetch_history()
+    scheduled = [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled == ["decide_route", "describe_route"], "routing runs in activities"
 
 
 async def test_ambiguous_goal_asks_and_an_answer_resolves_it(

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
@@ -69,6 +70,21 @@ async def test_approve_through_the_cli(client: Client, repo: Repo, cli_env: dict
     assert "**approved**" in report and "by ann" in report
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) is None
+    assert await scheduled_activities(handle) == [
+        "plan_team",
+        "recommend_release",
+        "write_release_report",
+    ]
+
+
+async def scheduled_activities(handle: Any) -> list[str]:
+    """The team and the go/no-go rules come from activities, not workflow code."""
+    history = await handle.fetch_history()
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
 
 
 async def test_reject_through_temporal_workflow_signal(

@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from activities.artifacts import ArtifactStore
 from activities.bug_predict.history import NoHistory, git_history, is_fix, months_before
-from activities.bug_predict.metrics import file_metrics
+from activities.bug_predict.metrics import file_metrics, function_metrics
 from activities.bug_predict.patterns import find_patterns
 from activities.bug_predict.risk import rank_hotspots
 from activities.reports import FINDINGS
@@ -181,15 +181,22 @@ def test_metrics_per_function_and_file() -> None:
                         return c
             return None
 
-        def flat():
-            return 1
+        def flat(a):
+            if a:
+                a = 1
+            if a:
+                a = 2
+            if a:
+                a = 3
+            return a
         """
     )
     metrics = file_metrics(code, "n.py", len(code))
     assert metrics.functions == 2
     assert (metrics.max_complexity, metrics.max_function) == (4, "nested")
-    assert metrics.complexity == 5
+    assert metrics.complexity == 8
     assert metrics.max_nesting == 3
+    assert [f.nesting for f in function_metrics(code, "n.py")] == [3, 1]
     assert metrics.max_parameters == 3
 
 
@@ -391,8 +398,11 @@ async def test_bug_predict_without_git_says_history_skipped(
 
 def test_cli_runs_bug_predict(cli_env: dict[str, str], tmp_path: Path) -> None:
     repo = churny_repo(tmp_path / "repo")
-    done = attune(cli_env, "workflow", "run", "bug-predict", str(repo.path), "--json")
+    out = tmp_path / "reports" / "bug-predict"
+    args = ("workflow", "run", "bug-predict", str(repo.path), "--json", "--out", str(out))
+    done = attune(cli_env, *args)
     assert done.returncode == 0, done.stderr
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.sarif"}
     report = json.loads(done.stdout)
     assert report["workflow"] == "bug-predict" and report["status"] == "completed"
     assert report["hotspots"][0]["file"] == "core/engine.py"

@@ -196,6 +196,7 @@ class BugPredictActivities:
             "sarif": json.dumps(render_bug_sarif(report, version), indent=2, ensure_ascii=False)
             + "\n",
         }
+        Path(paths["json"]).parent.mkdir(parents=True, exist_ok=True)
         for kind, text in contents.items():
             reports._atomic_write(Path(paths[kind]), text)  # whole or not at all, mode 0644
         return BugReportOutcome(

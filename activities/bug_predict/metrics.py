@@ -1,8 +1,13 @@
-"""Per-function metrics with lizard (cyclomatic complexity, length, nesting, parameters),
-summed up per file with its size."""
+"""Per-function metrics with lizard (cyclomatic complexity, length, parameters) and `ast`
+(nesting), summed up per file with its size.
+
+Nesting is measured with `ast`, not lizard's "nd" extension: on Python, that extension
+counts consecutive `if` blocks as deeper and deeper nesting (four sequential blocks read
+as 4), while `ast` sees the real depth of compound statements."""
 
 from __future__ import annotations
 
+import ast
 from functools import cache
 
 import lizard
@@ -12,15 +17,51 @@ from workflows.bug_predict.models import FileMetrics, FunctionMetrics
 
 @cache
 def _analyzer() -> lizard.FileAnalyzer:
-    # "nd" adds max_nesting_depth to every function.
-    return lizard.FileAnalyzer(lizard.get_extensions(["nd"]))
+    return lizard.FileAnalyzer(lizard.get_extensions([]))
+
+
+BLOCKS = (
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.TryStar,
+    ast.Match,
+)
+
+
+def _depth(node: ast.AST) -> int:
+    """Deepest nesting of compound statements under `node`, not entering nested defs."""
+    deepest = 0
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        below = _depth(child)
+        deepest = max(deepest, below + 1 if isinstance(child, BLOCKS) else below)
+    return deepest
+
+
+def nesting_by_line(source: str) -> dict[int, int]:
+    """Each function's nesting depth, by the line of its `def`; {} when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    return {
+        node.lineno: _depth(node)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
 
 
 def function_metrics(source: str, file: str) -> list[FunctionMetrics]:
-    return _functions(_analyzer().analyze_source_code(file, source))
+    return _functions(_analyzer().analyze_source_code(file, source), nesting_by_line(source))
 
 
-def _functions(info: lizard.FileInformation) -> list[FunctionMetrics]:
+def _functions(info: lizard.FileInformation, nesting: dict[int, int]) -> list[FunctionMetrics]:
     return [
         FunctionMetrics(
             name=fn.name,
@@ -28,7 +69,7 @@ def _functions(info: lizard.FileInformation) -> list[FunctionMetrics]:
             complexity=fn.cyclomatic_complexity,
             length=fn.length,
             nloc=fn.nloc,
-            nesting=getattr(fn, "max_nesting_depth", 0) or 0,
+            nesting=nesting.get(fn.start_line, 0),
             parameters=fn.parameter_count,
         )
         for fn in info.function_list
@@ -37,7 +78,7 @@ def _functions(info: lizard.FileInformation) -> list[FunctionMetrics]:
 
 def file_metrics(source: str, file: str, size_bytes: int) -> FileMetrics:
     info = _analyzer().analyze_source_code(file, source)
-    functions = _functions(info)
+    functions = _functions(info, nesting_by_line(source))
     worst = max(functions, key=lambda f: (f.complexity, -f.line), default=None)
     return FileMetrics(
         file=file,

@@ -61,7 +61,7 @@ def _reasons(
 ) -> list[str]:
     reasons = [
         f"cyclomatic complexity {m.complexity} over {m.functions} functions"
-        + (f" (highest {m.max_complexity} in {m.max_function})" if m.max_function else "")
+        + (f" (highest {m.max_complexity} in {m.max_function})" if m.max_complexity > 1 else "")
     ]
     if m.max_nesting >= 4:
         reasons.append(f"nesting {m.max_nesting} deep")

@@ -36,7 +36,7 @@ class FunctionMetrics(BaseModel):
     complexity: int = Field(description="Cyclomatic complexity (lizard CCN)")
     length: int = Field(description="Lines from the def to the end of the function")
     nloc: int
-    nesting: int = Field(description="Deepest nesting of control blocks (lizard ND)")
+    nesting: int = Field(description="Deepest nesting of compound statements (ast)")
     parameters: int
 
 

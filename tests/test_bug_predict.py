@@ -39,6 +39,11 @@ PATTERNS: dict[str, tuple[str, str]] = {
         """
         def count(items=[]):
             return len(items)
+
+        def tagged(tags={}):
+            tags = dict(tags)
+            tags["seen"] = True
+            return tags
         """,
     ),
     "ATNB002": (
@@ -91,6 +96,10 @@ PATTERNS: dict[str, tuple[str, str]] = {
                 if item:
                     return item
                 print("sometimes")
+
+        def nothing():
+            return
+            yield
         """,
     ),
     "ATNB006": (
@@ -101,6 +110,9 @@ PATTERNS: dict[str, tuple[str, str]] = {
         """
         def total(values, id):
             return sum(values) + id
+
+        def size(values, len=len):
+            return len(values)
         """,
     ),
     "ATNB007": (
@@ -116,6 +128,12 @@ PATTERNS: dict[str, tuple[str, str]] = {
             try:
                 return open(path).read()
             except FileNotFoundError:
+                pass
+
+        def close(handle):
+            try:
+                handle.close()
+            except Exception:  # best effort: the handle may be gone already
                 pass
         """,
     ),

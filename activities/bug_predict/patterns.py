@@ -3,7 +3,7 @@ that is a bug whatever the surrounding code means, and skips anything ambiguous.
 
 | rule    | pattern                                                          | CWE  |
 |---------|------------------------------------------------------------------|------|
-| ATNB001 | mutable default argument that the function mutates or lets out  | -    |
+| ATNB001 | mutable default argument that the function mutates in place      | -    |
 | ATNB002 | closure made in a loop, kept for later, reading the loop variable| -    |
 | ATNB003 | comparison of an expression with itself                          | 570/571 |
 | ATNB004 | `is` / `is not` against a str, bytes, number or container literal| 595  |
@@ -12,9 +12,13 @@ that is a bug whatever the surrounding code means, and skips anything ambiguous.
 | ATNB007 | `except Exception`/`except BaseException`/bare except: only pass | 390  |
 | ATNB008 | coroutine function of this module called without await           | -    |
 
-Deliberately skipped: `x != x` and `x == x` on a plain name (the NaN test idiom), closures
-called where they are made (`sorted(key=lambda ...)`), decorated coroutine functions (a
-decorator may make them synchronous), swallowed exceptions in `__del__`.
+Deliberately skipped: mutable defaults that are only read, returned or stored, or that the
+function rebinds (`items = list(items)`); `x != x` and `x == x` on a plain name (the NaN
+test idiom); closures called where they are made (`sorted(key=lambda ...)`); decorated
+coroutine functions (a decorator may make them synchronous); `return` followed by a bare
+`yield` (the empty-generator idiom); swallowed exceptions with a comment next to them
+(on the `try` line or above it, before the `except`, or in the handler), which says the
+silence is deliberate.
 """
 
 from __future__ import annotations
@@ -55,8 +59,8 @@ MUTABLE_CALLS = frozenset({"list", "dict", "set", "bytearray"})
 STORING_METHODS = frozenset({"append", "add", "insert", "extend", "setdefault", "appendleft"})
 CALLBACK_KEYWORDS = frozenset({"command", "callback", "target"})
 # Builtins a parameter shadows by mistake: calling them in the body means the builtin.
-# `type`, `filter`, `map`, `format`, `input`, `print` and `callable` are left out: a
-# parameter of that name is often a callable the caller passes on purpose.
+# `type`, `filter`, `map`, `format`, `input`, `print`, `callable`, `next` and `open` are
+# left out: a parameter of that name is often a callable the caller passes on purpose.
 SHADOWED = frozenset(
     {
         "list",
@@ -80,12 +84,10 @@ SHADOWED = frozenset(
         "round",
         "id",
         "iter",
-        "next",
         "zip",
         "enumerate",
         "hash",
         "repr",
-        "open",
         "vars",
         "dir",
     }
@@ -115,7 +117,7 @@ def find_patterns(source: str, file: str) -> list[Finding]:
     except (SyntaxError, ValueError):
         return []
     lines = source.splitlines()
-    findings = [_finding(hit, file, lines) for hit in _hits(tree)]
+    findings = [_finding(hit, file, lines) for hit in _hits(tree, lines)]
     return merge_findings(findings)
 
 
@@ -140,7 +142,7 @@ def _finding(hit: Hit, file: str, lines: list[str]) -> Finding:
     )
 
 
-def _hits(tree: ast.Module) -> Iterator[Hit]:
+def _hits(tree: ast.Module, lines: list[str]) -> Iterator[Hit]:
     coroutines = _module_coroutines(tree)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -154,8 +156,9 @@ def _hits(tree: ast.Module) -> Iterator[Hit]:
         if isinstance(node, ast.Compare):
             yield from _self_comparison(node)
             yield from _is_literal(node)
-        if isinstance(node, ast.ExceptHandler):
-            yield from _swallowed(node)
+        if isinstance(node, ast.Try | ast.TryStar):
+            for handler in node.handlers:
+                yield from _swallowed(node, handler, lines)
         for body in _statement_lists(node):
             yield from _unreachable(body)
         if isinstance(node, ast.ClassDef):
@@ -187,43 +190,39 @@ def _defaults(args: ast.arguments) -> Iterator[tuple[ast.arg, ast.expr]]:
             yield arg, default
 
 
-def _mutates_or_leaks(function: ast.AST, name: str) -> bool:
-    """The body mutates `name` in place, returns it, yields it or stores it elsewhere."""
+def _mutates(function: ast.AST, name: str) -> bool:
+    """The body changes `name` in place (a mutating method, an item assignment or deletion,
+    an augmented assignment) and never rebinds it: after `items = list(items)` the
+    changes reach a copy, so that function is left alone."""
     body = function.body if isinstance(function.body, list) else [function.body]
+    mutated = False
     for stmt in body:
         for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+                return False
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                target = node.func.value
-                if _is_name(target, name) and node.func.attr in MUTATING_METHODS:
-                    return True
-            if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete, ast.AnnAssign)):
+                if _is_name(node.func.value, name) and node.func.attr in MUTATING_METHODS:
+                    mutated = True
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
                 targets = (
                     node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
                 )
                 for target in targets:
                     if isinstance(target, ast.Subscript) and _is_name(target.value, name):
-                        return True
+                        mutated = True
                     if isinstance(node, ast.AugAssign) and _is_name(target, name):
-                        return True
-                    if isinstance(target, ast.Attribute) and _is_name(
-                        getattr(node, "value", None), name
-                    ):
-                        return True
-            if isinstance(node, (ast.Return, ast.Yield)) and _is_name(node.value, name):
-                return True
-    if isinstance(function, ast.Lambda):
-        return _is_name(function.body, name)
-    return False
+                        mutated = True
+    return mutated
 
 
 def _mutable_defaults(function: FunctionNode | ast.Lambda) -> Iterator[Hit]:
     for arg, default in _defaults(function.args):
-        if _is_mutable_literal(default) and _mutates_or_leaks(function, arg.arg):
+        if _is_mutable_literal(default) and _mutates(function, arg.arg):
             yield Hit(
                 "ATNB001",
                 default,
                 f"Mutable default argument `{arg.arg}` is created once and shared by every "
-                "call, and this function changes or returns it: use None and create it inside",
+                "call, and this function changes it in place: use None and create it inside",
                 "medium",
                 "high",
             )
@@ -431,6 +430,8 @@ def _statement_lists(node: ast.AST) -> Iterator[list[ast.stmt]]:
 
 def _unreachable(body: list[ast.stmt]) -> Iterator[Hit]:
     for stmt, following in itertools.pairwise(body):
+        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Yield):
+            return  # `return` then `yield`: the idiom that makes an empty generator
         if isinstance(stmt, TERMINATORS):
             kind = type(stmt).__name__.lower()
             yield Hit(
@@ -463,8 +464,10 @@ def _shadowed_builtins(function: FunctionNode) -> Iterator[Hit]:
         for node in ast.walk(stmt)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     }
+    # `len=len` binds the builtin itself as a fast local: the idiom, not a shadow.
+    bound = {arg.arg for arg, default in _defaults(args) if _is_name(default, arg.arg)}
     for param in params:
-        if param.arg in called:
+        if param.arg in called and param.arg not in bound:
             yield Hit(
                 "ATNB006",
                 param,
@@ -486,8 +489,18 @@ def _catches_everything(handler: ast.ExceptHandler) -> bool:
     return any(isinstance(k, ast.Name) and k.id in ("Exception", "BaseException") for k in kinds)
 
 
-def _swallowed(handler: ast.ExceptHandler) -> Iterator[Hit]:
-    if not _catches_everything(handler):
+def _explained(block: ast.Try | ast.TryStar, handler: ast.ExceptHandler, lines: list[str]) -> bool:
+    """A comment on the `try` line or the line above it, the line before the handler, or
+    in the handler says the silence is deliberate."""
+    end = handler.end_lineno or handler.lineno
+    near = {block.lineno - 1, block.lineno, handler.lineno - 1, *range(handler.lineno, end + 1)}
+    return any("#" in lines[n - 1] for n in near if 0 < n <= len(lines))
+
+
+def _swallowed(
+    block: ast.Try | ast.TryStar, handler: ast.ExceptHandler, lines: list[str]
+) -> Iterator[Hit]:
+    if not _catches_everything(handler) or _explained(block, handler, lines):
         return
     only_pass = all(
         isinstance(s, ast.Pass)
@@ -501,7 +514,7 @@ def _swallowed(handler: ast.ExceptHandler) -> Iterator[Hit]:
             handler,
             f"Exception handler catches {caught} and does nothing: errors vanish without a "
             "trace; catch the expected exception, or log it",
-            "medium",
+            "low",
             "high",
             390,
         )

@@ -3,17 +3,22 @@ and through the CLI, on git repositories the tests make."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
+from activities.bug_predict.activities import BugPredictActivities
 from activities.bug_predict.history import NoHistory, git_history, is_fix, months_before
 from activities.bug_predict.metrics import file_metrics, function_metrics
 from activities.bug_predict.patterns import find_patterns
@@ -22,7 +27,7 @@ from activities.reports import FINDINGS
 from starter import runner
 from tests.test_cli import attune
 from worker import running_worker
-from workflows.bug_predict.models import BugPredictRequest, FileHistory
+from workflows.bug_predict.models import AnalyzeBatch, BugPredictRequest, FileHistory
 from workflows.registry import registry
 from workflows.wire import PROGRESS_QUERY
 
@@ -429,3 +434,32 @@ def test_cli_runs_bug_predict(cli_env: dict[str, str], tmp_path: Path) -> None:
     shown = attune(cli_env, "workflow", "run", "bug-predict", str(repo.path), "--fail-on", "medium")
     assert shown.returncode == 3, shown.stderr
     assert "hotspot 1: core/engine.py" in shown.stdout
+
+
+async def test_analyze_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    store = ArtifactStore(tmp_path / "home")
+    files = ["core/buggy.py", "core/engine.py", "core/tiny.py", "core/util.py"]
+    batch = AnalyzeBatch(
+        run_key="wf/run",
+        target=str(repo.path),
+        files=store.put("runs/wf/run/files.json", files, TypeAdapter(list[str]), len(files)),
+        index=0,
+        start=0,
+        end=len(files),
+        chunk_size=1,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        activities = BugPredictActivities(store, pool)
+        first = ActivityEnvironment()
+        beats: list = []
+        first.on_heartbeat = lambda *details: beats.append(details[0])
+        whole = await first.run(activities.analyze_batch, batch)
+        assert [b["next_index"] for b in beats] == [1, 2, 3, 4]
+
+        retry = ActivityEnvironment()
+        retry.info = dataclasses.replace(retry.info, attempt=2, heartbeat_details=[beats[1]])
+        resumed = await retry.run(activities.analyze_batch, batch)
+    assert (whole.resumed_from, resumed.resumed_from) == (0, 2)
+    assert resumed.files_analyzed == whole.files_analyzed == 4
+    assert store.get(resumed.findings, FINDINGS) == store.get(whole.findings, FINDINGS)

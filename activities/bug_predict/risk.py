@@ -70,7 +70,8 @@ def _reasons(
     if past is not None:
         reasons.append(
             f"churn {past.churn} lines (+{past.added} -{past.deleted}) in {past.commits} "
-            f"commits by {past.authors} author{'s' if past.authors != 1 else ''}"
+            f"commit{'s' if past.commits != 1 else ''} "
+            f"by {past.authors} author{'s' if past.authors != 1 else ''}"
         )
         if past.fixes:
             reasons.append(f"{past.fixes} fix commit{'s' if past.fixes != 1 else ''}")

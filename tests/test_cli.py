@@ -79,8 +79,9 @@ def test_workflow_list(cli_env: dict[str, str]) -> None:
         "security-audit",
         "release-prep",
         "quality-checks",
+        "bug-predict",
     }
-    assert rows["bug-predict"] == "planned"
+    assert rows["code-review"] == "planned"
     assert "composed" not in rows
 
 
@@ -101,7 +102,7 @@ BAD_INPUTS = [
         "analyses Python code: " + repr(str(REPO / "README.md")) + " is not a directory",
     ),
     (["workflow", "run", "release-prep", str(REPO), "--fail-on", "high"], "--fail-on must be"),
-    (["workflow", "run", "bug-predict", "."], "bug-predict is not available yet"),
+    (["workflow", "run", "code-review", "."], "code-review is not available yet"),
     (["wrkflow", "run", "security-audit", "."], "unknown command 'wrkflow'; did you mean"),
     (["servr", "stop"], "did you mean 'server'"),
     (["escalate", "security-audit-nothing-00000000"], "no workflow with id"),
@@ -142,7 +143,8 @@ def test_quality_checks_merges_the_checks_that_exist(cli_env: dict[str, str]) ->
     report = json.loads(done.stdout)
     assert report["workflow"] == "quality-checks"
     assert report["checks"]["security-audit"]["status"] == "ok"
-    assert sorted(report["not_available"]) == ["bug-predict", "code-review"]
+    assert report["checks"]["bug-predict"]["status"] == "ok"
+    assert report["not_available"] == ["code-review"]
     assert report["findings"] and {f["check"] for f in report["findings"]} == {"security-audit"}
 
 

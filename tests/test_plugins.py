@@ -23,7 +23,7 @@ from worker import running_worker
 from workflows.registry import ENTRY_POINT_GROUP, build_registry, registry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-BUILTIN = {"security-audit", "release-prep", "quality-checks", "composed"}
+BUILTIN = {"security-audit", "release-prep", "quality-checks", "bug-predict", "composed"}
 
 
 def fresh_registry() -> None:

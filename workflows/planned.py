@@ -31,17 +31,6 @@ PERFORMANCE_AUDIT = Flow(
     },
     examples=("Check performance", "why is this endpoint so slow?"),
 )
-BUG_PREDICT = Flow(
-    name="bug-predict", planned=True, nearest="quality-checks", mcp_tool="bug_predict",
-    summary="hotspots (complexity x churn x past fixes) and high-precision bug patterns",
-    description="rank the code most likely to have bugs",
-    vocabulary={
-        "bug*": 3, "buggy": 3, "predict*": 2, "defect*": 3, "crash*": 2, "fragil*": 2, "risky": 2,
-        "error prone": 3, "likely break": 3, "hotspot*": 2, "churn": 2,
-    },
-    examples=("where are the bugs likely to be?", "find the most fragile files"),
-    team=TeamRole(role="bugs", agent="BugPredictAgent", teams=("quality-checks",)),
-)
 CODE_REVIEW = Flow(
     name="code-review", planned=True, nearest="quality-checks", mcp_tool="code_review",
     summary="correctness, maintainability and clarity of files or a diff; fixes as diffs",

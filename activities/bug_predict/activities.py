@@ -1,0 +1,208 @@
+"""bug-predict's activities: thin typed wrappers around discovery, the metrics and pattern
+engines, git history, the risk model and the report writers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from temporalio import activity
+
+from activities import reports
+from activities.artifacts import ArtifactStore
+from activities.bug_predict.analysis import ChunkResult, analyze_chunk
+from activities.bug_predict.history import NoHistory, git_history
+from activities.bug_predict.report import bug_report, render_bug_markdown, render_bug_sarif
+from activities.bug_predict.risk import rank_hotspots
+from activities.discovery import discover_files
+from activities.security_audit.activities import heartbeat_interval
+from activities.target import target_dir, target_path
+from workflows.bug_predict.models import (
+    AnalyzeBatch,
+    AnalyzeBatchResult,
+    BugReportOutcome,
+    BugReportRequest,
+    FileHistory,
+    FileMetrics,
+    HistoryRequest,
+    HistoryResult,
+    Hotspot,
+)
+from workflows.schemas import ArtifactRef, Finding, SkippedFile
+from workflows.security_audit.models import DiscoverRequest, DiscoveryResult
+
+FILES = TypeAdapter(list[str])
+SKIPPED = TypeAdapter(list[SkippedFile])
+FINDINGS = TypeAdapter(list[Finding])
+METRICS = TypeAdapter(list[FileMetrics])
+HISTORY = TypeAdapter(list[FileHistory])
+HOTSPOTS = TypeAdapter(list[Hotspot])
+BATCH_RESULT = TypeAdapter(AnalyzeBatchResult)
+TOP_IN_RESULT = 10
+
+
+class AnalyzeCursor(BaseModel):
+    """Heartbeat details: how far a batch got, and where its finished chunks are."""
+
+    next_index: int = 0
+    chunks: list[ArtifactRef] = []
+
+
+def run_base(run_key: str) -> str:
+    return f"runs/{run_key}/artifacts/bug-predict"
+
+
+def batch_result_key(run_key: str, index: int) -> str:
+    return f"{run_base(run_key)}/batch-{index:05d}/result.json"
+
+
+CHUNK = TypeAdapter(ChunkResult)
+
+
+class BugPredictActivities:
+    def __init__(self, store: ArtifactStore, pool: Executor) -> None:
+        self.store = store
+        self.pool = pool
+
+    @activity.defn(name="bug_predict_discover")
+    async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
+        target = target_path(request.target)
+        found = await asyncio.to_thread(discover_files, target, request.max_file_bytes)
+        base = run_base(request.run_key)
+        reasons: dict[str, int] = {}
+        for skip in found.skipped:
+            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+        return DiscoveryResult(
+            files=self.store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
+            skipped=self.store.put(
+                f"{base}/discovery-skipped.json", found.skipped, SKIPPED, len(found.skipped)
+            ),
+            file_count=len(found.files),
+            total_bytes=found.total_bytes,
+            skipped_by_reason=reasons,
+        )
+
+    @activity.defn(name="bug_predict_analyze_batch")
+    async def analyze_batch(self, batch: AnalyzeBatch) -> AnalyzeBatchResult:
+        """Metrics and patterns of a batch, chunk by chunk in the process pool; the cursor
+        in the heartbeat lets a retry on another worker resume after the last chunk."""
+        info = activity.info()
+        files = self.store.get(batch.files, FILES)[batch.start : batch.end]
+        details = info.heartbeat_details
+        cursor = AnalyzeCursor.model_validate(details[0]) if details else AnalyzeCursor()
+        resumed_from = cursor.next_index
+        root = str(target_dir(batch.target))
+        base = f"{run_base(batch.run_key)}/batch-{batch.index:05d}"
+        interval = heartbeat_interval(info.heartbeat_timeout)
+        while cursor.next_index < len(files):
+            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
+            future = asyncio.get_running_loop().run_in_executor(
+                self.pool, analyze_chunk, root, chunk
+            )
+            while True:
+                done, _ = await asyncio.wait({future}, timeout=interval)
+                if done:
+                    break
+                activity.heartbeat(cursor.model_dump(mode="json"))
+            ref = self.store.put(
+                f"{base}/chunk-{len(cursor.chunks):04d}.json", future.result(), CHUNK
+            )
+            cursor = AnalyzeCursor(
+                next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]
+            )
+            activity.heartbeat(cursor.model_dump(mode="json"))
+        chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
+        findings = [f for c in chunks for f in c.findings]
+        metrics = [m for c in chunks for m in c.metrics]
+        skipped = [s for c in chunks for s in c.skipped]
+        result = AnalyzeBatchResult(
+            index=batch.index,
+            findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
+            metrics=self.store.put(f"{base}/metrics.json", metrics, METRICS, len(metrics)),
+            skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
+            files_analyzed=len(metrics),
+            resumed_from=resumed_from,
+        )
+        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        return result
+
+    @activity.defn(name="bug_predict_history")
+    async def history(self, request: HistoryRequest) -> HistoryResult:
+        directory = target_dir(request.target)
+        try:
+            found = await asyncio.to_thread(git_history, directory, request.until, request.months)
+        except NoHistory as reason:
+            return HistoryResult(status="skipped", reason=f"no git history: {reason}")
+        return HistoryResult(
+            status="ok",
+            since=found.since,
+            until=found.until,
+            commits=found.commits,
+            fix_commits=found.fix_commits,
+            files=self.store.put(
+                f"{run_base(request.run_key)}/history.json", found.files, HISTORY, len(found.files)
+            ),
+        )
+
+    @activity.defn(name="bug_predict_report")
+    async def report(self, request: BugReportRequest) -> BugReportOutcome:
+        return await asyncio.to_thread(self._report, request)
+
+    def _report(self, request: BugReportRequest) -> BugReportOutcome:
+        batches: list[AnalyzeBatchResult] = []
+        for index in range(request.batch_count):
+            stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
+            if stored is None:
+                raise FileNotFoundError(f"batch {index} of {request.run_key} left no result")
+            batches.append(stored[0])
+        findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
+        findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        metrics = [m for b in batches for m in self.store.get(b.metrics, METRICS)]
+        skipped = self.store.get(request.discovery.skipped, SKIPPED)
+        for batch in batches:
+            skipped.extend(self.store.get(batch.skipped, SKIPPED))
+        skipped.sort(key=lambda s: s.path)
+        history = self.store.get(request.history.files, HISTORY) if request.history.files else None
+        hotspots = rank_hotspots(metrics, history, findings, request.history.until)
+        summary = reports.summarize(findings, request.files_analyzed, len(skipped))
+        base = run_base(request.run_key)
+        findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
+        self.store.put(f"{base}/hotspots.json", hotspots, HOTSPOTS, len(hotspots))
+        out_dir = (
+            Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
+        )
+        paths = reports.artifact_paths(out_dir)
+        duration = round((datetime.now(UTC) - request.started_at).total_seconds(), 3)
+        report = bug_report(
+            request=request,
+            duration_s=duration,
+            summary=summary,
+            findings=findings,
+            skipped=skipped,
+            metrics=metrics,
+            hotspots=hotspots[: request.top_hotspots],
+            artifacts=paths,
+        )
+        version = metadata.version("attune")
+        contents: dict[str, Any] = {
+            "markdown": render_bug_markdown(report),
+            "json": json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+            "sarif": json.dumps(render_bug_sarif(report, version), indent=2, ensure_ascii=False)
+            + "\n",
+        }
+        Path(paths["json"]).parent.mkdir(parents=True, exist_ok=True)
+        for kind, text in contents.items():
+            reports._atomic_write(Path(paths[kind]), text)  # whole or not at all, mode 0644
+        return BugReportOutcome(
+            summary=summary,
+            hotspots=hotspots[:TOP_IN_RESULT],
+            artifacts=paths,
+            findings=findings_ref,
+            duration_s=duration,
+        )

@@ -1,0 +1,103 @@
+"""bug-predict's report: the section 6 envelope (activities.reports builds it) plus
+`hotspots`, `history`, `metrics` and `warnings`; Markdown and SARIF from the shared
+writers, with the hotspots added and the rules tagged as bugs rather than security."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activities import reports
+from workflows.bug_predict.models import BugReportRequest, FileMetrics, Hotspot
+from workflows.schemas import Finding, SkippedFile
+from workflows.security_audit.models import AuditSummary
+
+RISK_MODEL = "score = 100 * c * (1 + h) * (1 + x) / 4; c, h, x = complexity, churn, fixes / max"
+
+
+def bug_report(
+    *,
+    request: BugReportRequest,
+    duration_s: float,
+    summary: AuditSummary,
+    findings: list[Finding],
+    skipped: list[SkippedFile],
+    metrics: list[FileMetrics],
+    hotspots: list[Hotspot],
+    artifacts: dict[str, str],
+) -> dict[str, Any]:
+    report = reports.build_report(
+        workflow=request.workflow,
+        workflow_id=request.workflow_id,
+        run_id=request.run_id,
+        status="completed",
+        target=request.target,
+        started_at=request.started_at,
+        duration_s=duration_s,
+        summary=summary,
+        findings=findings,
+        skipped=skipped,
+        llm=request.llm,
+        artifacts=artifacts,
+    )
+    history = request.history
+    warnings = []
+    if history.status == "skipped":
+        warnings.append({"code": "history-skipped", "message": history.reason})
+    report["hotspots"] = [h.model_dump(mode="json") for h in hotspots]
+    report["risk_model"] = RISK_MODEL
+    report["history"] = {
+        "status": history.status,
+        "reason": history.reason,
+        "since": history.since.isoformat() if history.since else None,
+        "until": history.until.isoformat() if history.until else None,
+        "commits": history.commits,
+        "fix_commits": history.fix_commits,
+        "files": history.files.count if history.files else 0,
+    }
+    report["metrics"] = {
+        "files": len(metrics),
+        "functions": sum(m.functions for m in metrics),
+        "complexity": sum(m.complexity for m in metrics),
+        "nloc": sum(m.nloc for m in metrics),
+        "max_complexity": max((m.max_complexity for m in metrics), default=0),
+    }
+    report["warnings"] = warnings
+    return report
+
+
+def render_bug_markdown(report: dict[str, Any]) -> str:
+    text = reports.render_markdown(report).replace("## LLM triage", "## LLM explanation")
+    history = report["history"]
+    out = ["## Hotspots", ""]
+    if history["status"] == "ok":
+        out.append(
+            f"Git history {history['since'][:10]} to {history['until'][:10]}: "
+            f"{history['commits']} commits, {history['fix_commits']} of them fixes."
+        )
+    else:
+        out.append(f"Git history skipped: {reports._inline(history['reason'])}.")
+    out += ["", f"Risk model: `{RISK_MODEL}`.", ""]
+    if report["hotspots"]:
+        out += ["| # | File | Score | Reasons |", "|---:|---|---:|---|"]
+        for rank, spot in enumerate(report["hotspots"], 1):
+            reasons = reports._cell("; ".join(spot["reasons"]))
+            out.append(
+                f"| {rank} | {reports._code(spot['file'], in_table=True)} | "
+                f"{spot['score']:g} | {reasons} |"
+            )
+    else:
+        out.append("No hotspots: no analysed file has any function complexity.")
+    out.append("")
+    marker = "## Findings"
+    head, _, tail = text.partition(marker)
+    return head + "\n".join(out) + "\n" + marker + tail
+
+
+def render_bug_sarif(report: dict[str, Any], tool_version: str) -> dict[str, Any]:
+    sarif = reports.render_sarif(report, tool_version)
+    for run in sarif["runs"]:
+        for rule in run["tool"]["driver"]["rules"]:
+            properties = rule["properties"]
+            properties["tags"] = [t for t in properties["tags"] if t != "security"]
+            properties.pop("security-severity", None)
+    return sarif

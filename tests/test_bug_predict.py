@@ -1,0 +1,465 @@
+"""bug-predict: each engine on its own, then the flow end to end on the real dev server
+and through the CLI, on git repositories the tests make."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter
+from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
+
+from activities.artifacts import ArtifactStore
+from activities.bug_predict.activities import BugPredictActivities
+from activities.bug_predict.history import NoHistory, git_history, is_fix, months_before
+from activities.bug_predict.metrics import file_metrics, function_metrics
+from activities.bug_predict.patterns import find_patterns
+from activities.bug_predict.risk import rank_hotspots
+from activities.reports import FINDINGS
+from starter import runner
+from tests.test_cli import attune
+from worker import running_worker
+from workflows.bug_predict.models import AnalyzeBatch, BugPredictRequest, FileHistory
+from workflows.registry import registry
+from workflows.wire import PROGRESS_QUERY
+
+ENTRY = registry().flows["bug-predict"]
+
+# rule -> (a snippet with the bug, its twin without it)
+PATTERNS: dict[str, tuple[str, str]] = {
+    "ATNB001": (
+        """
+        def add(item, items=[]):
+            items.append(item)
+            return items
+        """,
+        """
+        def count(items=[]):
+            return len(items)
+
+        def tagged(tags={}):
+            tags = dict(tags)
+            tags["seen"] = True
+            return tags
+        """,
+    ),
+    "ATNB002": (
+        """
+        def handlers():
+            found = []
+            for name in ("a", "b"):
+                found.append(lambda: print(name))
+            return found
+        """,
+        """
+        def handlers():
+            found = []
+            for name in ("a", "b"):
+                found.append(lambda name=name: print(name))
+                found.sort(key=lambda f: name)
+            return found
+        """,
+    ),
+    "ATNB003": (
+        """
+        def same(a, b):
+            return a.size == a.size
+        """,
+        """
+        def same(a, b):
+            return a.size == b.size or a != a
+        """,
+    ),
+    "ATNB004": (
+        """
+        def kind(x):
+            return x is "text"
+        """,
+        """
+        def kind(x):
+            return x is None or x is not True
+        """,
+    ),
+    "ATNB005": (
+        """
+        def first(items):
+            for item in items:
+                return item
+                print("never")
+        """,
+        """
+        def first(items):
+            for item in items:
+                if item:
+                    return item
+                print("sometimes")
+
+        def nothing():
+            return
+            yield
+        """,
+    ),
+    "ATNB006": (
+        """
+        def total(list, values):
+            return sum(list(values))
+        """,
+        """
+        def total(values, id):
+            return sum(values) + id
+
+        def size(values, len=len):
+            return len(values)
+        """,
+    ),
+    "ATNB007": (
+        """
+        def load(path):
+            try:
+                return open(path).read()
+            except Exception:
+                pass
+        """,
+        """
+        def load(path):
+            try:
+                return open(path).read()
+            except FileNotFoundError:
+                pass
+
+        def close(handle):
+            try:
+                handle.close()
+            except Exception:  # best effort: the handle may be gone already
+                pass
+        """,
+    ),
+    "ATNB008": (
+        """
+        async def save(row):
+            return row
+
+        async def main():
+            save(1)
+        """,
+        """
+        import asyncio
+
+        async def save(row):
+            return row
+
+        async def main():
+            await save(1)
+            asyncio.create_task(save(2))
+        """,
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(PATTERNS))
+def test_pattern_finds_the_bug_and_not_its_twin(rule: str) -> None:
+    buggy, clean = (textwrap.dedent(code) for code in PATTERNS[rule])
+    found = find_patterns(buggy, "m.py")
+    assert [f.rule_id for f in found] == [rule], found
+    finding = found[0]
+    assert (finding.tool, finding.category) == ("attune", "bug")
+    assert finding.fingerprint and finding.snippet and finding.line > 1
+    assert find_patterns(clean, "m.py") == []
+
+
+def test_method_called_without_await() -> None:
+    code = textwrap.dedent(
+        """
+        class Store:
+            async def flush(self):
+                return None
+
+            async def close(self):
+                self.flush()
+                await self.flush()
+        """
+    )
+    assert [(f.rule_id, f.line) for f in find_patterns(code, "s.py")] == [("ATNB008", 7)]
+
+
+def test_unparsable_source_has_no_patterns() -> None:
+    assert find_patterns("def broken(:\n", "b.py") == []
+
+
+def test_metrics_per_function_and_file() -> None:
+    code = textwrap.dedent(
+        """
+        def nested(a, b, c):
+            if a:
+                for x in b:
+                    if x:
+                        return c
+            return None
+
+        def flat(a):
+            if a:
+                a = 1
+            if a:
+                a = 2
+            if a:
+                a = 3
+            return a
+        """
+    )
+    metrics = file_metrics(code, "n.py", len(code))
+    assert metrics.functions == 2
+    assert (metrics.max_complexity, metrics.max_function) == (4, "nested")
+    assert metrics.complexity == 8
+    assert metrics.max_nesting == 3
+    assert [f.nesting for f in function_metrics(code, "n.py")] == [3, 1]
+    assert metrics.max_parameters == 3
+
+
+def test_fix_messages() -> None:
+    assert is_fix("Fix crash on empty input")
+    assert is_fix("parser: handle tabs (#123)")
+    assert is_fix("bugfix: off by one")
+    assert not is_fix("Add a prefix option")
+    assert not is_fix("Refactor the fixture loader")
+
+
+def test_months_before_clamps_to_the_month() -> None:
+    moment = datetime(2026, 3, 31, 12, tzinfo=UTC)
+    assert months_before(moment, 1) == datetime(2026, 2, 28, 12, tzinfo=UTC)
+    assert months_before(moment, 12) == datetime(2025, 3, 31, 12, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- git repos
+
+COMPLEX = textwrap.dedent(
+    """
+    def route(kind, value, flags):
+        if kind == "a":
+            if value > {n}:
+                return 1
+            elif value < 0:
+                return 2
+        elif kind == "b":
+            for flag in flags:
+                if flag and value:
+                    return 3
+        while value > 10:
+            value -= 1
+        return 0 if value else -1
+    """
+)
+SIMPLE = "def one():\n    return {n}\n"
+
+
+class GitRepo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str) -> str:
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "Ada",
+            "GIT_AUTHOR_EMAIL": "ada@example.org",
+            "GIT_COMMITTER_NAME": "Ada",
+            "GIT_COMMITTER_EMAIL": "ada@example.org",
+        }
+        done = subprocess.run(
+            ["git", *args], cwd=self.path, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def commit(self, message: str, files: dict[str, str], author: str = "Ada") -> None:
+        for name, text in files.items():
+            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.path / name).write_text(text)
+        self.git("add", "-A")
+        self.git(
+            "-c", "user.name=x", "commit", "-q", "-m", message,
+            f"--author={author} <{author.lower()}@example.org>",
+        )  # fmt: skip
+
+
+def churny_repo(path: Path) -> GitRepo:
+    """`core/engine.py` is complex, changes often and keeps being fixed; `core/util.py` is
+    as complex but never changes after its first commit; `core/tiny.py` is simple and churns."""
+    repo = GitRepo(path)
+    repo.commit(
+        "initial import",
+        {
+            "core/engine.py": COMPLEX.format(n=0),
+            "core/util.py": COMPLEX.format(n=0).replace("route", "helper"),
+            "core/tiny.py": SIMPLE.format(n=0),
+            "core/buggy.py": "def add(x, acc=[]):\n    acc.append(x)\n    return acc\n",
+        },
+    )
+    for n in range(1, 6):
+        repo.commit(f"fix: engine edge case #{n}", {"core/engine.py": COMPLEX.format(n=n)}, "Bob")
+        repo.commit(f"tweak tiny {n}", {"core/tiny.py": SIMPLE.format(n=n)})
+    return repo
+
+
+def test_history_counts_churn_fixes_and_authors(tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    history = git_history(repo.path / "core", datetime.now(UTC), 12)
+    by_file = {h.file: h for h in history.files}
+    assert set(by_file) == {"engine.py", "util.py", "tiny.py", "buggy.py"}
+    engine = by_file["engine.py"]
+    assert (engine.commits, engine.fixes, engine.authors) == (6, 5, 2)
+    assert engine.churn == engine.added + engine.deleted > by_file["util.py"].churn
+    assert by_file["util.py"].fixes == 0
+    assert engine.first_commit is not None
+    assert history.commits == 11 and history.fix_commits == 5
+
+
+def test_history_of_a_folder_without_git(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(NoHistory, match="not inside a git repository"):
+        git_history(tmp_path / "plain", datetime.now(UTC), 12)
+
+
+def test_history_window_leaves_old_commits_out(tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    history = git_history(repo.path, datetime(2001, 1, 1, tzinfo=UTC), 12)
+    assert history.commits == 0 and history.files == []
+
+
+def test_risk_model_ranks_the_churny_complex_file_first(tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    root = repo.path / "core"
+    metrics = [
+        file_metrics((root / name).read_text(), name, (root / name).stat().st_size)
+        for name in ("engine.py", "util.py", "tiny.py", "buggy.py")
+    ]
+    history = git_history(root, datetime.now(UTC), 12).files
+    ranked = rank_hotspots(metrics, history, [], datetime.now(UTC))
+    assert [h.file for h in ranked][:2] == ["engine.py", "util.py"]
+    top = ranked[0]
+    assert top.score > 2 * ranked[1].score
+    assert any("fix commits" in r for r in top.reasons)
+    assert any(r.startswith("churn") for r in top.reasons)
+    assert ranked[-1].file in ("tiny.py", "buggy.py")
+    without_history = rank_hotspots(metrics, None, [], None)
+    assert max(h.score for h in without_history) == 25
+
+
+def test_risk_model_leaves_out_files_without_functions() -> None:
+    metrics = [file_metrics("X = 1\n", "consts.py", 6)]
+    history = [FileHistory(file="consts.py", commits=9, added=90, deleted=9, fixes=9, authors=3)]
+    assert rank_hotspots(metrics, history, []) == []
+
+
+# --------------------------------------------------------------------------- the flow
+
+
+async def predict(client: Client, target: Path, **params) -> tuple[str, object, list]:
+    request = BugPredictRequest(target=str(target), **params)
+    async with running_worker(client):
+        handle = await runner.start_workflow(client, ENTRY, request)
+        result = await handle.result()
+        progress = await handle.query(PROGRESS_QUERY)
+    return handle.id, result, progress
+
+
+async def test_bug_predict_end_to_end(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    repo = churny_repo(tmp_path / "repo")
+    workflow_id, result, progress = await predict(client, repo.path, batch_size=2, chunk_size=1)
+    assert workflow_id.startswith("bug-predict-repo-")
+    assert result.status == "completed"
+    assert result.history == "ok"
+    assert result.hotspots[0].file == "core/engine.py"
+    assert result.summary.files_scanned == 4
+    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 4
+    findings = ArtifactStore().get(result.findings, FINDINGS)
+    assert [(f.rule_id, f.file) for f in findings] == [("ATNB001", "core/buggy.py")]
+
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    assert report["workflow"] == "bug-predict"
+    assert report["hotspots"][0]["file"] == "core/engine.py"
+    assert all({"file", "score", "reasons"} <= set(h) for h in report["hotspots"])
+    assert report["history"]["status"] == "ok" and report["history"]["fix_commits"] == 5
+    assert report["llm"] == {
+        **report["llm"],
+        "status": "skipped",
+        "reason": "LLM explanation is not part of this release",
+    }
+    assert report["warnings"] == []
+    markdown = Path(result.artifacts["markdown"]).read_text()
+    assert "## Hotspots" in markdown and "core/engine.py" in markdown
+    sarif = json.loads(Path(result.artifacts["sarif"]).read_text())
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["ATNB001"]
+
+
+async def test_bug_predict_without_git_says_history_skipped(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "mod.py").write_text(COMPLEX.format(n=1))
+    _, result, _ = await predict(client, plain)
+    assert result.history == "skipped"
+    assert "not inside a git repository" in result.history_reason
+    assert [h.file for h in result.hotspots] == ["mod.py"]
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    assert report["history"]["status"] == "skipped"
+    assert report["warnings"][0]["code"] == "history-skipped"
+    assert "Git history skipped" in Path(result.artifacts["markdown"]).read_text()
+
+
+def test_cli_runs_bug_predict(cli_env: dict[str, str], tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    out = tmp_path / "reports" / "bug-predict"
+    args = ("workflow", "run", "bug-predict", str(repo.path), "--json", "--out", str(out))
+    done = attune(cli_env, *args)
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.sarif"}
+    report = json.loads(done.stdout)
+    assert report["workflow"] == "bug-predict" and report["status"] == "completed"
+    assert report["hotspots"][0]["file"] == "core/engine.py"
+    assert report["summary"]["findings_total"] == 1
+
+    shown = attune(cli_env, "workflow", "run", "bug-predict", str(repo.path), "--fail-on", "medium")
+    assert shown.returncode == 3, shown.stderr
+    assert "hotspot 1: core/engine.py" in shown.stdout
+
+
+async def test_analyze_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    store = ArtifactStore(tmp_path / "home")
+    files = ["core/buggy.py", "core/engine.py", "core/tiny.py", "core/util.py"]
+    batch = AnalyzeBatch(
+        run_key="wf/run",
+        target=str(repo.path),
+        files=store.put("runs/wf/run/files.json", files, TypeAdapter(list[str]), len(files)),
+        index=0,
+        start=0,
+        end=len(files),
+        chunk_size=1,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        activities = BugPredictActivities(store, pool)
+        first = ActivityEnvironment()
+        beats: list = []
+        first.on_heartbeat = lambda *details: beats.append(details[0])
+        whole = await first.run(activities.analyze_batch, batch)
+        assert [b["next_index"] for b in beats] == [1, 2, 3, 4]
+
+        retry = ActivityEnvironment()
+        retry.info = dataclasses.replace(retry.info, attempt=2, heartbeat_details=[beats[1]])
+        resumed = await retry.run(activities.analyze_batch, batch)
+    assert (whole.resumed_from, resumed.resumed_from) == (0, 2)
+    assert resumed.files_analyzed == whole.files_analyzed == 4
+    assert store.get(resumed.findings, FINDINGS) == store.get(whole.findings, FINDINGS)

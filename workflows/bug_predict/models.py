@@ -1,0 +1,150 @@
+"""Models of the bug-predict flow: its request, result and the payloads between its steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflows.schemas import ArtifactRef, LLMSummary, RunStatus, UsageMemo
+from workflows.security_audit.models import AuditSummary, DiscoveryResult
+
+
+class BugPredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(description="Absolute path of the directory or file to analyse")
+    out_dir: str | None = None
+    history_months: int = Field(
+        default=12, ge=1, le=240, description="Git history window, in months back from now"
+    )
+    batch_size: int = Field(default=250, ge=1, le=5000, description="Files per analysis activity")
+    chunk_size: int = Field(
+        default=50, ge=1, le=1000, description="Files per heartbeat (the resume cursor)"
+    )
+    max_file_bytes: int = Field(default=1_000_000, ge=1)
+    top_hotspots: int = Field(default=20, ge=1, le=1000, description="Hotspots in the report")
+    heartbeat_timeout_s: int = Field(
+        default=30, ge=1, description="How soon a dead worker's batch moves to another"
+    )
+
+
+class FunctionMetrics(BaseModel):
+    name: str
+    line: int
+    complexity: int = Field(description="Cyclomatic complexity (lizard CCN)")
+    length: int = Field(description="Lines from the def to the end of the function")
+    nloc: int
+    nesting: int = Field(description="Deepest nesting of compound statements (ast)")
+    parameters: int
+
+
+class FileMetrics(BaseModel):
+    file: str
+    size_bytes: int
+    nloc: int
+    functions: int
+    complexity: int = Field(description="Sum of the functions' cyclomatic complexity")
+    max_complexity: int
+    max_function: str | None = None
+    max_length: int = 0
+    max_nesting: int = 0
+    max_parameters: int = 0
+
+
+class FileHistory(BaseModel):
+    file: str = Field(description="POSIX path relative to the target directory")
+    commits: int
+    added: int
+    deleted: int
+    fixes: int = Field(description="Commits whose message reads as a fix or names an issue")
+    authors: int
+    first_commit: datetime | None = Field(default=None, description="When git first added it")
+
+    @property
+    def churn(self) -> int:
+        return self.added + self.deleted
+
+
+class AnalyzeBatch(BaseModel):
+    run_key: str
+    target: str
+    files: ArtifactRef
+    index: int
+    start: int
+    end: int
+    chunk_size: int = 50
+
+
+class AnalyzeBatchResult(BaseModel):
+    index: int
+    findings: ArtifactRef
+    metrics: ArtifactRef
+    skipped: ArtifactRef
+    files_analyzed: int
+    resumed_from: int = 0
+
+
+class HistoryRequest(BaseModel):
+    run_key: str
+    target: str
+    until: datetime = Field(description="End of the window: the workflow's start time")
+    months: int
+
+
+class HistoryResult(BaseModel):
+    status: Literal["ok", "skipped"]
+    reason: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    commits: int = 0
+    fix_commits: int = 0
+    files: ArtifactRef | None = Field(default=None, description="list[FileHistory]")
+
+
+class Hotspot(BaseModel):
+    file: str
+    score: float = Field(ge=0, le=100)
+    reasons: list[str]
+
+
+class BugReportRequest(BaseModel):
+    run_key: str
+    workflow: str
+    workflow_id: str
+    run_id: str
+    target: str
+    started_at: datetime
+    out_dir: str | None
+    discovery: DiscoveryResult
+    batch_count: int = Field(ge=0)
+    files_analyzed: int = Field(ge=0)
+    history: HistoryResult
+    top_hotspots: int
+    llm: LLMSummary
+
+
+class BugReportOutcome(BaseModel):
+    summary: AuditSummary
+    hotspots: list[Hotspot]
+    artifacts: dict[str, str]
+    findings: ArtifactRef
+    duration_s: float
+
+
+class BugPredictResult(BaseModel):
+    """What the workflow returns: small, the full report lives on disk."""
+
+    workflow_id: str
+    run_id: str
+    status: RunStatus
+    target: str
+    summary: AuditSummary
+    hotspots: list[Hotspot] = Field(description="The top ten; report.json has the rest")
+    history: Literal["ok", "skipped"]
+    history_reason: str = ""
+    artifacts: dict[str, str] = Field(description="Report paths: markdown, json, sarif")
+    findings: ArtifactRef
+    duration_s: float
+    usage: UsageMemo | None = None

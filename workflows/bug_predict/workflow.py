@@ -1,0 +1,171 @@
+"""bug-predict: discover files, measure them and look for bug patterns in parallel
+batches, read the git history, rank hotspots and write the reports.
+
+The workflow only routes: every file read, git call and report write is an activity, and
+everything large moves as an artifact reference, so the history stays small and a
+replacement worker resumes a batch after its last heartbeated chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.runs import advance, mark_run, save_usage
+
+with workflow.unsafe.imports_passed_through():
+    from activities.bug_predict.activities import BugPredictActivities
+    from workflows.bug_predict.models import (
+        AnalyzeBatch,
+        AnalyzeBatchResult,
+        BugPredictRequest,
+        BugPredictResult,
+        BugReportRequest,
+        HistoryRequest,
+    )
+    from workflows.schemas import LLMSummary, Progress, UsageMemo
+    from workflows.security_audit.models import DiscoverRequest
+    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+
+WORKFLOW_NAME = "bug-predict"
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+)
+LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM explanation is not part of this release")
+STAGES = ("discover", "analyze", "history", "report")
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class BugPredictWorkflow:
+    @workflow.init
+    def __init__(self, request: BugPredictRequest) -> None:
+        self._progress = Progress.of(*STAGES)
+
+    @workflow.query(name=PROGRESS_QUERY)
+    def progress(self) -> Progress:
+        return self._progress
+
+    @workflow.run
+    async def run(self, request: BugPredictRequest) -> BugPredictResult:
+        try:
+            return await self._predict(request)
+        except asyncio.CancelledError:
+            self._set_stage("cancelled")
+            raise
+        except Exception:
+            self._set_stage("failed")
+            raise
+
+    async def _predict(self, request: BugPredictRequest) -> BugPredictResult:
+        marks = mark_run()
+        info = workflow.info()
+        started_at = workflow.now()
+        run_key = f"{info.workflow_id}/{info.run_id}"
+        self._set_stage("discover")
+        discovery = await workflow.execute_activity_method(
+            BugPredictActivities.discover,
+            DiscoverRequest(
+                run_key=run_key, target=request.target, max_file_bytes=request.max_file_bytes
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary=f"Discover Python files in {request.target}",
+        )
+        size = request.batch_size
+        batches = [
+            AnalyzeBatch(
+                run_key=run_key,
+                target=request.target,
+                files=discovery.files,
+                index=index,
+                start=start,
+                end=min(start + size, discovery.file_count),
+                chunk_size=request.chunk_size,
+            )
+            for index, start in enumerate(range(0, discovery.file_count, size))
+        ]
+        self._set_stage("analyze", f"0/{discovery.file_count} files")
+        self._files_done, self._files_total, self._findings = 0, discovery.file_count, 0
+        history_task = asyncio.ensure_future(
+            workflow.execute_activity_method(
+                BugPredictActivities.history,
+                HistoryRequest(
+                    run_key=run_key,
+                    target=request.target,
+                    until=started_at,
+                    months=request.history_months,
+                ),
+                start_to_close_timeout=timedelta(minutes=15),
+                retry_policy=RETRY,
+                summary=f"Read {request.history_months} months of git history",
+            )
+        )
+        results = await asyncio.gather(*(self._analyze(batch, request) for batch in batches))
+        self._set_stage("history")
+        history = await history_task
+        self._set_stage("report", f"{self._findings} findings")
+        usage = UsageMemo()
+        if marks:
+            save_usage(usage)
+        outcome = await workflow.execute_activity_method(
+            BugPredictActivities.report,
+            BugReportRequest(
+                run_key=run_key,
+                workflow=WORKFLOW_NAME,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                target=request.target,
+                started_at=started_at,
+                out_dir=request.out_dir,
+                discovery=discovery,
+                batch_count=len(results),
+                files_analyzed=sum(r.files_analyzed for r in results),
+                history=history,
+                top_hotspots=request.top_hotspots,
+                llm=LLM_NOT_YET,
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary="Rank hotspots; write Markdown, JSON and SARIF",
+        )
+        self._set_stage("done", f"{outcome.summary.findings_total} findings")
+        return BugPredictResult(
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            status="completed",
+            target=request.target,
+            summary=outcome.summary,
+            hotspots=outcome.hotspots,
+            history=history.status,
+            history_reason=history.reason,
+            artifacts=outcome.artifacts,
+            findings=outcome.findings,
+            duration_s=outcome.duration_s,
+            usage=usage if marks else None,
+        )
+
+    async def _analyze(self, batch: AnalyzeBatch, request: BugPredictRequest) -> AnalyzeBatchResult:
+        result = await workflow.execute_activity_method(
+            BugPredictActivities.analyze_batch,
+            batch,
+            activity_id=f"analyze-batch-{batch.index}",
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
+            retry_policy=RETRY,
+            summary=f"Measure and check files {batch.start + 1}-{batch.end} "
+            f"(batch {batch.index + 1})",
+        )
+        self._files_done += batch.end - batch.start
+        self._findings += result.findings.count
+        if self._progress.stage == "analyze":
+            self._progress.detail = f"{self._files_done}/{self._files_total} files"
+        return result
+
+    def _set_stage(self, stage: str, detail: str = "") -> None:
+        advance(self._progress, stage, detail)
+        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import REPO, SAMPLE
 from tests.sarif_validator import NO_HOME_PAGE, validate
+from workflows.registry import registry
 
 
 def attune(
@@ -75,13 +76,12 @@ def test_workflow_list(cli_env: dict[str, str]) -> None:
     listed = attune(cli_env, "workflow", "list", "--json")
     assert listed.returncode == 0
     rows = {e["name"]: e["source"] for e in json.loads(listed.stdout)}
-    assert {n for n, source in rows.items() if source == "built-in"} == {
-        "security-audit",
-        "release-prep",
-        "quality-checks",
-        "bug-predict",
+    built = {n for n, source in rows.items() if source == "built-in"}
+    assert built == {f.name for f in registry().listed()}
+    assert {"security-audit", "release-prep", "quality-checks"} <= built
+    assert {n for n, source in rows.items() if source == "planned"} == {
+        f.name for f in registry() if f.planned
     }
-    assert rows["code-review"] == "planned"
     assert "composed" not in rows
 
 

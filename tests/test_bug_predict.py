@@ -352,6 +352,20 @@ def test_risk_model_ranks_the_churny_complex_file_first(tmp_path: Path) -> None:
     assert max(h.score for h in without_history) == 25
 
 
+def test_risk_model_scales_by_the_analysed_files_only() -> None:
+    """A README or a deleted file with more churn and fixes sets no scale: the analysed
+    file with the most churn and fixes gets the full h and x."""
+    metrics = [file_metrics("def f(a):\n    return a\n", "a.py", 25)]
+    mine = FileHistory(file="a.py", commits=2, added=10, deleted=0, fixes=1, authors=1)
+    others = [
+        FileHistory(file="README.md", commits=40, added=900, deleted=100, fixes=30, authors=9),
+        FileHistory(file="gone.py", commits=9, added=5000, deleted=5000, fixes=9, authors=2),
+    ]
+    alone = rank_hotspots(metrics, [mine], [])
+    assert [h.score for h in alone] == [100.0]
+    assert rank_hotspots(metrics, [mine, *others], []) == alone
+
+
 def test_risk_model_leaves_out_files_without_functions() -> None:
     metrics = [file_metrics("X = 1\n", "consts.py", 6)]
     history = [FileHistory(file="consts.py", commits=9, added=90, deleted=9, fixes=9, authors=3)]

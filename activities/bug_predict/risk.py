@@ -1,7 +1,8 @@
 """The risk model that ranks files into hotspots.
 
-For each analysed file, three signals, each normalised to [0, 1] by its largest value in
-the target (so the score needs no calibration per project):
+For each analysed file, three signals, each normalised to [0, 1] by its largest value
+among the analysed files (so the score needs no calibration per project; history of
+files that are not analysed, such as docs or files deleted since, sets no scale):
 
     c = complexity / max complexity    (sum of the functions' cyclomatic complexity)
     h = churn / max churn              (lines added + deleted in the history window)
@@ -35,7 +36,11 @@ def rank_hotspots(
     until: datetime | None = None,
 ) -> list[Hotspot]:
     """Every file with a positive score, riskiest first."""
-    by_file = {h.file: h for h in history or []}
+    analysed = {m.file for m in metrics}
+    # Only the analysed files set the scale: the history also holds files the ranking
+    # never sees (README.md, notebooks, files deleted since), and one of those holding
+    # the most churn or fixes would keep every ranked file's h or x below 1.
+    by_file = {h.file: h for h in history or [] if h.file in analysed}
     max_complexity = max((m.complexity for m in metrics), default=0)
     max_churn = max((h.churn for h in by_file.values()), default=0)
     max_fixes = max((h.fixes for h in by_file.values()), default=0)

@@ -19,7 +19,8 @@ share of bugs with an ATNB finding on a line the fix removes or changes (the bug
 side of the patch), and findings per KLOC (non-comment lines) over the analysed files of
 every bug's checkout. The flow ranks every Python file, tests included, and so does this
 benchmark (for all three methods); it reports how many test files attune ranks above the
-best-ranked changed file.
+best-ranked changed file; `--without-tests` (a diagnostic, not the flow) leaves test
+files out of all three methods' candidates to show what that costs.
 The headline is MRR(attune) / max(MRR of the baselines); the issue's target is >= 1.5.
 """
 
@@ -165,7 +166,9 @@ def last_touched(repo: Path) -> dict[str, float]:
     return latest
 
 
-def run_bug(repo: Path, project: str, bug_dir: Path, months: int) -> BugResult:
+def run_bug(
+    repo: Path, project: str, bug_dir: Path, months: int, without_tests: bool = False
+) -> BugResult:
     info = dict(
         re.findall(r'^(\w+)="?([^"\n]*)"?', (bug_dir / "bug.info").read_text(), re.MULTILINE)
     )
@@ -175,6 +178,8 @@ def run_bug(repo: Path, project: str, bug_dir: Path, months: int) -> BugResult:
     until = datetime.fromisoformat(git(repo, "show", "-s", "--format=%cI", "HEAD").strip())
     found = discover_files(repo, BugPredictRequest.model_fields["max_file_bytes"].default)
     files = [f for f in found.files if f.endswith(".py")]
+    if without_tests:
+        files = [f for f in files if not is_test(f)]
     metrics, findings, lines = [], [], {}
     for rel in files:
         m, fs, reason = analyze_file(repo, rel)
@@ -262,6 +267,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--project", action="append", help="only these projects")
+    parser.add_argument(
+        "--without-tests",
+        action="store_true",
+        help="diagnostic: leave test files out of every method's candidates (the flow keeps them)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON, not a table")
     args = parser.parse_args()
     if not (args.data / "bugsinpy").is_dir():
@@ -285,7 +295,7 @@ def main() -> int:
                 key=lambda d: int(d.name),
             )
             for bug_dir in bugs:
-                result = run_bug(repo, project, bug_dir, months)
+                result = run_bug(repo, project, bug_dir, months, args.without_tests)
                 results.append(result)
                 print(
                     f"{project}/{bug_dir.name}: files={result.files} targets={result.targets} "
@@ -300,6 +310,7 @@ def main() -> int:
             json.dumps(
                 {
                     "history_months": months,
+                    "without_tests": args.without_tests,
                     "seconds": round(elapsed, 1),
                     "rows": rows,
                     "bugs": [r.__dict__ for r in results],
@@ -309,7 +320,8 @@ def main() -> int:
         )
     else:
         print(render(rows))
-        print(f"\n{len(results)} bugs, history window {months} months, {elapsed:.1f} s")
+        scope = ", test files left out (diagnostic)" if args.without_tests else ""
+        print(f"\n{len(results)} bugs, history window {months} months{scope}, {elapsed:.1f} s")
     return 0
 
 

@@ -235,10 +235,11 @@ async def test_performance_audit_end_to_end(
 ) -> None:
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
     tree = slow_tree(tmp_path / "tree")
+    (tree / "pkg" / "broken.py").write_text("def broken(:\n    pass\n")
     workflow_id, result, progress = await audit(client, tree, batch_size=1, chunk_size=1)
     assert workflow_id.startswith("performance-audit-tree-")
     assert result.status == "completed" and result.profile == "default"
-    assert result.summary.files_scanned == 2
+    assert result.summary.files_scanned == 3
     assert progress["stage"] == "done" and progress["done"] == progress["total"] == 3
     findings = ArtifactStore().get(result.findings, FINDINGS)
     rules = {f.rule_id for f in findings}
@@ -252,8 +253,12 @@ async def test_performance_audit_end_to_end(
     assert report["llm"]["reason"] == "LLM advice is not part of this release"
     assert report["profiling"]["status"] == "skipped"
     assert report["impacts"] == result.impacts
+    assert [(w["code"], w["file"], w["line"]) for w in report["warnings"]] == [
+        ("unparsable", "pkg/broken.py", 1)
+    ]
     markdown = Path(result.artifacts["markdown"]).read_text()
     assert "## Impact" in markdown and "## LLM advice" in markdown
+    assert "Warning: pkg/broken.py:1: not valid Python" in markdown
     sarif = json.loads(Path(result.artifacts["sarif"]).read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == rules
     tags = {t for r in sarif["runs"][0]["tool"]["driver"]["rules"] for t in r["properties"]["tags"]}

@@ -17,7 +17,7 @@ from temporalio import activity
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import discover_files
-from activities.performance_audit.analysis import ChunkResult, analyze_chunk
+from activities.performance_audit.analysis import ChunkResult, ReportWarning, analyze_chunk
 from activities.performance_audit.report import (
     impact_counts,
     performance_report,
@@ -40,6 +40,7 @@ SKIPPED = TypeAdapter(list[SkippedFile])
 FINDINGS = TypeAdapter(list[Finding])
 CHUNK = TypeAdapter(ChunkResult)
 BATCH_RESULT = TypeAdapter(PerfBatchResult)
+WARNINGS = TypeAdapter(list[ReportWarning])
 
 
 class AnalyzeCursor(BaseModel):
@@ -112,10 +113,12 @@ class PerformanceAuditActivities:
         chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
         findings = [f for c in chunks for f in c.findings]
         skipped = [s for c in chunks for s in c.skipped]
+        warnings = [w for c in chunks for w in c.warnings]
         result = PerfBatchResult(
             index=batch.index,
             findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
             skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
+            warnings=self.store.put(f"{base}/warnings.json", warnings, WARNINGS, len(warnings)),
             files_analyzed=sum(c.files_analyzed for c in chunks),
             resumed_from=resumed_from,
         )
@@ -139,6 +142,8 @@ class PerformanceAuditActivities:
         for batch in batches:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))
         skipped.sort(key=lambda s: s.path)
+        warnings = [w for b in batches if b.warnings for w in self.store.get(b.warnings, WARNINGS)]
+        warnings.sort(key=lambda w: (w.file or "", w.line or 0, w.code))
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
         base = run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
@@ -153,6 +158,7 @@ class PerformanceAuditActivities:
             summary=summary,
             findings=findings,
             skipped=skipped,
+            warnings=[w.model_dump(mode="json", exclude_none=True) for w in warnings],
             artifacts=paths,
         )
         version = metadata.version("attune")

@@ -8,16 +8,26 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from activities.performance_audit.ruff_perf import run_ruff
-from activities.performance_audit.rules import find_performance_issues
+from activities.performance_audit.rules import check_source
 from activities.security_audit.scanners.merge import merge_findings
 from workflows.schemas import Finding, SkippedFile
 
 BINARY_SNIFF_BYTES = 8192
 
 
+class ReportWarning(BaseModel):
+    """An entry of the report's `warnings` (DESIGN section 10)."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
 class ChunkResult(BaseModel):
     findings: list[Finding]
     skipped: list[SkippedFile]
+    warnings: list[ReportWarning] = []
     files_analyzed: int = 0
 
 
@@ -45,7 +55,17 @@ def analyze_chunk(root: str, files: list[str], profile: str = "default") -> Chun
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
         readable.append(rel)
-        result.findings.extend(find_performance_issues(source, rel))
+        findings, error = check_source(source, rel)
+        result.findings.extend(findings)
+        if error is not None:
+            result.warnings.append(
+                ReportWarning(
+                    code="unparsable",
+                    message=f"not valid Python, attune's rules skipped it: {error.msg}",
+                    file=rel,
+                    line=error.lineno,
+                )
+            )
     result.findings.extend(run_ruff(base, readable, profile))
     result.findings = merge_findings(result.findings)
     result.files_analyzed = len(readable)

@@ -1,6 +1,6 @@
 """performance-audit's report: the section 6 envelope (activities.reports builds it) plus
-`profile`, `impacts`, `rules` and `profiling`; Markdown and SARIF from the shared writers,
-with the rules tagged as performance rather than security."""
+`profile`, `impacts`, `rules`, `profiling` and `warnings`; Markdown and SARIF from the
+shared writers, with the rules tagged as performance rather than security."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def performance_report(
     summary: AuditSummary,
     findings: list[Finding],
     skipped: list[SkippedFile],
+    warnings: list[dict[str, Any]],
     artifacts: dict[str, str],
 ) -> dict[str, Any]:
     report = reports.build_report(
@@ -53,6 +54,7 @@ def performance_report(
     report["impacts"] = impact_counts(findings)
     report["rules"] = dict(sorted(Counter(f.rule_id for f in findings).items()))
     report["profiling"] = {"status": "skipped", "reason": PROFILING_SKIPPED}
+    report["warnings"] = warnings
     return report
 
 
@@ -65,6 +67,11 @@ def render_performance_markdown(report: dict[str, Any]) -> str:
     else:
         out.append("No performance findings.")
     out += ["", f"Profiling: skipped ({report['profiling']['reason']}).", ""]
+    for warning in report["warnings"]:
+        where = f"{warning['file']}:{warning.get('line') or 1}: " if warning.get("file") else ""
+        out.append(f"- Warning: {reports._inline(where + warning['message'])}")
+    if report["warnings"]:
+        out.append("")
     marker = "## Findings"
     head, _, tail = text.partition(marker)
     if not tail:

@@ -74,12 +74,19 @@ class Hit:
 
 def find_performance_issues(source: str, file: str) -> list[Finding]:
     """Every attune performance finding in one file's source; [] when it does not parse."""
+    return check_source(source, file)[0]
+
+
+def check_source(source: str, file: str) -> tuple[list[Finding], SyntaxError | None]:
+    """(findings, the syntax error that stopped the check, if any) of one file's source."""
     try:
         tree = ast.parse(source, filename=file)
-    except (SyntaxError, ValueError):
-        return []
+    except SyntaxError as err:
+        return [], err
+    except ValueError as err:  # null bytes
+        return [], SyntaxError(str(err))
     lines = source.splitlines()
-    return merge_findings([_finding(hit, file, lines) for hit in _hits(tree)])
+    return merge_findings([_finding(hit, file, lines) for hit in _hits(tree)]), None
 
 
 def _finding(hit: Hit, file: str, lines: list[str]) -> Finding:

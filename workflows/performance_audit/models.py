@@ -48,6 +48,7 @@ class PerfBatchResult(BaseModel):
     index: int
     findings: ArtifactRef
     skipped: ArtifactRef
+    warnings: ArtifactRef | None = Field(default=None, description="list[ReportWarning]")
     files_analyzed: int
     resumed_from: int = 0
 

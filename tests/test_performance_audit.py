@@ -20,6 +20,7 @@ from activities.performance_audit.ruff_perf import DEFAULT_RULES, run_ruff
 from activities.performance_audit.rules import find_performance_issues
 from activities.reports import FINDINGS
 from starter import runner
+from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_cli import attune
 from worker import running_worker
 from workflows.performance_audit.models import PerfBatch, PerformanceAuditRequest
@@ -265,7 +266,9 @@ async def test_performance_audit_end_to_end(
     assert "security" not in tags and "performance" in tags
 
 
-def test_cli_runs_performance_audit(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_cli_runs_performance_audit(
+    cli_env: dict[str, str], tmp_path: Path, sarif_validator: Path
+) -> None:
     tree = slow_tree(tmp_path / "tree")
     out = tmp_path / "reports" / "performance-audit"
     args = ("workflow", "run", "performance-audit", str(tree), "--json", "--out", str(out))
@@ -275,6 +278,9 @@ def test_cli_runs_performance_audit(cli_env: dict[str, str], tmp_path: Path) -> 
     report = json.loads(done.stdout)
     assert report["workflow"] == "performance-audit" and report["status"] == "completed"
     assert report["summary"]["findings_total"] >= 3
+    validation = validate(out / "report.sarif", sarif_validator)
+    assert validation.errors == [], validation.output
+    assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
 
     strict = attune(
         cli_env, "workflow", "run", "performance-audit", str(tree), "--json",

@@ -207,6 +207,8 @@ def test_ruff_families_found_on_a_sample(tmp_path: Path) -> None:
     assert "PERF401" not in default and default <= set(DEFAULT_RULES)
     strict = {f.rule_id for f in run_ruff(tmp_path, ["slow.py"], "strict")}
     assert "PERF401" in strict and default <= strict
+    perf401 = next(f for f in run_ruff(tmp_path, ["slow.py"], "strict") if f.rule_id == "PERF401")
+    assert (perf401.severity, "(impact: loop-overhead)" in perf401.message) == ("info", True)
     finding = next(f for f in run_ruff(tmp_path, ["slow.py"]) if f.rule_id == "ASYNC251")
     assert (finding.tool, finding.category, finding.file) == ("ruff", "performance", "slow.py")
     assert "(impact: blocking-io)" in finding.message and finding.severity == "high"

@@ -78,6 +78,14 @@ DEFAULT_RULES: dict[str, RuleMeta] = {
     "ASYNC250": _m("blocking-io", "high"),  # input() in async def
     "ASYNC251": _m("blocking-io", "high"),  # time.sleep in async def
 }
+# Strict only: the impact they would have, at info severity (often noise, see above).
+STRICT_RULES: dict[str, RuleMeta] = {
+    "PERF203": _m("loop-overhead", "info", "medium"),
+    "PERF401": _m("loop-overhead", "info", "medium"),
+    "C408": _m("allocation", "info", "medium"),
+    "C417": _m("allocation", "info", "medium"),
+    "ASYNC240": _m("blocking-io", "info", "medium"),
+}
 STRICT_DEFAULT = _m("efficiency", "info", "medium")
 RULE_FIX = {
     "ASYNC110": "wait on an asyncio.Event or Condition instead of polling with sleep",
@@ -143,7 +151,7 @@ def parse_ruff_output(stdout: str, root: Path) -> list[Finding]:
         code = record.get("code")
         if not code or code == "invalid-syntax":
             continue
-        meta = DEFAULT_RULES.get(code, STRICT_DEFAULT)
+        meta = DEFAULT_RULES.get(code) or STRICT_RULES.get(code, STRICT_DEFAULT)
         filename = record["filename"]
         location, end = record["location"], record.get("end_location") or {}
         fix = (

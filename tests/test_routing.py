@@ -104,7 +104,6 @@ PHRASINGS = [
 ]
 NOT_YET = {
     "test-generation": "quality-checks",
-    "performance-audit": "quality-checks",
     "document-gen": None,
 }
 
@@ -153,7 +152,7 @@ def test_two_clear_goals_route_to_both() -> None:
     decision = classify("audit security and performance of ./src")
     assert decision.workflows == ["security-audit", "performance-audit"]
     assert decision.params == {"path": "./src"}
-    assert [m.workflow for m in decision.missing] == ["performance-audit"]
+    assert decision.missing == []
 
 
 def test_answers_narrow_the_decision() -> None:
@@ -267,11 +266,11 @@ async def test_ambiguous_goal_asks_and_an_answer_resolves_it(
     assert "performance-audit" in asked["options"] and asked["question"].startswith("Which")
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) == "answer"
-    await handle.signal(ANSWER_SIGNAL, "performance-audit")
+    await handle.signal(ANSWER_SIGNAL, "test-generation")
     result = await handle.result()
-    assert result.decision.workflows == ["performance-audit"]
+    assert result.decision.workflows == ["test-generation"]
     assert result.ran == []
-    assert result.message == "performance-audit is not available yet; nearest: quality-checks"
+    assert result.message == "test-generation is not available yet; nearest: quality-checks"
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) is None
     assert await handle.query(QUESTION_QUERY, result_type=dict[str, Any] | None) is None

@@ -19,18 +19,6 @@ TEST_GENERATION = Flow(
     },
     examples=("Generate tests for this module", "raise our test coverage"),
 )
-PERFORMANCE_AUDIT = Flow(
-    name="performance-audit", planned=True, nearest="quality-checks",
-    mcp_tool="performance_audit",
-    summary="static performance anti-patterns, optional profiling",
-    description="find slow code and performance anti-patterns",
-    vocabulary={
-        "performanc*": 3, "perf": 3, "slow*": 3, "speed*": 2.5, "fast*": 2, "bottleneck*": 3,
-        "profil*": 3, "latenc*": 3, "optimiz*": 2, "efficien*": 2, "hot path": 2.5,
-        "memory usage": 2, "cpu": 2, "throughput": 2.5, "sluggish": 3, "n+1": 3,
-    },
-    examples=("Check performance", "why is this endpoint so slow?"),
-)
 CODE_REVIEW = Flow(
     name="code-review", planned=True, nearest="quality-checks", mcp_tool="code_review",
     summary="correctness, maintainability and clarity of files or a diff; fixes as diffs",

@@ -1,0 +1,12 @@
+"""performance-audit's activities: discovery, the analysis batches, the report."""
+
+from __future__ import annotations
+
+from activities.resources import WorkerResources
+
+
+def worker_activities(resources: WorkerResources) -> list:
+    from activities.performance_audit.activities import PerformanceAuditActivities
+
+    perf = PerformanceAuditActivities(resources.store, resources.pool)
+    return [perf.discover, perf.analyze_batch, perf.report]

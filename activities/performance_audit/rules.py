@@ -1,0 +1,495 @@
+"""attune's own performance rules, found with `ast` alone. Each reports only a shape that
+costs time whatever the surrounding code means, and skips anything ambiguous.
+
+| rule    | pattern                                                    | impact        | CWE  |
+|---------|------------------------------------------------------------|---------------|------|
+| ATNP001 | `re.compile`/`re.match`/... of a constant pattern in a loop | repeated-work | 1050 |
+| ATNP002 | `x in names` in a loop, `names` a list built before it      | algorithmic   | 407  |
+| ATNP003 | `text += ...` in a loop, `text` a string built before it    | algorithmic   | 1046 |
+| ATNP004 | ORM query in a for-loop body (N+1)                          | query-count   | 1050 |
+| ATNP005 | loop-invariant call: `os.getcwd()`, `sorted(CONST)`, ...    | repeated-work | 1050 |
+
+Deliberately skipped: membership in a list literal of constants that is never mutated
+(its size is fixed, the test is O(1)); names bound more than once in the function (their
+type is unknown); `+=` on attributes or subscripts; `os.getcwd()` in a loop that calls
+`os.chdir`; constants that the function rebinds; calls in the `for` header (evaluated
+once); code in functions, lambdas and classes defined inside the loop (it runs when
+called, not per iteration).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from activities.security_audit.scanners.merge import merge_findings
+from workflows.schemas import Finding
+
+TOOL = "attune"
+CATEGORY = "performance"
+
+LOOPS = (ast.For, ast.AsyncFor, ast.While)
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+RE_FUNCTIONS = frozenset(
+    {"compile", "match", "search", "fullmatch", "findall", "finditer", "sub", "subn", "split"}
+)
+MUTATORS = frozenset({"append", "extend", "insert", "__iadd__"})
+LIST_BUILDERS = frozenset({"list", "sorted"})
+DJANGO_QUERIES = frozenset(
+    {
+        "get", "filter", "exclude", "all", "first", "last", "count", "exists", "create",
+        "get_or_create", "update_or_create", "values", "values_list", "aggregate", "update",
+        "delete", "raw", "in_bulk", "earliest", "latest",
+    }
+)  # fmt: skip
+SQLALCHEMY_QUERIES = frozenset({"query", "execute", "scalars", "scalar", "get"})
+# Zero-argument calls whose answer does not change inside a loop (unless the loop changes
+# directory, see `os.chdir`), each a system call or more.
+INVARIANT_CALLS = frozenset(
+    {
+        "os.getcwd", "os.getcwdb", "os.cpu_count", "os.getpid", "os.getuid",
+        "platform.system", "platform.machine", "platform.platform", "platform.node",
+        "platform.python_version", "socket.gethostname", "getpass.getuser",
+        "locale.getpreferredencoding", "sys.getdefaultencoding", "sys.getrecursionlimit",
+    }
+)  # fmt: skip
+# Builtins that copy or walk their argument: on a module constant, the same work each time.
+CONST_WALKERS = frozenset(
+    {"sorted", "list", "set", "frozenset", "tuple", "len", "sum", "max", "min"}
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule_id: str
+    node: ast.AST
+    message: str
+    impact: str
+    fix: str
+    severity: str
+    confidence: str
+    cwe: int | None = None
+
+
+def find_performance_issues(source: str, file: str) -> list[Finding]:
+    """Every attune performance finding in one file's source; [] when it does not parse."""
+    return check_source(source, file)[0]
+
+
+def check_source(source: str, file: str) -> tuple[list[Finding], SyntaxError | None]:
+    """(findings, the syntax error that stopped the check, if any) of one file's source."""
+    try:
+        tree = ast.parse(source, filename=file)
+    except SyntaxError as err:
+        return [], err
+    except ValueError as err:  # null bytes
+        return [], SyntaxError(str(err))
+    lines = source.splitlines()
+    return merge_findings([_finding(hit, file, lines) for hit in _hits(tree)]), None
+
+
+def _finding(hit: Hit, file: str, lines: list[str]) -> Finding:
+    line = getattr(hit.node, "lineno", 1)
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return Finding(
+        rule_id=hit.rule_id,
+        tool=TOOL,
+        tools=[TOOL],
+        category=CATEGORY,
+        severity=hit.severity,  # type: ignore[arg-type]
+        confidence=hit.confidence,  # type: ignore[arg-type]
+        cwe=hit.cwe,
+        file=file,
+        line=line,
+        column=getattr(hit.node, "col_offset", 0) + 1,
+        end_line=getattr(hit.node, "end_lineno", None) or line,
+        message=f"{hit.message} (impact: {hit.impact}). Fix: {hit.fix}",
+        snippet=text.strip()[:200],
+    )
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+@dataclass
+class Scope:
+    """One function (or the module): its statements, and what its names are bound to."""
+
+    node: ast.AST
+    body: list[ast.stmt]
+    bindings: dict[str, list[ast.AST]]  # name -> binding statements (Assign/AugAssign/...)
+
+
+def _scope_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node of a scope, not entering nested functions, lambdas or classes."""
+    for child in ast.iter_child_nodes(node):
+        yield child
+        if not isinstance(child, SCOPES):
+            yield from _scope_nodes(child)
+
+
+def _bindings(scope: ast.AST) -> dict[str, list[ast.AST]]:
+    found: dict[str, list[ast.AST]] = {}
+    for node in _scope_nodes(scope):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(
+            node,
+            (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.NamedExpr),
+        ):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                found.setdefault(name, []).append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                name = (alias.asname or alias.name).split(".")[0]
+                found.setdefault(name, []).append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.setdefault(node.name, []).append(node)
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    found.setdefault(name.id, []).append(node)
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        args = scope.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                found.setdefault(arg.arg, []).append(arg)
+    return found
+
+
+def _loops(scope: ast.AST) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(node, innermost loop) for each node in a loop body of this scope."""
+
+    def visit(node: ast.AST, loop: ast.AST | None) -> Iterator[tuple[ast.AST, ast.AST]]:
+        for field, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            for child in children:
+                if not isinstance(child, ast.AST) or isinstance(child, SCOPES):
+                    continue
+                inner = loop
+                if isinstance(node, LOOPS) and field in ("body",):
+                    inner = node
+                elif isinstance(node, ast.While) and field == "test":
+                    inner = node  # a while test runs every iteration
+                if inner is not None:
+                    yield child, inner
+                yield from visit(child, inner)
+
+    yield from visit(scope, None)
+
+
+def _inside(node: ast.AST, loop: ast.AST) -> bool:
+    return any(child is node for child in ast.walk(loop))
+
+
+def _dotted(func: ast.expr) -> str:
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def _module_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name -> module, for the `import x` / `import x as y` at module level."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if "." not in alias.name:
+                    aliases[alias.asname or alias.name] = alias.name
+    return aliases
+
+
+def _hits(tree: ast.Module) -> Iterator[Hit]:
+    aliases = _module_aliases(tree)
+    constants = _module_constants(tree)
+    scopes = [tree, *(n for n in ast.walk(tree) if isinstance(n, SCOPES[:2]))]
+    for scope in scopes:
+        bindings = _bindings(scope)
+        pairs = list(_loops(scope))
+        for node, loop in pairs:
+            if isinstance(node, ast.Call):
+                yield from _regex_in_loop(node, aliases, bindings)
+                yield from _invariant_call(node, loop, aliases, constants, bindings)
+                if isinstance(loop, (ast.For, ast.AsyncFor)):
+                    yield from _query_in_loop(node)
+            elif isinstance(node, ast.Compare):
+                yield from _quadratic_membership(node, loop, scope, bindings)
+            elif isinstance(node, ast.AugAssign):
+                yield from _string_concat(node, loop, bindings)
+
+
+def _module_name(name: str, aliases: dict[str, str], bindings: dict) -> str | None:
+    """The module a plain name refers to, when the function does not rebind it."""
+    if name in bindings and not all(isinstance(b, ast.Import) for b in bindings[name]):
+        return None
+    return aliases.get(name)
+
+
+# --------------------------------------------------------------------------- ATNP001
+
+
+def _regex_in_loop(call: ast.Call, aliases: dict[str, str], bindings: dict) -> Iterator[Hit]:
+    func = call.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.attr in RE_FUNCTIONS
+        and _module_name(func.value.id, aliases, bindings) == "re"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, (str, bytes))
+    ):
+        return
+    if func.attr == "compile":
+        message = "re.compile of a constant pattern inside a loop compiles it every iteration"
+    else:
+        message = (
+            f"re.{func.attr} with a constant pattern inside a loop looks the pattern up "
+            "in re's cache every iteration (and recompiles it once the cache is full)"
+        )
+    yield Hit(
+        "ATNP001",
+        call,
+        message,
+        "repeated-work",
+        "compile the pattern once, at module level or before the loop, and call its method",
+        "low",
+        "high",
+        1050,
+    )
+
+
+# --------------------------------------------------------------------------- ATNP002
+
+
+def _list_origin(value: ast.expr) -> str | None:
+    if isinstance(value, ast.ListComp):
+        return "comprehension"
+    if isinstance(value, ast.List):
+        return "literal"
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id in LIST_BUILDERS
+    ):
+        return value.func.id
+    return None
+
+
+def _mutated(name: str, scope: ast.AST) -> bool:
+    for node in _scope_nodes(scope):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+            and node.func.attr in MUTATORS
+        ):
+            return True
+    return False
+
+
+def _quadratic_membership(
+    compare: ast.Compare, loop: ast.AST, scope: ast.AST, bindings: dict
+) -> Iterator[Hit]:
+    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return
+    for op, right in zip(compare.ops, compare.comparators, strict=True):
+        if not isinstance(op, (ast.In, ast.NotIn)) or not isinstance(right, ast.Name):
+            continue
+        bound = bindings.get(right.id, [])
+        if len(bound) != 1 or not isinstance(bound[0], ast.Assign):
+            continue
+        assign = bound[0]
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+            continue
+        origin = _list_origin(assign.value)
+        if origin is None or _inside(assign, loop):
+            continue
+        if origin == "literal" and not _mutated(right.id, scope):
+            continue  # a fixed handful of items: the test costs a constant
+        yield Hit(
+            "ATNP002",
+            compare,
+            f"membership test against list {right.id!r} inside a loop scans the list "
+            "every iteration: O(n*m) overall",
+            "algorithmic",
+            f"build a set once before the loop (`{right.id}_set = set({right.id})`), or keep "
+            "a set next to the list while you fill it",
+            "medium",
+            "medium" if origin == "literal" else "high",
+            407,
+        )
+        return
+
+
+# --------------------------------------------------------------------------- ATNP003
+
+
+def _is_str_constant(value: ast.expr) -> bool:
+    return (isinstance(value, ast.Constant) and isinstance(value.value, str)) or isinstance(
+        value, ast.JoinedStr
+    )
+
+
+def _string_concat(node: ast.AugAssign, loop: ast.AST, bindings: dict) -> Iterator[Hit]:
+    if not isinstance(node.op, ast.Add) or not isinstance(node.target, ast.Name):
+        return
+    name = node.target.id
+    bound = bindings.get(name, [])
+    starts = [b for b in bound if isinstance(b, ast.Assign)]
+    others = [b for b in bound if not isinstance(b, (ast.Assign, ast.AugAssign))]
+    if others or len(starts) != 1 or _inside(starts[0], loop):
+        return
+    start = starts[0]
+    if len(start.targets) != 1 or not _is_str_constant(start.value):
+        return
+    yield Hit(
+        "ATNP003",
+        node,
+        f"string {name!r} built with += inside a loop copies it each time: quadratic in "
+        "the worst case",
+        "algorithmic",
+        "collect the pieces in a list and `''.join(...)` them after the loop, or write to "
+        "an io.StringIO",
+        "low",
+        "high",
+        1046,
+    )
+
+
+# --------------------------------------------------------------------------- ATNP004
+
+
+def _query_in_loop(call: ast.Call) -> Iterator[Hit]:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return
+    receiver = func.value
+    kind = None
+    # Django: Model.objects.get(...), or a queryset method called on Model.objects.x(...)
+    if (
+        func.attr in DJANGO_QUERIES
+        and isinstance(receiver, ast.Attribute)
+        and receiver.attr == "objects"
+        and isinstance(receiver.value, (ast.Name, ast.Attribute))
+    ):
+        kind = "Django"
+    # SQLAlchemy: session.query(...), db.session.execute(...), self.session.scalars(...)
+    if func.attr in SQLALCHEMY_QUERIES:
+        name = (
+            receiver.id
+            if isinstance(receiver, ast.Name)
+            else receiver.attr
+            if isinstance(receiver, ast.Attribute)
+            else ""
+        )
+        if name == "session" or name.endswith("_session"):
+            kind = "SQLAlchemy"
+    if kind is None:
+        return
+    yield Hit(
+        "ATNP004",
+        call,
+        f"{kind} query `{_dotted(func) or func.attr}(...)` inside a for loop runs one query "
+        "per item (N+1)",
+        "query-count",
+        "fetch the rows in one query before the loop (`filter(pk__in=...)`, "
+        "select_related/prefetch_related, selectinload, an IN clause) and look them up in "
+        "a dict; write with bulk_create/bulk_update or executemany",
+        "medium",
+        "medium",
+        1050,
+    )
+
+
+# --------------------------------------------------------------------------- ATNP005
+
+
+def _module_constants(tree: ast.Module) -> set[str]:
+    """UPPER_CASE names bound exactly once, at module level, to a literal container."""
+    counts: dict[str, list[ast.AST]] = _bindings(tree)
+    constants = set()
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name = node.targets[0].id
+            if (
+                name.isupper()
+                and len(counts.get(name, [])) == 1
+                and isinstance(node.value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant))
+                and not _mutated(name, tree)
+            ):
+                constants.add(name)
+    return constants
+
+
+def _changes_directory(loop: ast.AST, aliases: dict[str, str]) -> bool:
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Call):
+            dotted = _dotted(node.func)
+            if dotted.endswith("chdir") or dotted.endswith("setrecursionlimit"):
+                return True
+    return False
+
+
+def _invariant_call(
+    call: ast.Call, loop: ast.AST, aliases: dict[str, str], constants: set[str], bindings: dict
+) -> Iterator[Hit]:
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and not call.args
+        and not call.keywords
+    ):
+        module = _module_name(func.value.id, aliases, bindings)
+        dotted = f"{module}.{func.attr}"
+        if module and dotted in INVARIANT_CALLS and not _changes_directory(loop, aliases):
+            yield Hit(
+                "ATNP005",
+                call,
+                f"{dotted}() inside a loop asks the system the same question every iteration",
+                "repeated-work",
+                "call it once before the loop and reuse the value",
+                "low",
+                "high",
+                1050,
+            )
+        return
+    if (
+        isinstance(func, ast.Name)
+        and func.id in CONST_WALKERS
+        and func.id not in bindings
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id in constants
+        and call.args[0].id not in bindings
+    ):
+        walks = func.id != "len"
+        yield Hit(
+            "ATNP005",
+            call,
+            f"{func.id}({call.args[0].id}) of a module constant inside a loop "
+            + ("redoes the same work every iteration" if walks else "is the same every time"),
+            "repeated-work",
+            "compute it once (before the loop, or as another module constant)",
+            "low" if walks else "info",
+            "high",
+            1050,
+        )

@@ -1,0 +1,1 @@
+"""performance-audit: static performance anti-patterns (ruff families and attune's own)."""

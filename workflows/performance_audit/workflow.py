@@ -18,7 +18,6 @@ from workflows.runs import advance, mark_run, save_usage
 
 with workflow.unsafe.imports_passed_through():
     from activities.performance_audit.activities import PerformanceAuditActivities
-
     from workflows.performance_audit.models import (
         PerfBatch,
         PerfBatchResult,

@@ -333,6 +333,34 @@ def test_history_window_leaves_old_commits_out(tmp_path: Path) -> None:
     assert history.commits == 0 and history.files == []
 
 
+def test_history_of_a_resting_project_ends_at_its_last_commit(tmp_path: Path) -> None:
+    """Two years without a commit: the window is the year before the last one."""
+    repo = tmp_path / "resting"
+    repo.mkdir()
+    dated = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2019-06-01T12:00:00+00:00",
+        "GIT_COMMITTER_DATE": "2019-06-01T12:00:00+00:00",
+    }
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "dev@example.com"],
+        ["config", "user.name", "Dev"],
+    ):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    (repo / "old.py").write_text("def f():\n    return 1\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "commit", "-q", "-m", "fix: the last change"],
+        check=True,
+        env=dated,
+    )
+    history = git_history(repo, datetime(2026, 12, 1, tzinfo=UTC), 12)
+    assert history.until == datetime(2019, 6, 1, 12, tzinfo=UTC)
+    assert history.commits == 1 and history.fix_commits == 1
+    assert [f.file for f in history.files] == ["old.py"]
+
+
 def test_risk_model_ranks_the_churny_complex_file_first(tmp_path: Path) -> None:
     repo = churny_repo(tmp_path / "repo")
     root = repo.path / "core"

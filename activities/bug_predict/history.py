@@ -94,10 +94,15 @@ def repository_of(directory: Path) -> Path:
 
 
 def git_history(directory: Path, until: datetime, months: int) -> History:
-    """History of the files under `directory` in the `months` before `until`."""
+    """History of the files under `directory` in the `months` before `until`, or before
+    the last commit made by then: a project that has rested for a year still has the
+    history of its last active year, not an empty window."""
     repository_of(directory)
     if until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
+    last = _git(directory, "log", "-1", "--format=%ct", f"--until={until.isoformat()}").strip()
+    if last:
+        until = min(until, datetime.fromtimestamp(int(last), UTC))
     since = months_before(until, months)
     log = _git(
         directory,

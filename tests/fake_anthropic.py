@@ -66,6 +66,7 @@ class FakeAnthropic:
         self.responder: Callable[[dict[str, Any]], None] | None = None
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
+        self._received = threading.Condition(self._lock)
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
         self._server = QuietServer(("127.0.0.1", 0), self._handler_class())
@@ -82,6 +83,11 @@ class FakeAnthropic:
     def messages(self) -> list[Recorded]:
         """Requests to POST /v1/messages only, in arrival order."""
         return [request for request in self.requests if request.path == MESSAGES]
+
+    def wait_for_messages(self, count: int = 1) -> None:
+        """Block until `count` Messages requests have arrived (run it in a thread)."""
+        with self._received:
+            self._received.wait_for(lambda: len(self.messages) >= count)
 
     def __enter__(self) -> FakeAnthropic:
         self._thread.start()
@@ -139,6 +145,7 @@ class FakeAnthropic:
     def _next(self, request: Recorded) -> Scripted:
         with self._lock:
             self.requests.append(request)
+            self._received.notify_all()
             if request.path == COUNT_TOKENS:
                 return Scripted(200, {"input_tokens": approximate_tokens(request.body)})
             if request.path != MESSAGES:

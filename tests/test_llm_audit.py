@@ -279,8 +279,7 @@ async def test_escalate_signal_from_the_cli(
     fake_anthropic.ok(triage_answer(0.95), usage=USAGE, hold=answered)
     fake_anthropic.ok(triage_answer(0.97), usage=USAGE)
     task = asyncio.ensure_future(escalation(client, fake_anthropic, "signal"))
-    while not fake_anthropic.messages:
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(fake_anthropic.wait_for_messages, 1)
     done = await asyncio.to_thread(
         subprocess.run,
         [

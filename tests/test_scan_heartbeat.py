@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import errno
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -114,29 +114,31 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def until(condition, what: str):
-    """Wait until `condition` returns something truthy, however long a loaded machine
-    takes; `what` names it in a hung run's traceback."""
-    while not (value := condition()):
-        await asyncio.sleep(0.05)
-    return value
+class FifoFeeder:
+    """Gives a FIFO content for every reader that opens it (the chunk, then ruff), from
+    a thread that blocks in `open` until one does: no polling, no sleeping."""
 
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path, self.data = path, data
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._feed, daemon=True)
 
-def feed_fifo(path: Path, data: bytes) -> bool:
-    """Write to a FIFO someone reads (or waits to read); False if nobody does."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as err:
-        if err.errno == errno.ENXIO:
-            return False
-        raise
-    try:
-        os.write(fd, data)
-    except BrokenPipeError:
-        return False
-    finally:
-        os.close(fd)
-    return True
+    def _feed(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                with self.path.open("wb") as fifo:
+                    fifo.write(self.data)
+            except BrokenPipeError:
+                continue
+
+    def __enter__(self) -> FifoFeeder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        os.close(os.open(self.path, os.O_RDONLY | os.O_NONBLOCK))  # wakes a blocked open
+        self.thread.join()
 
 
 @pytest.fixture(scope="module")
@@ -174,16 +176,11 @@ async def test_heartbeats_while_a_chunk_runs(tmp_path: Path, pool: ProcessPoolEx
     activities = SecurityActivities(store, pool)
     task = asyncio.create_task(env.run(activities.scan_batch, batch))
     try:
-        await until(mid_chunk.is_set, "three heartbeats while the chunk waits on slow.py")
+        await mid_chunk.wait()
     finally:
-        # Only now can the chunk finish: slow.py gets content for every reader (the
-        # chunk, then ruff) until the activity is done.
-        def fed_until_done() -> bool:
-            if not task.done():
-                feed_fifo(target / "slow.py", b"x = 1\n")
-            return task.done()
-
-        await until(fed_until_done, "the activity done once slow.py has content")
+        # Only now can the chunk finish: slow.py gets content for every reader.
+        with FifoFeeder(target / "slow.py", b"x = 1\n"):
+            await asyncio.wait([task])
     result: ScanBatchResult = await task
 
     assert result.files_scanned == 3 and result.findings.count > 0
@@ -203,10 +200,21 @@ async def test_cancelling_stops_the_chunk_in_the_pool(
 
     env = activity_env(heartbeat_timeout_s=3)
     beats: list[BatchCursor] = []
-    env.on_heartbeat = lambda *details: beats.append(BatchCursor.model_validate(details[0]))
+    bandit_seen = asyncio.Event()
+    bandit_pids: list[int] = []
+
+    def on_heartbeat(*details: object) -> None:
+        """Heartbeats come while the chunk runs: each one looks for bandit."""
+        beats.append(BatchCursor.model_validate(details[0]))
+        if not bandit_pids and (found := processes_in(target, "bandit")):
+            bandit_pids.extend(found)
+            bandit_seen.set()
+
+    env.on_heartbeat = on_heartbeat
     activities = SecurityActivities(store, pool)
     task = asyncio.create_task(env.run(activities.scan_batch, batch))
-    (bandit_pid,) = await until(lambda: processes_in(target, "bandit"), "bandit running")
+    await bandit_seen.wait()
+    (bandit_pid,) = bandit_pids
     env.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+from pydantic import TypeAdapter
 
-from workflows.schemas import SkippedFile
+from activities.artifacts import ArtifactStore
+from activities.target import target_path
+from workflows.schemas import DiscoverRequest, DiscoveryResult, SkippedFile
+
+FILES = TypeAdapter(list[str])
+SKIPPED = TypeAdapter(list[SkippedFile])
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 ALWAYS_PRUNED = frozenset(
@@ -165,3 +171,21 @@ def _add_file(size: int, rel: str, max_file_bytes: int, result: Discovery) -> No
 
 def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def store_discovery(store: ArtifactStore, request: DiscoverRequest, base: str) -> DiscoveryResult:
+    """Discover the target's files and store the lists under `base`: every flow's
+    discovery activity, so the file list travels as a reference, never a payload."""
+    found = discover_files(target_path(request.target), request.max_file_bytes)
+    reasons: dict[str, int] = {}
+    for skip in found.skipped:
+        reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+    return DiscoveryResult(
+        files=store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
+        skipped=store.put(
+            f"{base}/discovery-skipped.json", found.skipped, SKIPPED, len(found.skipped)
+        ),
+        file_count=len(found.files),
+        total_bytes=found.total_bytes,
+        skipped_by_reason=reasons,
+    )

@@ -25,7 +25,8 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
-from activities.security_audit.activities import FILES, BatchCursor, SecurityActivities
+from activities.discovery import FILES
+from activities.security_audit.activities import BatchCursor, SecurityActivities
 from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanning import FINDINGS, ScanCancelled, batch_dir, scan_chunk
 from starter import runner

@@ -70,6 +70,20 @@ class SkippedFile(BaseModel):
     reason: str
 
 
+class DiscoverRequest(BaseModel):
+    run_key: str
+    target: str
+    max_file_bytes: int
+
+
+class DiscoveryResult(BaseModel):
+    files: ArtifactRef
+    skipped: ArtifactRef
+    file_count: int
+    total_bytes: int
+    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+
+
 class LLMSummary(BaseModel):
     status: Literal["ok", "skipped", "failed"]
     reason: str = ""

@@ -20,9 +20,9 @@ from activities.bug_predict.analysis import ChunkResult, analyze_chunk
 from activities.bug_predict.history import NoHistory, git_history
 from activities.bug_predict.report import bug_report, render_bug_markdown, render_bug_sarif
 from activities.bug_predict.risk import rank_hotspots
-from activities.discovery import discover_files
+from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.security_audit.activities import heartbeat_interval
-from activities.target import target_dir, target_path
+from activities.target import target_dir
 from workflows.bug_predict.models import (
     AnalyzeBatch,
     AnalyzeBatchResult,
@@ -34,11 +34,8 @@ from workflows.bug_predict.models import (
     HistoryResult,
     Hotspot,
 )
-from workflows.schemas import ArtifactRef, Finding, SkippedFile
-from workflows.security_audit.models import DiscoverRequest, DiscoveryResult
+from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
 
-FILES = TypeAdapter(list[str])
-SKIPPED = TypeAdapter(list[SkippedFile])
 FINDINGS = TypeAdapter(list[Finding])
 METRICS = TypeAdapter(list[FileMetrics])
 HISTORY = TypeAdapter(list[FileHistory])
@@ -72,21 +69,8 @@ class BugPredictActivities:
 
     @activity.defn(name="bug_predict_discover")
     async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
-        target = target_path(request.target)
-        found = await asyncio.to_thread(discover_files, target, request.max_file_bytes)
         base = run_base(request.run_key)
-        reasons: dict[str, int] = {}
-        for skip in found.skipped:
-            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
-        return DiscoveryResult(
-            files=self.store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
-            skipped=self.store.put(
-                f"{base}/discovery-skipped.json", found.skipped, SKIPPED, len(found.skipped)
-            ),
-            file_count=len(found.files),
-            total_bytes=found.total_bytes,
-            skipped_by_reason=reasons,
-        )
+        return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="bug_predict_analyze_batch")
     async def analyze_batch(self, batch: AnalyzeBatch) -> AnalyzeBatchResult:

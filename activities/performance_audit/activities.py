@@ -16,7 +16,7 @@ from temporalio import activity
 
 from activities import reports
 from activities.artifacts import ArtifactStore
-from activities.discovery import discover_files
+from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.performance_audit.analysis import ChunkResult, ReportWarning, analyze_chunk
 from activities.performance_audit.report import (
     impact_counts,
@@ -25,18 +25,15 @@ from activities.performance_audit.report import (
     render_performance_sarif,
 )
 from activities.security_audit.activities import heartbeat_interval
-from activities.target import target_dir, target_path
+from activities.target import target_dir
 from workflows.performance_audit.models import (
     PerfBatch,
     PerfBatchResult,
     PerfReportOutcome,
     PerfReportRequest,
 )
-from workflows.schemas import ArtifactRef, Finding, SkippedFile
-from workflows.security_audit.models import DiscoverRequest, DiscoveryResult
+from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
 
-FILES = TypeAdapter(list[str])
-SKIPPED = TypeAdapter(list[SkippedFile])
 FINDINGS = TypeAdapter(list[Finding])
 CHUNK = TypeAdapter(ChunkResult)
 BATCH_RESULT = TypeAdapter(PerfBatchResult)
@@ -65,21 +62,8 @@ class PerformanceAuditActivities:
 
     @activity.defn(name="performance_audit_discover")
     async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
-        target = target_path(request.target)
-        found = await asyncio.to_thread(discover_files, target, request.max_file_bytes)
         base = run_base(request.run_key)
-        reasons: dict[str, int] = {}
-        for skip in found.skipped:
-            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
-        return DiscoveryResult(
-            files=self.store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
-            skipped=self.store.put(
-                f"{base}/discovery-skipped.json", found.skipped, SKIPPED, len(found.skipped)
-            ),
-            file_count=len(found.files),
-            total_bytes=found.total_bytes,
-            skipped_by_reason=reasons,
-        )
+        return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="performance_audit_analyze_batch")
     async def analyze_batch(self, batch: PerfBatch) -> PerfBatchResult:

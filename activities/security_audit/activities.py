@@ -15,7 +15,7 @@ from temporalio.client import Client
 
 from activities import reports
 from activities.artifacts import ArtifactStore
-from activities.discovery import discover_files
+from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
@@ -28,20 +28,16 @@ from activities.security_audit.scanning import (
     scan_chunk,
     stored_batch_results,
 )
-from activities.target import target_dir, target_path
-from workflows.schemas import ArtifactRef, SkippedFile
+from activities.target import target_dir
+from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult
 from workflows.security_audit.models import (
     AuditSummary,
-    DiscoverRequest,
-    DiscoveryResult,
     ReportRequest,
     ScanBatch,
     ScanBatchResult,
 )
 from workflows.wire import ACCEPTED_RISK_PREFIX
 
-FILES = TypeAdapter(list[str])
-SKIPPED = TypeAdapter(list[SkippedFile])
 CHUNK_REFS = TypeAdapter(list[ArtifactRef])
 MAX_HEARTBEAT_INTERVAL = timedelta(seconds=10)
 CHUNK_STOP_GRACE_S = 30.0
@@ -91,21 +87,8 @@ class SecurityActivities:
 
     @activity.defn(name="discover_files")
     async def discover_files(self, request: DiscoverRequest) -> DiscoveryResult:
-        target = target_path(request.target)
-        found = await asyncio.to_thread(discover_files, target, request.max_file_bytes)
         base = f"runs/{request.run_key}/artifacts"
-        reasons: dict[str, int] = {}
-        for skip in found.skipped:
-            reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
-        return DiscoveryResult(
-            files=self.store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
-            skipped=self.store.put(
-                f"{base}/discovery-skipped.json", found.skipped, SKIPPED, len(found.skipped)
-            ),
-            file_count=len(found.files),
-            total_bytes=found.total_bytes,
-            skipped_by_reason=reasons,
-        )
+        return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="scan_batch")
     async def scan_batch(self, batch: ScanBatch) -> ScanBatchResult:

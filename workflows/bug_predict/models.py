@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.schemas import ArtifactRef, LLMSummary, RunStatus, UsageMemo
-from workflows.security_audit.models import AuditSummary, DiscoveryResult
+from workflows.schemas import ArtifactRef, DiscoveryResult, LLMSummary, RunStatus, UsageMemo
+from workflows.security_audit.models import AuditSummary
 
 
 class BugPredictRequest(BaseModel):

@@ -25,8 +25,7 @@ with workflow.unsafe.imports_passed_through():
         PerformanceAuditResult,
         PerfReportRequest,
     )
-    from workflows.schemas import LLMSummary, Progress, UsageMemo
-    from workflows.security_audit.models import DiscoverRequest
+    from workflows.schemas import DiscoverRequest, LLMSummary, Progress, UsageMemo
     from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
 
 WORKFLOW_NAME = "performance-audit"

@@ -16,6 +16,7 @@ from pydantic import (
 
 from workflows.schemas import (
     ArtifactRef,
+    DiscoveryResult,
     EscalationState,
     LLMSummary,
     Progress,
@@ -44,20 +45,6 @@ class AuditRequest(BaseModel):
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"
     )
-
-
-class DiscoverRequest(BaseModel):
-    run_key: str
-    target: str
-    max_file_bytes: int
-
-
-class DiscoveryResult(BaseModel):
-    files: ArtifactRef
-    skipped: ArtifactRef
-    file_count: int
-    total_bytes: int
-    skipped_by_reason: dict[str, int] = Field(default_factory=dict)
 
 
 class ScanBatch(BaseModel):

@@ -22,12 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.llm.stage import LLMStageActivities
     from activities.security_audit.activities import SecurityActivities
     from workflows.errors import root_cause
-    from workflows.schemas import LLMConfig, LLMSummary, LLMTask, UsageMemo
+    from workflows.schemas import DiscoverRequest, LLMConfig, LLMSummary, LLMTask, UsageMemo
     from workflows.security_audit.models import (
         AuditProgress,
         AuditRequest,
         AuditResult,
-        DiscoverRequest,
         LLMOutcome,
         LLMStageRequest,
         PromptPlan,

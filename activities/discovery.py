@@ -173,10 +173,23 @@ def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+def _only(found: Discovery, root: Path, paths: set[str]) -> Discovery:
+    """The part of a discovery inside `paths`, so a change's run reads its files alone."""
+    files = [f for f in found.files if f in paths]
+    return Discovery(
+        files=files,
+        skipped=[s for s in found.skipped if s.path in paths],
+        total_bytes=sum((root / f).stat().st_size for f in files) if root.is_dir() else 0,
+    )
+
+
 def store_discovery(store: ArtifactStore, request: DiscoverRequest, base: str) -> DiscoveryResult:
     """Discover the target's files and store the lists under `base`: every flow's
     discovery activity, so the file list travels as a reference, never a payload."""
-    found = discover_files(target_path(request.target), request.max_file_bytes)
+    root = target_path(request.target)
+    found = discover_files(root, request.max_file_bytes)
+    if request.paths is not None:
+        found = _only(found, root, set(request.paths))
     reasons: dict[str, int] = {}
     for skip in found.skipped:
         reasons[skip.reason] = reasons.get(skip.reason, 0) + 1

@@ -39,8 +39,8 @@ from datetime import datetime
 from pathlib import Path
 
 from activities.bug_predict.analysis import analyze_file
-from activities.bug_predict.history import NoHistory, git_history
 from activities.bug_predict.risk import rank_hotspots
+from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import discover_files
 from workflows.bug_predict.models import BugPredictRequest
 

@@ -19,15 +19,16 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
 from activities.bug_predict.activities import BugPredictActivities
-from activities.bug_predict.history import NoHistory, git_history, is_fix, months_before
-from activities.bug_predict.metrics import file_metrics, function_metrics
 from activities.bug_predict.patterns import find_patterns
 from activities.bug_predict.risk import rank_hotspots
+from activities.code_facts.history import NoHistory, git_history, is_fix, months_before
+from activities.code_facts.metrics import file_metrics, function_metrics
 from activities.reports import FINDINGS
 from starter import runner
 from tests.test_cli import attune
 from worker import running_worker
-from workflows.bug_predict.models import AnalyzeBatch, BugPredictRequest, FileHistory
+from workflows.bug_predict.models import AnalyzeBatch, BugPredictRequest
+from workflows.code_facts import FileHistory
 from workflows.registry import registry
 from workflows.wire import PROGRESS_QUERY
 

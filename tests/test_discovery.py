@@ -1,6 +1,8 @@
 from pathlib import Path
 
-from activities.discovery import discover_files
+from activities.artifacts import ArtifactStore
+from activities.discovery import FILES, SKIPPED, discover_files, store_discovery
+from workflows.schemas import DiscoverRequest
 
 
 def write(path: Path, text: str = "x = 1\n") -> Path:
@@ -95,3 +97,17 @@ def test_symlinks_loops_broken_and_outside(tmp_path: Path) -> None:
 def test_single_file_target(tmp_path: Path) -> None:
     target = write(tmp_path / "one.py")
     assert discover_files(target, 1000).files == ["one.py"]
+
+
+def test_discovery_limited_to_a_change(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("a = 1\n")
+    (tmp_path / "b.py").write_text("b = 2\n")
+    (tmp_path / "big.py").write_text("#" * 2000)
+    store = ArtifactStore(tmp_path / "home")
+    request = DiscoverRequest(
+        run_key="r/1", target=str(tmp_path), max_file_bytes=1000, paths=["b.py", "big.py"]
+    )
+    result = store_discovery(store, request, "runs/r/1")
+    assert store.get(result.files, FILES) == ["b.py"]
+    assert result.file_count == 1 and result.total_bytes == 6
+    assert [s.path for s in store.get(result.skipped, SKIPPED)] == ["big.py"]

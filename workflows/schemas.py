@@ -74,6 +74,10 @@ class DiscoverRequest(BaseModel):
     run_key: str
     target: str
     max_file_bytes: int
+    paths: list[str] | None = Field(
+        default=None,
+        description="Only these files (POSIX, relative to the target): a change's files",
+    )
 
 
 class DiscoveryResult(BaseModel):

@@ -17,9 +17,9 @@ from temporalio import activity
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.bug_predict.analysis import ChunkResult, analyze_chunk
-from activities.bug_predict.history import NoHistory, git_history
 from activities.bug_predict.report import bug_report, render_bug_markdown, render_bug_sarif
 from activities.bug_predict.risk import rank_hotspots
+from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
@@ -28,12 +28,11 @@ from workflows.bug_predict.models import (
     AnalyzeBatchResult,
     BugReportOutcome,
     BugReportRequest,
-    FileHistory,
-    FileMetrics,
     HistoryRequest,
     HistoryResult,
     Hotspot,
 )
+from workflows.code_facts import FileHistory, FileMetrics
 from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from activities.bug_predict.metrics import file_metrics
 from activities.bug_predict.patterns import find_patterns
-from workflows.bug_predict.models import FileMetrics
+from activities.code_facts.metrics import file_metrics
+from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, SkippedFile
 
 BINARY_SNIFF_BYTES = 8192

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from activities import reports
-from workflows.bug_predict.models import BugReportRequest, FileMetrics, Hotspot
+from workflows.bug_predict.models import BugReportRequest, Hotspot
+from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, SkippedFile
 from workflows.security_audit.models import AuditSummary
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from workflows.bug_predict.models import FileHistory, FileMetrics, Hotspot
+from workflows.bug_predict.models import Hotspot
+from workflows.code_facts import FileHistory, FileMetrics
 from workflows.schemas import Finding
 
 

@@ -30,43 +30,6 @@ class BugPredictRequest(BaseModel):
     )
 
 
-class FunctionMetrics(BaseModel):
-    name: str
-    line: int
-    complexity: int = Field(description="Cyclomatic complexity (lizard CCN)")
-    length: int = Field(description="Lines from the def to the end of the function")
-    nloc: int
-    nesting: int = Field(description="Deepest nesting of compound statements (ast)")
-    parameters: int
-
-
-class FileMetrics(BaseModel):
-    file: str
-    size_bytes: int
-    nloc: int
-    functions: int
-    complexity: int = Field(description="Sum of the functions' cyclomatic complexity")
-    max_complexity: int
-    max_function: str | None = None
-    max_length: int = 0
-    max_nesting: int = 0
-    max_parameters: int = 0
-
-
-class FileHistory(BaseModel):
-    file: str = Field(description="POSIX path relative to the target directory")
-    commits: int
-    added: int
-    deleted: int
-    fixes: int = Field(description="Commits whose message reads as a fix or names an issue")
-    authors: int
-    first_commit: datetime | None = Field(default=None, description="When git first added it")
-
-    @property
-    def churn(self) -> int:
-        return self.added + self.deleted
-
-
 class AnalyzeBatch(BaseModel):
     run_key: str
     target: str

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workflows.bug_predict.models import FileHistory
+from workflows.code_facts import FileHistory
 
 FIX_PATTERN = re.compile(
     r"\b(fix(es|ed|ing)?|bug(s|fix(es)?)?|hotfix(es)?|regression)\b|(?<![\w&])#\d+\b|\bGH-\d+\b",

@@ -12,7 +12,7 @@ from functools import cache
 
 import lizard
 
-from workflows.bug_predict.models import FileMetrics, FunctionMetrics
+from workflows.code_facts import FileMetrics, FunctionMetrics
 
 
 @cache

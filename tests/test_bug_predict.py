@@ -424,7 +424,7 @@ async def test_bug_predict_end_to_end(
     assert result.history == "ok"
     assert result.hotspots[0].file == "core/engine.py"
     assert result.summary.files_scanned == 4
-    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 4
+    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 5
     findings = ArtifactStore().get(result.findings, FINDINGS)
     assert [(f.rule_id, f.file) for f in findings] == [("ATNB001", "core/buggy.py")]
 
@@ -436,7 +436,7 @@ async def test_bug_predict_end_to_end(
     assert report["llm"] == {
         **report["llm"],
         "status": "skipped",
-        "reason": "LLM explanation is not part of this release",
+        "reason": "ANTHROPIC_API_KEY is not set",
     }
     assert report["warnings"] == []
     markdown = Path(result.artifacts["markdown"]).read_text()

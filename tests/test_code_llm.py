@@ -257,3 +257,21 @@ async def test_llm_max_findings_zero_skips_without_calls(
     llm = report_of(result)["llm"]
     assert (llm["status"], llm["reason"]) == ("skipped", "llm_max_findings is 0")
     assert fake_anthropic.messages == []
+
+
+async def test_ceiling_and_budget_bound_the_stage(
+    client: Client, tmp_path: Path, home: Path, fake_anthropic: FakeAnthropic
+) -> None:
+    answer_everything(fake_anthropic)
+    _, capped = await run_flow(
+        client, "performance-audit", slow_tree(tmp_path / "capped"), llm_ceiling="haiku"
+    )
+    assert report_of(capped)["llm"]["status"] == "ok"
+    models = {m.body["model"] for m in fake_anthropic.messages}
+    assert len(fake_anthropic.messages) >= 2 and models == {"claude-haiku-5-5"}
+
+    calls = len(fake_anthropic.messages)
+    _, broke = await run_flow(client, "bug-predict", buggy_repo(tmp_path / "broke"), max_cost_usd=0)
+    llm = report_of(broke)["llm"]
+    assert llm["status"] == "ok" and llm["reason"].startswith("budget $0.000000"), llm
+    assert len(fake_anthropic.messages) == calls, "no call could fit a zero budget"

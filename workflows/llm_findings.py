@@ -119,6 +119,31 @@ def with_llm_usage(usage: UsageMemo, outcomes: list[LLMOutcome]) -> UsageMemo:
     )
 
 
+def llm_task(
+    plan: PromptPlan,
+    run_key: str,
+    request: LLMSettings,
+    config: LLMConfig,
+    done: list[LLMOutcome],
+) -> LLMTask:
+    """The TierEscalation input of a planned task: its start tier by the routing policy,
+    the request's ceiling, and what the tasks `done` so far left of the budget."""
+    spent = sum(o.state.spent_usd for o in done)
+    budget = None if request.max_cost_usd is None else max(request.max_cost_usd - spent, 0)
+    return LLMTask(
+        run_key=run_key,
+        task_id=plan.task_id,
+        kind=plan.kind,
+        prompt=plan.prompt,
+        output_schema=plan.output_schema,
+        start_tier=start_tier(plan.kind, plan.files_spanned),
+        ceiling=request.llm_ceiling,
+        budget_usd=budget,
+        estimated_input_tokens=plan.estimated_input_tokens,
+        prices=config.prices,
+    )
+
+
 async def findings_llm_stage(
     *,
     flow: str,
@@ -153,33 +178,6 @@ async def findings_llm_stage(
     )
     outcomes: list[LLMOutcome] = []
 
-    async def escalate(plan: PromptPlan) -> None:
-        nonlocal usage
-        spent = sum(o.state.spent_usd for o in outcomes)
-        budget = None if request.max_cost_usd is None else max(request.max_cost_usd - spent, 0)
-        task = LLMTask(
-            run_key=run_key,
-            task_id=plan.task_id,
-            kind=plan.kind,
-            prompt=plan.prompt,
-            output_schema=plan.output_schema,
-            start_tier=start_tier(plan.kind, plan.files_spanned),
-            ceiling=request.llm_ceiling,
-            budget_usd=budget,
-            estimated_input_tokens=plan.estimated_input_tokens,
-            prices=config.prices,
-        )
-        state = await workflow.execute_child_workflow(
-            TierEscalationWorkflow.run,
-            task,
-            id=f"{workflow.info().workflow_id}-{plan.task_id}",
-            static_summary=f"{plan.kind} of {plan.findings} {flow} findings",
-        )
-        outcomes.append(LLMOutcome(kind=plan.kind, state=state))
-        usage = with_llm_usage(usage, outcomes)
-        if keep_usage:
-            save_usage(usage)
-
     try:
         for step, method in (
             ("triage", FindingsLLMActivities.plan_findings_triage),
@@ -196,7 +194,16 @@ async def findings_llm_stage(
             for number, plan in enumerate(plans, 1):
                 if progress is not None:
                     progress.detail = f"{step} {number}/{len(plans)}"
-                await escalate(plan)
+                state = await workflow.execute_child_workflow(
+                    TierEscalationWorkflow.run,
+                    llm_task(plan, run_key, request, config, outcomes),
+                    id=f"{workflow.info().workflow_id}-{plan.task_id}",
+                    static_summary=f"{plan.kind} of {plan.findings} {flow} findings",
+                )
+                outcomes.append(LLMOutcome(kind=plan.kind, state=state))
+                usage = with_llm_usage(usage, outcomes)
+                if keep_usage:
+                    save_usage(usage)
     except (ActivityError, ChildWorkflowError) as err:
         return FindingsLLMResult(
             summary=llm_summary(usage, "failed", root_cause(err)), outcomes=outcomes, usage=usage

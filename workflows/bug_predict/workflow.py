@@ -36,6 +36,7 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
+# What runs recorded before the LLM stage (CODE_LLM_PATCH) report, as they did.
 LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM explanation is not part of this release")
 STAGES = ("discover", "analyze", "history", "llm", "report")
 

@@ -35,6 +35,7 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
+# What runs recorded before the LLM stage (CODE_LLM_PATCH) report, as they did.
 LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM advice is not part of this release")
 STAGES = ("discover", "analyze", "llm", "report")
 

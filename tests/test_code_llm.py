@@ -24,6 +24,7 @@ from activities.llm.findings import (
 )
 from starter import runner
 from tests.fake_anthropic import FakeAnthropic
+from tests.sarif_validator import validate
 from tests.test_bug_predict import GitRepo
 from tests.test_llm_audit import HAIKU_COST, SONNET_COST, answer_everything
 from tests.test_performance_audit import slow_tree
@@ -194,7 +195,12 @@ async def test_without_a_key_the_stage_says_skipped(
 
 @pytest.mark.parametrize("flow", sorted(TARGETS))
 async def test_haiku_triages_sonnet_explains(
-    client: Client, tmp_path: Path, home: Path, fake_anthropic: FakeAnthropic, flow: str
+    client: Client,
+    tmp_path: Path,
+    home: Path,
+    fake_anthropic: FakeAnthropic,
+    sarif_validator: Path,
+    flow: str,
 ) -> None:
     answer_everything(fake_anthropic)
     handle, result = await run_flow(client, flow, TARGETS[flow](tmp_path / "target"))
@@ -223,6 +229,8 @@ async def test_haiku_triages_sonnet_explains(
     assert "**false positive**" in markdown and "Remediation: Use the safe API." in markdown
     sarif = json.loads(Path(result.artifacts["sarif"]).read_text())
     assert all("llm" in r["properties"] for r in sarif["runs"][0]["results"])
+    validation = validate(Path(result.artifacts["sarif"]), sarif_validator)
+    assert validation.errors == [], validation.output
 
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_TIER) == "sonnet"

@@ -121,7 +121,8 @@ def prompts_for(flow: str) -> FlowPrompts:
 def triage_system(flow: str) -> str:
     voice = prompts_for(flow)
     return _system(
-        f"You triage {voice.subject} in a Python code base (attune).\n{voice.real}\n"
+        f"You triage {voice.subject}, reported by attune on a Python code base.\n"
+        f"{voice.real}\n"
         "Say uncertain when the code shown is not enough to tell. Give a one-line "
         "rationale that names the evidence. Judge only from the code and facts given; do "
         "not invent code you cannot see. Set `confidence` to how sure you are of the whole "
@@ -133,8 +134,8 @@ def triage_system(flow: str) -> str:
 def explanation_system(flow: str) -> str:
     voice = prompts_for(flow)
     return _system(
-        f"You explain confirmed {voice.subject} in a Python code base (attune) to the "
-        f"developer who must act on them. For every finding, `remediation` says "
+        f"You explain {voice.subject}, reported by attune on a Python code base, to "
+        "the developer who must act on them. For every finding, `remediation` says "
         f"{voice.explain} Keep it short, with a small code example when it helps. List in "
         "`files` every file the change touches. When a task's findings span several "
         "modules, say what they share and give one change that works across them. Do not "

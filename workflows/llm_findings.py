@@ -15,17 +15,23 @@ Wiring it into a flow (bug-predict and performance-audit do exactly this):
 
    and to the report request ``llm_outcomes: list[LLMOutcome] = Field(default_factory=list)``.
 
-2. Workflow, after the analysis and before the report (``workflow.patched`` keeps
-   histories recorded before the stage replaying; a new flow needs no patch)::
+2. Workflow, after the analysis and before the report, with "llm" in its progress
+   stages. A flow with shipped histories guards it (``if workflow.patched(CODE_LLM_PATCH):``
+   around these lines, the old LLM summary otherwise) so they keep replaying; a flow
+   not yet shipped needs no patch::
 
-       llm, outcomes = LLM_NOT_YET, []
-       if workflow.patched(CODE_LLM_PATCH):
-           stage = await findings_llm_stage(
-               flow=WORKFLOW_NAME, run_key=run_key, target=request.target,
-               findings=[r.findings for r in results], request=request,
-               usage=usage, progress=self._progress,
-           )
-           llm, outcomes, usage = stage.summary, stage.outcomes, stage.usage
+       self._set_stage("llm")
+       stage = await findings_llm_stage(
+           flow=WORKFLOW_NAME,                       # picks the prompts
+           run_key=run_key,
+           target=request.target,
+           findings=[r.findings for r in results],   # list[Finding] refs, any number
+           request=request,                          # the three fields of step 1
+           usage=usage,                              # the run's UsageMemo so far
+           progress=self._progress,                  # optional: detail "triage 1/2"
+           keep_usage=marks,                         # mark_run(): save the usage memo
+       )
+       llm, outcomes, usage = stage.summary, stage.outcomes, stage.usage
 
    then pass ``llm=llm, llm_outcomes=outcomes`` to the report and ``usage`` to the result.
 

@@ -25,8 +25,8 @@ patch), and findings per KLOC (non-comment lines) over the analysed files of eve
 checkout. It reports how many test files attune ranks above the best-ranked changed
 file; `--without-tests` (a diagnostic) leaves test files out of all methods' candidates.
 The headline is MRR(attune) / max(MRR of the baselines); the issue's target is >= 1.5.
-Per project rows come first: the model was developed on one project and checked on the
-other (see the report in the commit history), since both are the development set.
+Per project rows come first: both projects are the development set, so a model choice
+that helps one and hurts the other shows here before it meets the held-out projects.
 """
 
 from __future__ import annotations

@@ -99,6 +99,9 @@ async def test_a_change_adding_eval_input_is_sent_back_and_a_clean_one_approved(
     assert risky.base == repo.git("rev-parse", "main").strip()
     assert set(risky.agents) == {"security-audit", "bug-predict"}
     assert all(a.status == "ok" for a in risky.agents.values())
+    assert risky.agents["bug-predict"].summary.startswith("0 bug patterns"), (
+        "the agents read the changed files alone, not legacy.py"
+    )
     assert risky.verdict == "request_changes"
     assert risky.files_changed == 1
     assert {f.file for f in risky.top} == {"shop/money.py"}, "legacy.py's bug is not the PR's"
@@ -222,6 +225,19 @@ def test_verdict_policy_and_the_github_review_shape(repo: Repo) -> None:
         }
     ]
     assert "X1" in review_json["comments"][0]["body"]
+
+
+def test_mcp_workflow_run_refuses_an_unknown_revision_before_starting(repo: Repo) -> None:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from starter.mcp_server import request_for
+
+    assert FLOW is not None
+    roots = [repo.path.parent]
+    with pytest.raises(ToolError, match="does not know the revision 'nope'"):
+        request_for(FLOW, str(repo.path), {"base": "nope"}, roots)
+    request = request_for(FLOW, str(repo.path), {"base": "main", "head": "risky"}, roots)
+    assert (request.base, request.head) == ("main", "risky")
 
 
 def test_cli_fail_on_refusals_and_exit_3(cli_env: dict[str, str], tmp_path: Path) -> None:

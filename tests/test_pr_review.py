@@ -113,13 +113,15 @@ async def test_a_change_adding_eval_input_is_sent_back_and_a_clean_one_approved(
     assert all(c["side"] == "RIGHT" for c in review_json["comments"])
     report = json.loads(Path(risky.artifacts["json"]).read_text())
     assert report["verdict"] == "request_changes"
+    assert report["verdict_reasons"] == risky.verdict_reasons
+    assert f"money.py:{eval_line()}" in report["verdict_reasons"][0]
     assert report["change"]["materialised"] is False
     assert json.loads(Path(risky.artifacts["sarif"]).read_text())["version"] == "2.1.0"
     assert "Verdict: **request_changes**" in Path(risky.artifacts["markdown"]).read_text()
 
     repo.git("checkout", "-q", "clean")
     clean = await review(client, repo.path)
-    assert clean.verdict == "approve", clean.reasons
+    assert clean.verdict == "approve", clean.verdict_reasons
     assert clean.summary.findings_total == 0
     approved = json.loads(Path(clean.artifacts["github_review"]).read_text())
     assert approved["event"] == "APPROVE" and approved["comments"] == []
@@ -143,6 +145,11 @@ async def test_head_other_than_the_working_tree_is_read_from_its_own_files(
     report = json.loads(Path(result.artifacts["json"]).read_text())
     sha = repo.git("rev-parse", "risky").strip()
     assert report["change"]["materialised"] is True
+    assert {
+        "code": "head-materialised",
+        "message": f"head {sha[:12]} is not the checked-out "
+        f"commit {repo.git('rev-parse', 'HEAD').strip()[:12]}",
+    } in report["warnings"]
     assert report["change"]["analysed"] == str(home / "trees" / sha / "shop")
     assert repo.git("status", "--porcelain") == before
     assert repo.git("rev-parse", "--abbrev-ref", "HEAD").strip() == "clean"

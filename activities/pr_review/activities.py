@@ -117,12 +117,13 @@ class PrReviewActivities:
         )
         report.update(
             verdict=chosen,
-            reasons=reasons,
+            verdict_reasons=reasons,
             policy=POLICY,
             change=_change_section(request, change),
             agents={r: a.model_dump(mode="json") for r, a in agents.items()},
             not_available=request.not_available,
             findings_seen=len(found),
+            warnings=_warnings(request),
         )
         version = metadata.version("attune")
         contents = {
@@ -146,6 +147,19 @@ class PrReviewActivities:
         )
 
 
+def _warnings(request: ReviewReportRequest) -> list[dict[str, str]]:
+    """What the reader should know about how the change was read: the agents' own
+    warnings, and head's files read from a copy."""
+    warnings = [
+        {"code": "agent-warning", "message": f"{role}: {text}"}
+        for role, result in request.team.agents.items()
+        for text in result.warnings
+    ]
+    if request.change.materialised:
+        warnings.append({"code": "head-materialised", "message": request.change.why_materialised})
+    return warnings
+
+
 def _change_section(request: ReviewReportRequest, change: ChangeSet) -> dict[str, Any]:
     prepared = request.change
     return {
@@ -167,7 +181,7 @@ def review_markdown(report: dict[str, Any]) -> str:
     out = [
         f"## Verdict: **{report['verdict']}**",
         "",
-        *(f"- {reports._inline(reason)}" for reason in report["reasons"]),
+        *(f"- {reports._inline(reason)}" for reason in report["verdict_reasons"]),
         "",
         f"Policy: {report['policy']}.",
         "",

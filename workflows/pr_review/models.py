@@ -98,7 +98,7 @@ class PrReviewResult(BaseModel):
     files_changed: int
     lines_changed: int
     verdict: Verdict
-    reasons: list[str]
+    verdict_reasons: list[str]
     summary: AuditSummary
     top: list[Finding]
     findings: ArtifactRef

@@ -45,7 +45,7 @@ def _render(result: Any, console: Console) -> None:
         )
     colour = COLOURS[result.verdict]
     console.print(f"verdict: [bold {colour}]{result.verdict}[/]")
-    for reason in result.reasons:
+    for reason in result.verdict_reasons:
         console.print(f"  - {reason}", highlight=False, markup=False)
     for kind, path in result.artifacts.items():
         console.print(f"{kind:>13}: {path}", highlight=False)
@@ -65,8 +65,8 @@ def _brief(result: Any) -> Brief:
         findings_total=result.summary.findings_total,
         risk_score=result.summary.risk_score,
         recommendation=result.verdict,
-        blockers=result.reasons if blocking else [],
-        warnings=[] if blocking or result.verdict == "approve" else result.reasons,
+        blockers=result.verdict_reasons if blocking else [],
+        warnings=[] if blocking or result.verdict == "approve" else result.verdict_reasons,
         findings_report=result.artifacts.get("json"),
         artifacts=result.artifacts,
     )

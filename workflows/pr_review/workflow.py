@@ -133,7 +133,7 @@ class PrReviewWorkflow:
             files_changed=len(change.paths),
             lines_changed=change.lines_changed,
             verdict=outcome.verdict,
-            reasons=outcome.reasons,
+            verdict_reasons=outcome.reasons,
             summary=outcome.summary,
             top=outcome.top,
             findings=outcome.findings,

@@ -216,6 +216,9 @@ def test_verdict_policy_and_the_github_review_shape(repo: Repo) -> None:
     strong = on_changed_lines([("s", finding("high", "medium", changed[-1]))], change)
     chosen, reasons = verdict(strong, ok)
     assert chosen == "request_changes" and "high X1" in reasons[0]
+    twice = [("s", finding("low", "high", n)) for n in changed[:2]]
+    (reason,) = verdict(on_changed_lines(twice, change), ok)[1]
+    assert reason.startswith(f"low X1 (high confidence, s) at 2 changed lines: a.py:{changed[0]}")
     failed = {"bugs": AgentResult(role="bugs", status="failed", summary="boom")}
     chosen, reasons = verdict([], failed)
     assert chosen == "comment" and "bugs did not finish (failed): boom" in reasons

@@ -27,6 +27,7 @@ GITHUB_EVENTS: dict[Verdict, str] = {
     "comment": "COMMENT",
     "request_changes": "REQUEST_CHANGES",
 }
+PLACES_SHOWN = 3
 POLICY = (
     "request_changes on a critical/high finding with high/medium confidence on a changed "
     "line; comment on any other low-or-worse finding there, or on an agent that did not "
@@ -83,11 +84,7 @@ def verdict(
         for a, f, n in kept
         if (a, f, n) not in blocking and f.severity in COMMENT_SEVERITIES
     ]
-    reasons = [
-        f"{f.severity} {f.rule_id} ({f.confidence} confidence, {a}) at {f.file}:{n}: "
-        f"{_first_sentence(f.message)}"
-        for a, f, n in blocking + other
-    ]
+    reasons = _grouped(blocking) + _grouped(other)
     unfinished = [
         f"{role} did not finish ({result.status}): {result.summary}"
         for role, result in agents.items()
@@ -99,6 +96,26 @@ def verdict(
     if other or unfinished:
         return "comment", reasons
     return "approve", ["no finding of low severity or above on a changed line"]
+
+
+def _grouped(kept: list[tuple[str, Finding, int]]) -> list[str]:
+    """One reason per agent and rule at one severity and confidence, naming where: a rule
+    that fires on thirty changed lines is one reason, not thirty."""
+    groups: dict[tuple[str, str, str, str], list[tuple[Finding, int]]] = {}
+    for agent, finding, line in kept:
+        key = (finding.severity, finding.rule_id, finding.confidence, agent)
+        groups.setdefault(key, []).append((finding, line))
+    reasons = []
+    for (severity, rule, confidence, agent), places in groups.items():
+        where = ", ".join(f"{f.file}:{n}" for f, n in places[:PLACES_SHOWN])
+        if len(places) > PLACES_SHOWN:
+            where += f" and {len(places) - PLACES_SHOWN} more"
+        count = f"{len(places)} changed lines: " if len(places) > 1 else ""
+        reasons.append(
+            f"{severity} {rule} ({confidence} confidence, {agent}) at {count}{where}: "
+            f"{_first_sentence(places[0][0].message)}"
+        )
+    return reasons
 
 
 def github_review(

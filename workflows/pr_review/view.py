@@ -36,7 +36,7 @@ def _render(result: Any, console: Console) -> None:
         + ", ".join(f"{s} {counts.get(s, 0)}" for s in SEVERITIES),
         highlight=False,
     )
-    for finding in result.top[:SHOWN]:
+    for finding in result.top[:SHOWN]:  # the result carries the ten most severe
         console.print(
             f"  {finding.severity:<8} {finding.file}:{finding.line} {finding.rule_id} "
             f"{finding.message.splitlines()[0][:100]}",
@@ -45,8 +45,10 @@ def _render(result: Any, console: Console) -> None:
         )
     colour = COLOURS[result.verdict]
     console.print(f"verdict: [bold {colour}]{result.verdict}[/]")
-    for reason in result.verdict_reasons:
+    for reason in result.verdict_reasons[:SHOWN]:
         console.print(f"  - {reason}", highlight=False, markup=False)
+    if len(result.verdict_reasons) > SHOWN:
+        console.print(f"  ... {len(result.verdict_reasons) - SHOWN} more in the report")
     for kind, path in result.artifacts.items():
         console.print(f"{kind:>13}: {path}", highlight=False)
 

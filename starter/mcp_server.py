@@ -40,7 +40,7 @@ from activities import memory
 from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
-from starter.targets import BadTarget, check_target
+from starter.targets import BadTarget, check_request, check_target
 from starter.views import Brief
 from workflows.errors import root_cause
 from workflows.registry import Flow, registry
@@ -150,9 +150,14 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
         values["out_dir"] = str(allowed_path(params["out_dir"], roots, must_exist=False))
     assert flow.request is not None
     try:
-        return flow.request.model_validate(values)
+        request = flow.request.model_validate(values)
     except ValidationError as exc:
         raise ToolError(f"invalid parameters for {flow.name}: {exc}") from exc
+    try:
+        check_request(flow, request)
+    except BadTarget as exc:
+        raise ToolError(str(exc)) from exc
+    return request
 
 
 def tool_input_model(flow: Flow) -> type[BaseModel]:

@@ -51,6 +51,8 @@ def request_for(flow: Flow, scratch: Path, source: Path = SAMPLE) -> Any:
     else:
         target = shutil.copytree(source, folder)
     values: dict[str, Any] = {"target": str(target)}
+    if flow.target == "repository" and "base" in flow.request.model_fields:
+        values["base"] = "HEAD~1"  # a change to review: the repository's last commit
     if "spec" in flow.request.model_fields:
         values["spec"] = load_spec(SPEC).model_dump(mode="json")
     return flow.request.model_validate(values)

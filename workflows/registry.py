@@ -68,6 +68,10 @@ class Flow:
     listed: bool = True
     """False for flows that run only through something else (composed specs)."""
     target: TargetKind = "python"
+    validate: str | None = None
+    """`module:function` called with a built request before the run starts; it raises
+    ValueError, in one line, on input the target kind alone cannot refuse (a revision
+    git does not know). It may read the target, never change it."""
     view: str = "starter.views:FINDINGS"
     """How the CLI and MCP present a result: a `starter.views.View` reference."""
     reports: tuple[str, ...] = ("markdown", "json", "sarif")
@@ -116,6 +120,11 @@ class Flow:
             workflows=self.workflow_classes(),
             activities=self.activity_list(resources) if resources is not None else None,
         )
+
+    def check(self, request: BaseModel) -> None:
+        """Run the flow's `validate` on a request; ValueError when it refuses it."""
+        if self.validate is not None:
+            resolve(self.validate)(request)
 
     def presentation(self) -> Any:
         return resolve(self.view)

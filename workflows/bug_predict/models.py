@@ -31,6 +31,9 @@ class BugPredictRequest(BaseModel):
         default=50, ge=1, le=1000, description="Files per heartbeat (the resume cursor)"
     )
     max_file_bytes: int = Field(default=1_000_000, ge=1)
+    paths: list[str] | None = Field(
+        default=None, description="Only these files (relative to the target): a change's files"
+    )
     top_hotspots: int = Field(default=20, ge=1, le=1000, description="Hotspots in the report")
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"

@@ -91,7 +91,10 @@ class SecurityAuditWorkflow:
         discovery = await workflow.execute_activity_method(
             SecurityActivities.discover_files,
             DiscoverRequest(
-                run_key=run_key, target=request.target, max_file_bytes=request.max_file_bytes
+                run_key=run_key,
+                target=request.target,
+                max_file_bytes=request.max_file_bytes,
+                paths=request.paths,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

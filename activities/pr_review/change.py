@@ -89,6 +89,7 @@ def materialise(target: Path, sha: str, cache_root: Path) -> Path:
     renamed into place), so concurrent or retried activities never see half a tree."""
     folder = cache_root / TREES / sha
     if folder.is_dir():
+        os.utime(folder)  # in use: `attune gc` keeps a tree used since its cutoff
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     top = repository_of(target)

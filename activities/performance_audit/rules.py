@@ -8,13 +8,18 @@ costs time whatever the surrounding code means, and skips anything ambiguous.
 | ATNP003 | `text += ...` in a loop, `text` a string built before it    | algorithmic   | 1046 |
 | ATNP004 | ORM query in a for-loop body (N+1)                          | query-count   | 1050 |
 | ATNP005 | loop-invariant call: `os.getcwd()`, `sorted(CONST)`, ...    | repeated-work | 1050 |
+| ATNP006 | `queue.pop(0)` in `while queue:`, `queue` a list            | algorithmic   | 407  |
+| ATNP007 | `set(names)`, `max(names)`... in a for loop, `names` unchanged | algorithmic | 1050 |
 
 Deliberately skipped: membership in a list literal of constants that is never mutated
 (its size is fixed, the test is O(1)); names bound more than once in the function (their
-type is unknown); `+=` on attributes or subscripts; `os.getcwd()` in a loop that calls
-`os.chdir`; constants that the function rebinds; calls in the `for` header (evaluated
-once); code in functions, lambdas and classes defined inside the loop (it runs when
-called, not per iteration).
+type is unknown); `+=` (or `s = s + ...`) on attributes or subscripts; `os.getcwd()` in a
+loop that calls `os.chdir`; constants that the function rebinds; calls in the `for`
+header (evaluated once); code in functions, lambdas and classes defined inside the loop
+(it runs when called, not per iteration); `pop(0)` outside a `while` loop draining that
+same list (a handful of leading items taken off, not a queue); a collection the loop
+body might change (rebinds it, calls any of its methods, stores into it, passes it to a
+function) or a call in a block that leaves the loop (`return`, `break`, `raise`).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ DJANGO_QUERIES = frozenset(
         "delete", "raw", "in_bulk", "earliest", "latest",
     }
 )  # fmt: skip
+# Django managers: `Model.objects`, and the managers Django's own code reaches for.
+DJANGO_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 SQLALCHEMY_QUERIES = frozenset({"query", "execute", "scalars", "scalar", "get"})
 # Zero-argument calls whose answer does not change inside a loop (unless the loop changes
 # directory, see `os.chdir`), each a system call or more.
@@ -223,10 +230,13 @@ def _hits(tree: ast.Module) -> Iterator[Hit]:
                 yield from _invariant_call(node, loop, aliases, constants, bindings)
                 if isinstance(loop, (ast.For, ast.AsyncFor)):
                     yield from _query_in_loop(node)
+                    yield from _rebuilt_collection(node, loop, bindings)
             elif isinstance(node, ast.Compare):
                 yield from _quadratic_membership(node, loop, scope, bindings)
-            elif isinstance(node, ast.AugAssign):
+            elif isinstance(node, (ast.AugAssign, ast.Assign)):
                 yield from _string_concat(node, loop, bindings)
+            if isinstance(node, ast.Call) and isinstance(loop, ast.While):
+                yield from _list_as_queue(node, loop, bindings)
 
 
 def _module_name(name: str, aliases: dict[str, str], bindings: dict) -> str | None:
@@ -343,22 +353,42 @@ def _is_str_constant(value: ast.expr) -> bool:
     )
 
 
-def _string_concat(node: ast.AugAssign, loop: ast.AST, bindings: dict) -> Iterator[Hit]:
-    if not isinstance(node.op, ast.Add) or not isinstance(node.target, ast.Name):
+def _concat_target(node: ast.AugAssign | ast.Assign) -> str | None:
+    """The name `node` appends to, for `s += x` and `s = s + x`; None for anything else."""
+    if isinstance(node, ast.AugAssign):
+        if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
+            return node.target.id
+        return None
+    if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+        return None
+    first = node.value  # the leftmost operand of `s + a + b`
+    while isinstance(first, ast.BinOp) and isinstance(first.op, ast.Add):
+        first = first.left
+    if first is not node.value and _is_name(first, node.targets[0].id):
+        return node.targets[0].id
+    return None
+
+
+def _string_concat(
+    node: ast.AugAssign | ast.Assign, loop: ast.AST, bindings: dict
+) -> Iterator[Hit]:
+    name = _concat_target(node)
+    if name is None:
         return
-    name = node.target.id
     bound = bindings.get(name, [])
-    starts = [b for b in bound if isinstance(b, ast.Assign)]
+    concats = [b for b in bound if isinstance(b, (ast.AugAssign, ast.Assign)) and _concat_target(b)]
+    starts = [b for b in bound if isinstance(b, ast.Assign) and not _concat_target(b)]
     others = [b for b in bound if not isinstance(b, (ast.Assign, ast.AugAssign))]
-    if others or len(starts) != 1 or _inside(starts[0], loop):
+    if others or len(starts) != 1 or len(starts) + len(concats) != len(bound):
         return
     start = starts[0]
-    if len(start.targets) != 1 or not _is_str_constant(start.value):
+    if _inside(start, loop) or len(start.targets) != 1 or not _is_str_constant(start.value):
         return
+    how = "+=" if isinstance(node, ast.AugAssign) else f"{name} = {name} + ..."
     yield Hit(
         "ATNP003",
         node,
-        f"string {name!r} built with += inside a loop copies it each time: quadratic in "
+        f"string {name!r} built with {how} inside a loop copies it each time: quadratic in "
         "the worst case",
         "algorithmic",
         "collect the pieces in a list and `''.join(...)` them after the loop, or write to "
@@ -382,7 +412,7 @@ def _query_in_loop(call: ast.Call) -> Iterator[Hit]:
     if (
         func.attr in DJANGO_QUERIES
         and isinstance(receiver, ast.Attribute)
-        and receiver.attr == "objects"
+        and receiver.attr in DJANGO_MANAGERS
         and isinstance(receiver.value, (ast.Name, ast.Attribute))
     ):
         kind = "Django"
@@ -493,3 +523,144 @@ def _invariant_call(
             "high",
             1050,
         )
+
+
+# --------------------------------------------------------------------------- ATNP006
+
+
+def _drains(loop: ast.While, name: str) -> bool:
+    """`while name:` or `while len(name)` (optionally `> 0`): the loop runs until it is empty."""
+    test = loop.test
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        test = test.left
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "len":
+        test = test.args[0] if len(test.args) == 1 else test
+    return isinstance(test, ast.Name) and test.id == name
+
+
+def _list_as_queue(call: ast.Call, loop: ast.While, bindings: dict) -> Iterator[Hit]:
+    func = call.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr == "pop"
+        and isinstance(func.value, ast.Name)
+        and len(call.args) == 1
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value == 0
+        and _drains(loop, func.value.id)
+    ):
+        return
+    name = func.value.id
+    bound = bindings.get(name, [])
+    assigns = [b for b in bound if not isinstance(b, ast.arg)]
+    if not assigns or not all(
+        isinstance(b, ast.Assign)
+        and len(b.targets) == 1
+        and isinstance(b.targets[0], ast.Name)
+        and _list_origin(b.value) is not None
+        and b.lineno < loop.lineno
+        for b in assigns
+    ):
+        return  # a parameter never made a list, a deque, a tuple...: the type is unknown
+    yield Hit(
+        "ATNP006",
+        call,
+        f"{name}.pop(0) drains list {name!r} from the front: each pop shifts every remaining "
+        "item, O(n^2) for the whole loop",
+        "algorithmic",
+        f"make {name!r} a collections.deque and call popleft(), or pop() from the end of a "
+        "reversed list",
+        "low",
+        "high",
+        407,
+    )
+
+
+# --------------------------------------------------------------------------- ATNP007
+
+# Builtins that walk their whole argument: on a collection the loop leaves alone, the
+# same O(n) answer every iteration.
+WALKERS = frozenset({"sorted", "set", "frozenset", "list", "tuple", "dict", "max", "min", "sum"})
+EXITS = (ast.Return, ast.Break, ast.Raise)
+
+
+def _changed_in(name: str, loop: ast.AST, call: ast.Call) -> bool:
+    """Whether the loop may change `name`: rebinding, a method call, a store or delete
+    through it, or handing it to any call other than `call`."""
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, ast.Attribute) and _is_name(node.value, name):
+            return True
+        if (
+            isinstance(node, ast.Subscript)
+            and _is_name(node.value, name)
+            and not isinstance(node.ctx, ast.Load)
+        ):
+            return True
+        if isinstance(node, ast.Call) and node is not call:
+            args = [*node.args, *(k.value for k in node.keywords)]
+            if any(_is_name(a, name) or isinstance(a, ast.Starred) for a in args):
+                return True
+    return False
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _runs_once(call: ast.Call, loop: ast.AST) -> bool:
+    """Whether `call` sits in a statement, or a block, that leaves the loop."""
+
+    def visit(body: list[ast.stmt]) -> bool | None:
+        for stmt in body:
+            if not _inside(call, stmt):
+                continue
+            if isinstance(stmt, EXITS) or any(isinstance(s, EXITS) for s in body):
+                return True
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    found = visit(inner)
+                    if found is not None:
+                        return found
+                if isinstance(inner, list):
+                    for handler in inner:
+                        if isinstance(handler, ast.ExceptHandler) and _inside(call, handler):
+                            return visit(handler.body)
+            return False
+        return None
+
+    return bool(visit(loop.body))  # type: ignore[attr-defined]
+
+
+def _rebuilt_collection(call: ast.Call, loop: ast.AST, bindings: dict) -> Iterator[Hit]:
+    func = call.func
+    if not (
+        isinstance(func, ast.Name)
+        and func.id in WALKERS
+        and func.id not in bindings
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Name)
+    ):
+        return
+    name = call.args[0].id
+    bound = bindings.get(name, [])
+    if not bound or any(
+        isinstance(b, (ast.Global, ast.Nonlocal)) or _inside(b, loop) for b in bound
+    ):
+        return  # a global, or something the loop itself binds
+    if _changed_in(name, loop, call) or _runs_once(call, loop):
+        return
+    yield Hit(
+        "ATNP007",
+        call,
+        f"{func.id}({name}) inside a for loop walks the whole of {name!r} every iteration, "
+        "though the loop never changes it: O(n*m) overall",
+        "algorithmic",
+        f"compute {func.id}({name}) once before the loop and reuse it",
+        "medium",
+        "high",
+        1050,
+    )

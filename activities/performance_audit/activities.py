@@ -19,6 +19,7 @@ from activities.artifacts import ArtifactStore
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.llm.stage import apply_outcomes
 from activities.performance_audit.analysis import ChunkResult, ReportWarning, analyze_chunk
+from activities.performance_audit.profiling import PROFILE, apply_profile, profile_command
 from activities.performance_audit.report import (
     impact_counts,
     performance_report,
@@ -30,6 +31,7 @@ from activities.target import target_dir
 from workflows.performance_audit.models import (
     PerfBatch,
     PerfBatchResult,
+    PerfProfileRequest,
     PerfReportOutcome,
     PerfReportRequest,
 )
@@ -130,6 +132,11 @@ class PerformanceAuditActivities:
         skipped.sort(key=lambda s: s.path)
         warnings = [w for b in batches if b.warnings for w in self.store.get(b.warnings, WARNINGS)]
         warnings.sort(key=lambda w: (w.file or "", w.line or 0, w.code))
+        outcome = self.store.get(request.profiling, PROFILE) if request.profiling else None
+        findings, profiling, profile_warnings = apply_profile(
+            findings, outcome, request.profiling_error
+        )
+        warnings.extend(profile_warnings)
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
         base = run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
@@ -146,6 +153,7 @@ class PerformanceAuditActivities:
             skipped=skipped,
             warnings=[w.model_dump(mode="json", exclude_none=True) for w in warnings],
             artifacts=paths,
+            profiling=profiling,
         )
         version = metadata.version("attune")
         contents: dict[str, Any] = {
@@ -166,3 +174,19 @@ class PerformanceAuditActivities:
             findings=findings_ref,
             duration_s=duration,
         )
+
+    @activity.defn(name="performance_audit_profile")
+    async def profile(self, request: PerfProfileRequest) -> ArtifactRef:
+        """Run `profile_cmd` under cProfile in the target directory, heartbeating while it
+        runs; its failure or timeout is part of the outcome, not an activity error."""
+        info = activity.info()
+        base = run_base(request.run_key)
+        outcome = await profile_command(
+            request.command,
+            target_dir(request.target),
+            self.store.root / base / "profile",
+            request.timeout_s,
+            activity.heartbeat,
+            heartbeat_interval(info.heartbeat_timeout),
+        )
+        return self.store.put(f"{base}/profile.json", outcome, PROFILE, len(outcome.functions))

@@ -9,12 +9,12 @@ from collections import Counter
 from typing import Any
 
 from activities import reports
+from activities.performance_audit.profiling import NO_PROFILE, render_profile_markdown
 from workflows.performance_audit.models import PerfReportRequest
 from workflows.schemas import Finding, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 _IMPACT = re.compile(r"\(impact: (?P<impact>[a-z-]+)\)")
-PROFILING_SKIPPED = "runtime profiling (profile_cmd) is not part of this release"
 
 
 def impact_of(finding: Finding) -> str:
@@ -35,6 +35,7 @@ def performance_report(
     skipped: list[SkippedFile],
     warnings: list[dict[str, Any]],
     artifacts: dict[str, str],
+    profiling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     report = reports.build_report(
         workflow=request.workflow,
@@ -53,7 +54,7 @@ def performance_report(
     report["profile"] = request.profile
     report["impacts"] = impact_counts(findings)
     report["rules"] = dict(sorted(Counter(f.rule_id for f in findings).items()))
-    report["profiling"] = {"status": "skipped", "reason": PROFILING_SKIPPED}
+    report["profiling"] = profiling or {"status": "skipped", "reason": NO_PROFILE}
     report["warnings"] = warnings
     return report
 
@@ -66,7 +67,7 @@ def render_performance_markdown(report: dict[str, Any]) -> str:
         out += [f"| {impact} | {count} |" for impact, count in report["impacts"].items()]
     else:
         out.append("No performance findings.")
-    out += ["", f"Profiling: skipped ({report['profiling']['reason']}).", ""]
+    out += ["", *render_profile_markdown(report["profiling"])]
     for warning in report["warnings"]:
         where = f"{warning['file']}:{warning.get('line') or 1}: " if warning.get("file") else ""
         out.append(f"- Warning: {reports._inline(where + warning['message'])}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.schemas import (
     ArtifactRef,
@@ -43,6 +44,27 @@ class PerformanceAuditRequest(BaseModel):
     llm_max_findings: int = Field(
         default=200, ge=0, description="Most severe findings sent to LLM triage"
     )
+    profile_cmd: str | None = Field(
+        default=None,
+        description="A Python command to profile in the target directory (e.g. "
+        "'pytest -k bench'), split with shlex, never run by a shell; static findings in "
+        "its hot functions rank first",
+    )
+    profile_timeout_s: int = Field(
+        default=300, ge=1, le=86_400, description="Stop profile_cmd after this many seconds"
+    )
+
+    @field_validator("profile_cmd")
+    @classmethod
+    def _splittable(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                words = shlex.split(value)
+            except ValueError as err:
+                raise ValueError(f"profile_cmd: {err}") from err
+            if not words:
+                raise ValueError("profile_cmd is empty")
+        return value
 
 
 class PerfBatch(BaseModel):
@@ -81,6 +103,10 @@ class PerfReportRequest(BaseModel):
     llm_outcomes: list[LLMOutcome] = Field(
         default_factory=list, description="Verdicts and explanations to put on the findings"
     )
+    profiling: ArtifactRef | None = Field(default=None, description="ProfileOutcome")
+    profiling_error: str | None = Field(
+        default=None, description="Why the profiling activity itself failed"
+    )
 
 
 class PerfReportOutcome(BaseModel):
@@ -105,3 +131,12 @@ class PerformanceAuditResult(BaseModel):
     findings: ArtifactRef
     duration_s: float
     usage: UsageMemo | None = None
+
+
+class PerfProfileRequest(BaseModel):
+    """The profiling activity's input: the command runs in `target` (a directory)."""
+
+    run_key: str
+    target: str
+    command: str
+    timeout_s: int

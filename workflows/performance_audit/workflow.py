@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 from workflows.llm_findings import CODE_LLM_PATCH, findings_llm_stage
 from workflows.runs import advance, mark_run, save_usage
@@ -24,9 +25,10 @@ with workflow.unsafe.imports_passed_through():
         PerfBatchResult,
         PerformanceAuditRequest,
         PerformanceAuditResult,
+        PerfProfileRequest,
         PerfReportRequest,
     )
-    from workflows.schemas import DiscoverRequest, LLMSummary, Progress, UsageMemo
+    from workflows.schemas import ArtifactRef, DiscoverRequest, LLMSummary, Progress, UsageMemo
     from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
 
 WORKFLOW_NAME = "performance-audit"
@@ -35,6 +37,8 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
+# The command runs again only if its worker died (a failure of its own is an outcome).
+PROFILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 # What runs recorded before the LLM stage (CODE_LLM_PATCH) report, as they did.
 LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM advice is not part of this release")
 STAGES = ("discover", "analyze", "llm", "report")
@@ -93,6 +97,9 @@ class PerformanceAuditWorkflow:
         ]
         self._files_total = discovery.file_count
         self._set_stage("analyze", f"0/{discovery.file_count} files")
+        profiling = None
+        if request.profile_cmd and workflow.patched("perf-profiling"):
+            profiling = asyncio.ensure_future(self._profile(request, run_key))
         results = await asyncio.gather(*(self._analyze(batch, request) for batch in batches))
         usage = UsageMemo()
         llm, outcomes = LLM_NOT_YET, []
@@ -109,6 +116,7 @@ class PerformanceAuditWorkflow:
                 keep_usage=marks,
             )
             llm, outcomes, usage = stage.summary, stage.outcomes, stage.usage
+        profile_ref, profile_error = await profiling if profiling else (None, None)
         self._set_stage("report", f"{self._findings} findings")
         if marks:
             save_usage(usage)
@@ -128,6 +136,8 @@ class PerformanceAuditWorkflow:
                 files_analyzed=sum(r.files_analyzed for r in results),
                 llm=llm,
                 llm_outcomes=outcomes,
+                profiling=profile_ref,
+                profiling_error=profile_error,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,
@@ -163,6 +173,30 @@ class PerformanceAuditWorkflow:
         if self._progress.stage == "analyze":
             self._progress.detail = f"{self._files_done}/{self._files_total} files"
         return result
+
+    async def _profile(
+        self, request: PerformanceAuditRequest, run_key: str
+    ) -> tuple[ArtifactRef | None, str | None]:
+        """The profile of `profile_cmd`, run beside the analysis; if the activity itself
+        fails, the reason, so the report carries a warning instead of the run failing."""
+        try:
+            ref = await workflow.execute_activity_method(
+                PerformanceAuditActivities.profile,
+                PerfProfileRequest(
+                    run_key=run_key,
+                    target=request.target,
+                    command=request.profile_cmd or "",
+                    timeout_s=request.profile_timeout_s,
+                ),
+                activity_id="profile",
+                start_to_close_timeout=timedelta(seconds=request.profile_timeout_s + 120),
+                heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
+                retry_policy=PROFILE_RETRY,
+                summary=f"Profile {request.profile_cmd}",
+            )
+        except ActivityError as err:
+            return None, str(err.cause or err)
+        return ref, None
 
     def _set_stage(self, stage: str, detail: str = "") -> None:
         advance(self._progress, stage, detail)

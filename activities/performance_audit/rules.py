@@ -206,10 +206,10 @@ def _dotted(func: ast.expr) -> str:
     return ""
 
 
-def _module_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> module, for the `import x` / `import x as y` at module level."""
+def _module_aliases(nodes: list[ast.AST]) -> dict[str, str]:
+    """Local name -> module, for the `import x` / `import x as y` of a module's nodes."""
     aliases = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if "." not in alias.name:
@@ -218,12 +218,17 @@ def _module_aliases(tree: ast.Module) -> dict[str, str]:
 
 
 def _hits(tree: ast.Module) -> Iterator[Hit]:
-    aliases = _module_aliases(tree)
-    constants = _module_constants(tree)
-    scopes = [tree, *(n for n in ast.walk(tree) if isinstance(n, SCOPES[:2]))]
-    for scope in scopes:
-        bindings = _bindings(scope)
+    """Every rule's hits, scope by scope; scopes without loops (most) cost one walk."""
+    nodes = list(ast.walk(tree))
+    aliases = _module_aliases(nodes)
+    constants: set[str] | None = None
+    for scope in [tree, *(n for n in nodes if isinstance(n, SCOPES[:2]))]:
         pairs = list(_loops(scope))
+        if not pairs:
+            continue
+        bindings = _bindings(scope)
+        if constants is None:
+            constants = _module_constants(tree)
         for node, loop in pairs:
             if isinstance(node, ast.Call):
                 yield from _regex_in_loop(node, aliases, bindings)
@@ -297,17 +302,16 @@ def _list_origin(value: ast.expr) -> str | None:
     return None
 
 
-def _mutated(name: str, scope: ast.AST) -> bool:
-    for node in _scope_nodes(scope):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == name
-            and node.func.attr in MUTATORS
-        ):
-            return True
-    return False
+def _mutated_names(scope: ast.AST) -> set[str]:
+    """Names of the scope that a mutating method (`append`, `extend`...) is called on."""
+    return {
+        node.func.value.id
+        for node in _scope_nodes(scope)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.attr in MUTATORS
+    }
 
 
 def _quadratic_membership(
@@ -327,7 +331,7 @@ def _quadratic_membership(
         origin = _list_origin(assign.value)
         if origin is None or _inside(assign, loop):
             continue
-        if origin == "literal" and not _mutated(right.id, scope):
+        if origin == "literal" and right.id not in _mutated_names(scope):
             continue  # a fixed handful of items: the test costs a constant
         yield Hit(
             "ATNP002",
@@ -450,6 +454,7 @@ def _query_in_loop(call: ast.Call) -> Iterator[Hit]:
 def _module_constants(tree: ast.Module) -> set[str]:
     """UPPER_CASE names bound exactly once, at module level, to a literal container."""
     counts: dict[str, list[ast.AST]] = _bindings(tree)
+    mutated = _mutated_names(tree)
     constants = set()
     for node in tree.body:
         if (
@@ -462,7 +467,7 @@ def _module_constants(tree: ast.Module) -> set[str]:
                 name.isupper()
                 and len(counts.get(name, [])) == 1
                 and isinstance(node.value, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Constant))
-                and not _mutated(name, tree)
+                and name not in mutated
             ):
                 constants.add(name)
     return constants

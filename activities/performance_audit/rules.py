@@ -16,7 +16,8 @@ Deliberately skipped: membership in a list literal of constants that is never mu
 type is unknown); `+=` (or `s = s + ...`) on attributes or subscripts; `os.getcwd()` in a
 loop that calls `os.chdir`; constants that the function rebinds; calls in the `for`
 header (evaluated once); code in functions, lambdas and classes defined inside the loop
-(it runs when called, not per iteration); `pop(0)` outside a `while` loop draining that
+(it runs when called, not per iteration); loops over a literal (`for x in (a, b):`, a fixed few
+iterations), except for ORM queries; `pop(0)` outside a `while` loop draining that
 same list (a handful of leading items taken off, not a queue); a collection the loop
 body might change (rebinds it, calls any of its methods, stores into it, passes it to a
 function) or a call in a block that leaves the loop (`return`, `break`, `raise`).
@@ -230,11 +231,14 @@ def _hits(tree: ast.Module) -> Iterator[Hit]:
         if constants is None:
             constants = _module_constants(tree)
         for node, loop in pairs:
+            if isinstance(node, ast.Call) and isinstance(loop, (ast.For, ast.AsyncFor)):
+                yield from _query_in_loop(node)  # a few queries are still one too many
+            if _fixed_handful(loop):
+                continue  # per-iteration costs, times a literal's few items
             if isinstance(node, ast.Call):
                 yield from _regex_in_loop(node, aliases, bindings)
                 yield from _invariant_call(node, loop, aliases, constants, bindings)
                 if isinstance(loop, (ast.For, ast.AsyncFor)):
-                    yield from _query_in_loop(node)
                     yield from _rebuilt_collection(node, loop, bindings)
             elif isinstance(node, ast.Compare):
                 yield from _quadratic_membership(node, loop, scope, bindings)
@@ -242,6 +246,16 @@ def _hits(tree: ast.Module) -> Iterator[Hit]:
                 yield from _string_concat(node, loop, bindings)
             if isinstance(node, ast.Call) and isinstance(loop, ast.While):
                 yield from _list_as_queue(node, loop, bindings)
+
+
+def _fixed_handful(loop: ast.AST) -> bool:
+    """`for x in (a, b, c):`: a loop over a literal runs a fixed few times, whatever the
+    input, so work repeated per iteration costs a constant."""
+    return (
+        isinstance(loop, (ast.For, ast.AsyncFor))
+        and isinstance(loop.iter, (ast.List, ast.Tuple, ast.Set))
+        and not any(isinstance(e, ast.Starred) for e in loop.iter.elts)
+    )
 
 
 def _module_name(name: str, aliases: dict[str, str], bindings: dict) -> str | None:
@@ -586,6 +600,7 @@ def _list_as_queue(call: ast.Call, loop: ast.While, bindings: dict) -> Iterator[
 # Builtins that walk their whole argument: on a collection the loop leaves alone, the
 # same O(n) answer every iteration.
 WALKERS = frozenset({"sorted", "set", "frozenset", "list", "tuple", "dict", "max", "min", "sum"})
+SCALAR_WALKERS = frozenset({"max", "min", "sum"})
 EXITS = (ast.Return, ast.Break, ast.Raise)
 
 
@@ -639,6 +654,19 @@ def _runs_once(call: ast.Call, loop: ast.AST) -> bool:
     return bool(visit(loop.body))  # type: ignore[attr-defined]
 
 
+def _only_read(call: ast.Call, loop: ast.AST) -> bool:
+    """Whether the collection `call` builds is only read where it is made: compared
+    (`x in set(names)`, `== list(names)`), indexed, or iterated by an inner loop."""
+    for node in ast.walk(loop):
+        if any(child is call for child in ast.iter_child_nodes(node)):
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                return node.iter is call
+            if isinstance(node, ast.Subscript):
+                return node.value is call
+            return isinstance(node, ast.Compare)
+    return False
+
+
 def _rebuilt_collection(call: ast.Call, loop: ast.AST, bindings: dict) -> Iterator[Hit]:
     func = call.func
     if not (
@@ -658,6 +686,8 @@ def _rebuilt_collection(call: ast.Call, loop: ast.AST, bindings: dict) -> Iterat
         return  # a global, or something the loop itself binds
     if _changed_in(name, loop, call) or _runs_once(call, loop):
         return
+    if func.id not in SCALAR_WALKERS and not _only_read(call, loop):
+        return  # a fresh copy that escapes may be one on purpose (the callee may change it)
     yield Hit(
         "ATNP007",
         call,

@@ -101,6 +101,9 @@ CASES: dict[str, tuple[str, str, str]] = {
         def keys(first, second):
             for name in (first, second):
                 yield re.sub("[^a-z]", "", name)
+            pair = [first, second]
+            for name in pair:
+                yield re.sub("[^a-z]", "", name)
         """,
     ),
     "string grown with s = s + x": (

@@ -16,11 +16,12 @@ Deliberately skipped: membership in a list literal of constants that is never mu
 type is unknown); `+=` (or `s = s + ...`) on attributes or subscripts; `os.getcwd()` in a
 loop that calls `os.chdir`; constants that the function rebinds; calls in the `for`
 header (evaluated once); code in functions, lambdas and classes defined inside the loop
-(it runs when called, not per iteration); loops over a literal (`for x in (a, b):`, a fixed few
-iterations), except for ORM queries; `pop(0)` outside a `while` loop draining that
-same list (a handful of leading items taken off, not a queue); a collection the loop
-body might change (rebinds it, calls any of its methods, stores into it, passes it to a
-function) or a call in a block that leaves the loop (`return`, `break`, `raise`).
+(it runs when called, not per iteration); loops over a literal (`for x in (a, b):`, or
+over a name bound once to one and never grown: a fixed few iterations), except for ORM
+queries; `pop(0)` outside a `while` loop draining that same list (a handful of leading
+items taken off, not a queue); a collection the loop body might change (rebinds it,
+calls any of its methods, stores into it, passes it to a function) or a call in a block
+that leaves the loop (`return`, `break`, `raise`).
 """
 
 from __future__ import annotations
@@ -228,12 +229,13 @@ def _hits(tree: ast.Module) -> Iterator[Hit]:
         if not pairs:
             continue
         bindings = _bindings(scope)
+        mutated = _mutated_names(scope)
         if constants is None:
             constants = _module_constants(tree)
         for node, loop in pairs:
             if isinstance(node, ast.Call) and isinstance(loop, (ast.For, ast.AsyncFor)):
                 yield from _query_in_loop(node)  # a few queries are still one too many
-            if _fixed_handful(loop):
+            if _fixed_handful(loop, bindings, mutated):
                 continue  # per-iteration costs, times a literal's few items
             if isinstance(node, ast.Call):
                 yield from _regex_in_loop(node, aliases, bindings)
@@ -248,13 +250,19 @@ def _hits(tree: ast.Module) -> Iterator[Hit]:
                 yield from _list_as_queue(node, loop, bindings)
 
 
-def _fixed_handful(loop: ast.AST) -> bool:
-    """`for x in (a, b, c):`: a loop over a literal runs a fixed few times, whatever the
-    input, so work repeated per iteration costs a constant."""
-    return (
-        isinstance(loop, (ast.For, ast.AsyncFor))
-        and isinstance(loop.iter, (ast.List, ast.Tuple, ast.Set))
-        and not any(isinstance(e, ast.Starred) for e in loop.iter.elts)
+def _fixed_handful(loop: ast.AST, bindings: dict, mutated: set[str]) -> bool:
+    """`for x in (a, b, c):`, or over a name bound once to such a literal and never
+    grown: the loop runs a fixed few times whatever the input, so work repeated per
+    iteration costs a constant."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return False
+    items = loop.iter
+    if isinstance(items, ast.Name) and items.id not in mutated:
+        bound = bindings.get(items.id, [])
+        if len(bound) == 1 and isinstance(bound[0], ast.Assign) and len(bound[0].targets) == 1:
+            items = bound[0].value
+    return isinstance(items, (ast.List, ast.Tuple, ast.Set)) and not any(
+        isinstance(e, ast.Starred) for e in items.elts
     )
 
 

@@ -49,20 +49,20 @@ SLOW = textwrap.dedent(
 
 
     def cold(items):
-        text = ""
+        data = b""
         for item in items:
-            text += item
-        return text
+            data += item
+        return data
     """
 )
-BENCH = "from app import cold, slow\n\nprint(slow(['aab', 'b'] * 100_000), cold(['x', 'y']))\n"
+BENCH = "from app import cold, slow\n\nprint(slow(['aab', 'b'] * 100_000), cold([b'x', b'y']))\n"
 
 
 def project(path: Path) -> Path:
     path.mkdir(parents=True)
     (path / "app.py").write_text(SLOW)
     (path / "bench.py").write_text(BENCH)
-    (path / "fails.py").write_text("from app import cold\n\ncold(['x'])\nraise SystemExit(3)\n")
+    (path / "fails.py").write_text("from app import cold\n\ncold([b'x'])\nraise SystemExit(3)\n")
     (path / "forever.py").write_text("import threading\n\nthreading.Event().wait()\n")
     return path
 

@@ -151,3 +151,26 @@ def test_rule_finds_the_slow_code_and_not_its_twin(case: str) -> None:
     assert "(impact: " in found[0].message
     assert "Fix: " in found[0].message and found[0].snippet
     assert find_performance_issues(textwrap.dedent(clean), "m.py") == []
+
+
+def test_shapes_cpython_hides_are_strict_only() -> None:
+    code = textwrap.dedent(
+        """
+        LIMITS = (1, 2)
+
+        def render(rows, chunks):
+            text = ""
+            data = b""
+            for row in rows:
+                text += row
+                data += chunks[row]
+                if len(LIMITS) > row:
+                    yield row
+            return text, data
+        """
+    )
+    strict = [(f.rule_id, f.line) for f in find_performance_issues(code, "m.py")]
+    assert strict == [("ATNP003", 8), ("ATNP003", 9), ("ATNP005", 10)]
+    default = find_performance_issues(code, "m.py", "default")
+    assert [(f.rule_id, f.line) for f in default] == [("ATNP003", 9)]
+    assert default[0].message.startswith("bytes 'data' built with +=")

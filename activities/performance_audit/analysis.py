@@ -55,7 +55,7 @@ def analyze_chunk(root: str, files: list[str], profile: str = "default") -> Chun
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
         readable.append(rel)
-        findings, error = check_source(source, rel)
+        findings, error = check_source(source, rel, profile)
         result.findings.extend(findings)
         if error is not None:
             result.warnings.append(

@@ -5,9 +5,10 @@ costs time whatever the surrounding code means, and skips anything ambiguous.
 |---------|------------------------------------------------------------|---------------|------|
 | ATNP001 | `re.compile`/`re.match`/... of a constant pattern in a loop | repeated-work | 1050 |
 | ATNP002 | `x in names` in a loop, `names` a list built before it      | algorithmic   | 407  |
-| ATNP003 | `text += ...` in a loop, `text` a string built before it    | algorithmic   | 1046 |
+| ATNP003 | `data += ...` in a loop, `data` bytes (str: strict only)    | algorithmic   | 1046 |
 | ATNP004 | ORM query in a for-loop body (N+1)                          | query-count   | 1050 |
 | ATNP005 | loop-invariant call: `os.getcwd()`, `sorted(CONST)`, ...    | repeated-work | 1050 |
+|         | (`len(CONST)`: strict only, it costs nothing)               |               |      |
 | ATNP006 | `queue.pop(0)` in `while queue:`, `queue` a list            | algorithmic   | 407  |
 | ATNP007 | `set(names)`, `max(names)`... in a for loop, `names` unchanged | algorithmic | 1050 |
 
@@ -79,14 +80,19 @@ class Hit:
     severity: str
     confidence: str
     cwe: int | None = None
+    strict_only: bool = False
+    """A real shape whose cost CPython mostly hides: reported by the strict profile only."""
 
 
-def find_performance_issues(source: str, file: str) -> list[Finding]:
-    """Every attune performance finding in one file's source; [] when it does not parse."""
-    return check_source(source, file)[0]
+def find_performance_issues(source: str, file: str, profile: str = "strict") -> list[Finding]:
+    """attune's performance findings in one file's source (`strict`: every rule;
+    `default`: without the strict-only shapes); [] when it does not parse."""
+    return check_source(source, file, profile)[0]
 
 
-def check_source(source: str, file: str) -> tuple[list[Finding], SyntaxError | None]:
+def check_source(
+    source: str, file: str, profile: str = "strict"
+) -> tuple[list[Finding], SyntaxError | None]:
     """(findings, the syntax error that stopped the check, if any) of one file's source."""
     try:
         tree = ast.parse(source, filename=file)
@@ -95,7 +101,8 @@ def check_source(source: str, file: str) -> tuple[list[Finding], SyntaxError | N
     except ValueError as err:  # null bytes
         return [], SyntaxError(str(err))
     lines = source.splitlines()
-    return merge_findings([_finding(hit, file, lines) for hit in _hits(tree)]), None
+    hits = [h for h in _hits(tree) if profile == "strict" or not h.strict_only]
+    return merge_findings([_finding(hit, file, lines) for hit in hits]), None
 
 
 def _finding(hit: Hit, file: str, lines: list[str]) -> Finding:
@@ -408,20 +415,35 @@ def _string_concat(
     if others or len(starts) != 1 or len(starts) + len(concats) != len(bound):
         return
     start = starts[0]
-    if _inside(start, loop) or len(start.targets) != 1 or not _is_str_constant(start.value):
+    if _inside(start, loop) or len(start.targets) != 1:
+        return
+    is_bytes = isinstance(start.value, ast.Constant) and isinstance(start.value.value, bytes)
+    if not (is_bytes or _is_str_constant(start.value)):
         return
     how = "+=" if isinstance(node, ast.AugAssign) else f"{name} = {name} + ..."
+    if is_bytes:
+        message = f"bytes {name!r} built with {how} inside a loop copies it each time: quadratic"
+        fix = "collect the pieces in a list and `b''.join(...)` them, or extend a bytearray"
+    else:
+        message = (
+            f"string {name!r} built with {how} inside a loop: CPython usually extends a "
+            "local str in place, other interpreters (and a second reference) copy it each "
+            "time, quadratic"
+        )
+        fix = (
+            "collect the pieces in a list and `''.join(...)` them after the loop, or write "
+            "to an io.StringIO"
+        )
     yield Hit(
         "ATNP003",
         node,
-        f"string {name!r} built with {how} inside a loop copies it each time: quadratic in "
-        "the worst case",
+        message,
         "algorithmic",
-        "collect the pieces in a list and `''.join(...)` them after the loop, or write to "
-        "an io.StringIO",
+        fix,
         "low",
         "high",
         1046,
+        strict_only=not is_bytes,
     )
 
 
@@ -549,6 +571,7 @@ def _invariant_call(
             "low" if walks else "info",
             "high",
             1050,
+            strict_only=not walks,  # len() is O(1): the same, but no cost
         )
 
 

@@ -161,13 +161,16 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
 
 
 def tool_input_model(flow: Flow) -> type[BaseModel]:
-    """The request type with `path` (checked against the roots) in place of `target`."""
+    """The request type with `path` (checked against the roots) in place of `target`,
+    without the fields a flow marks `json_schema_extra={"mcp": False}` (a command to run
+    on the worker is for the person at the CLI, not for whatever client speaks MCP)."""
     fields: dict[str, Any] = {
         "path": (str, Field(description="File or directory, under an allowed root")),
     }
     assert flow.request is not None and flow.mcp_tool is not None
     for name, info in flow.request.model_fields.items():
-        if name != "target":
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if name != "target" and extra.get("mcp", True):
             fields[name] = (info.annotation, info)
     model_name = "".join(part.title() for part in flow.mcp_tool.split("_")) + "Input"
     return create_model(model_name, __config__=ConfigDict(extra="forbid"), **fields)

@@ -26,6 +26,7 @@ from activities.performance_audit.profiling import (
 from activities.performance_audit.rules import find_performance_issues
 from activities.reports import FINDINGS
 from starter import runner
+from starter.mcp_server import tool_input_model
 from worker import running_worker
 from workflows.performance_audit.models import PerformanceAuditRequest
 from workflows.registry import registry
@@ -129,6 +130,12 @@ def test_bad_profile_cmd_is_refused_before_the_run(tmp_path: Path) -> None:
     for bad in ("", "pytest -k 'open"):
         with pytest.raises(ValidationError):
             PerformanceAuditRequest(target=str(tmp_path), profile_cmd=bad)
+
+
+def test_mcp_clients_cannot_run_a_command() -> None:
+    fields = tool_input_model(ENTRY).model_fields
+    assert "profile" in fields and "batch_size" in fields
+    assert "profile_cmd" not in fields and "profile_timeout_s" not in fields
 
 
 async def test_profiled_audit_ranks_the_hot_finding_first(

@@ -49,9 +49,14 @@ class PerformanceAuditRequest(BaseModel):
         description="A Python command to profile in the target directory (e.g. "
         "'pytest -k bench'), split with shlex, never run by a shell; static findings in "
         "its hot functions rank first",
+        json_schema_extra={"mcp": False},
     )
     profile_timeout_s: int = Field(
-        default=300, ge=1, le=86_400, description="Stop profile_cmd after this many seconds"
+        default=300,
+        ge=1,
+        le=86_400,
+        description="Stop profile_cmd after this many seconds",
+        json_schema_extra={"mcp": False},
     )
 
     @field_validator("profile_cmd")

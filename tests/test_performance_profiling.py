@@ -171,6 +171,7 @@ async def test_profiled_audit_ranks_the_hot_finding_first(
     assert report["findings"][0]["rule_id"] == "ATNP001" and report["warnings"] == []
     markdown = Path(bench.artifacts["markdown"]).read_text()
     assert "## Profile" in markdown and "| `slow` | app.py:5 |" in markdown
+    assert "- `ATNP001` at app.py:8, in `slow` (" in markdown
 
     failed = json.loads(Path(results["fails"].artifacts["json"]).read_text())
     assert [w["code"] for w in failed["warnings"]] == ["profile_failed"]

@@ -440,4 +440,12 @@ def render_profile_markdown(section: dict[str, Any] | None) -> list[str]:
             f"| `{f['function']}` | {f['file']}:{f['line']} | {f['calls']} | "
             f"{f['cumulative_s']:.3f} | {f['share']:.1%} | {f['findings']} |"
         )
+    hot_findings = [f for f in section["findings"] if f["hot"]]
+    if hot_findings:
+        out += ["", "Findings in hot functions, first to fix:", ""]
+        out += [
+            f"- `{f['rule_id']}` at {f['file']}:{f['line']}, in `{f['function']}` "
+            f"({f['share']:.1%} of the time)"
+            for f in hot_findings
+        ]
     return [*out, ""]

@@ -143,10 +143,11 @@ async def test_profiled_audit_ranks_the_hot_finding_first(
 ) -> None:
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
     root = project(tmp_path / "proj")
+    strict = {"target": str(root), "profile": "strict"}  # ATNP001 is a strict-only rule
     requests = {
-        "bench": PerformanceAuditRequest(target=str(root), profile_cmd=f"{PYTHON} bench.py"),
-        "fails": PerformanceAuditRequest(target=str(root), profile_cmd=f"{PYTHON} fails.py"),
-        "plain": PerformanceAuditRequest(target=str(root)),
+        "bench": PerformanceAuditRequest(**strict, profile_cmd=f"{PYTHON} bench.py"),
+        "fails": PerformanceAuditRequest(**strict, profile_cmd=f"{PYTHON} fails.py"),
+        "plain": PerformanceAuditRequest(**strict),
     }
     async with running_worker(client):
         handles = {k: await runner.start_workflow(client, ENTRY, r) for k, r in requests.items()}

@@ -1,0 +1,208 @@
+"""Duplicated blocks across Python files: token windows with identifiers and literals
+normalised, hashed, and merged into maximal clone pairs (the approach of PMD's CPD with
+`--ignore-identifiers --ignore-literals`, applied to Python's own tokenizer).
+
+Why not a library: pylint's `symilar` compares whole stripped lines, so a copy with a
+renamed variable is no longer a copy, and it would bring pylint and astroid in for one
+check; clonedigger has not been released since 2010. The tokenizer is Python's own, so
+the tokens are exactly the language's.
+
+What counts: only code inside functions, since module and class bodies are mostly
+declarations and data tables (field lists, keyword dictionaries, registrations) that
+read alike once normalised without being logic to extract. Imports are left out,
+comments and blank lines do not exist for the comparison, and every name is `N` and
+every literal `L`, so `total = price * 2` and `cost = amount * 3` read the same.
+A clone is at least `min_tokens` tokens AND `min_lines` lines on both sides; windows that
+recur more than `max_occurrences` times (boilerplate such as runs of field declarations)
+are not considered.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import keyword
+import token
+import tokenize
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_MIN_TOKENS = 50
+DEFAULT_MIN_LINES = 6
+DEFAULT_MAX_OCCURRENCES = 20
+SKIPPED_TYPES = frozenset(
+    {token.COMMENT, token.NL, token.ENCODING, token.ENDMARKER, token.TYPE_COMMENT}
+)
+LITERALS = frozenset({token.NUMBER, token.STRING, token.FSTRING_START, token.FSTRING_MIDDLE,
+                      token.FSTRING_END})  # fmt: skip
+IMPORT_WORDS = frozenset({"import", "from"})
+
+
+class CloneSide(BaseModel):
+    file: str
+    line: int
+    end_line: int
+
+    @property
+    def lines(self) -> int:
+        return self.end_line - self.line + 1
+
+
+class Clone(BaseModel):
+    """A maximal pair of duplicated blocks."""
+
+    first: CloneSide
+    second: CloneSide
+    tokens: int = Field(description="Normalised tokens the two blocks share")
+
+    @property
+    def lines(self) -> int:
+        return min(self.first.lines, self.second.lines)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    file: str
+    kinds: tuple[str, ...]
+    lines: tuple[int, ...]
+
+
+def normalised_tokens(source: str, file: str) -> Tokens:
+    """The comparable tokens of a module, each with its line; empty when it does not
+    tokenize (a syntax error is not ours to report here)."""
+    kinds: list[str] = []
+    lines: list[int] = []
+    statement: list[tuple[str, int]] = []
+    try:
+        inside = _function_lines(ast.parse(source))
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in SKIPPED_TYPES:
+                continue
+            if tok.type == token.NAME:
+                kind = tok.string if keyword.iskeyword(tok.string) else "N"
+            elif tok.type in LITERALS:
+                kind = "L"
+            elif tok.type == token.INDENT:
+                kind = "{"
+            elif tok.type == token.DEDENT:
+                kind = "}"
+            elif tok.type == token.NEWLINE:
+                kind = ";"
+            else:
+                kind = tok.string
+            statement.append((kind, tok.start[0]))
+            if tok.type in (token.NEWLINE, token.INDENT, token.DEDENT):
+                _keep(statement, kinds, lines)
+                statement = []
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return Tokens(file, (), ())
+    _keep(statement, kinds, lines)
+    kept = [(kind, line) for kind, line in zip(kinds, lines, strict=True) if line in inside]
+    return Tokens(file, tuple(k for k, _ in kept), tuple(line for _, line in kept))
+
+
+def _function_lines(tree: ast.Module) -> set[int]:
+    """The lines of every function body (nested ones included)."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            end = node.end_lineno or node.body[-1].lineno
+            inside.update(range(node.body[0].lineno, end + 1))
+    return inside
+
+
+def _keep(statement: list[tuple[str, int]], kinds: list[str], lines: list[int]) -> None:
+    """Append a logical line's tokens unless it is an import statement."""
+    if statement and statement[0][0] in IMPORT_WORDS:
+        return
+    for kind, line in statement:
+        kinds.append(kind)
+        lines.append(line)
+
+
+def find_clones(
+    modules: list[Tokens],
+    min_tokens: int = DEFAULT_MIN_TOKENS,
+    min_lines: int = DEFAULT_MIN_LINES,
+    max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
+) -> list[Clone]:
+    """Maximal clone pairs between the modules (and between distant parts of one), the
+    largest first. Each pair is found once, from the first window where it starts."""
+    windows: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for index, module in enumerate(modules):
+        for start, digest in _rolling(module.kinds, min_tokens):
+            windows[digest].append((index, start))
+    clones: list[Clone] = []
+    for places in windows.values():
+        if len(places) < 2 or len(places) > max_occurrences:
+            continue
+        for a, (ma, ia) in enumerate(places):
+            for mb, ib in places[a + 1 :]:
+                clone = _maximal(modules[ma], ia, modules[mb], ib, min_tokens, min_lines)
+                if clone is not None:
+                    clones.append(clone)
+    clones.sort(key=lambda c: (-c.tokens, c.first.file, c.first.line, c.second.file))
+    return clones
+
+
+_MOD = (1 << 61) - 1
+_BASE = 1_000_003
+
+
+def _rolling(kinds: tuple[str, ...], width: int):
+    """(start, hash) of every window of `width` tokens, in linear time (Rabin-Karp);
+    a collision costs nothing, since `_maximal` compares the tokens themselves."""
+    if len(kinds) < width:
+        return
+    codes = [_code(kind) for kind in kinds]
+    top = pow(_BASE, width - 1, _MOD)
+    digest = 0
+    for code in codes[:width]:
+        digest = (digest * _BASE + code) % _MOD
+    yield 0, digest
+    for start in range(1, len(codes) - width + 1):
+        digest = ((digest - codes[start - 1] * top) * _BASE + codes[start + width - 1]) % _MOD
+        yield start, digest
+
+
+_CODES: dict[str, int] = {}
+
+
+def _code(kind: str) -> int:
+    return _CODES.setdefault(kind, len(_CODES) + 1)
+
+
+def _maximal(
+    a: Tokens, ia: int, b: Tokens, ib: int, min_tokens: int, min_lines: int
+) -> Clone | None:
+    if ia > 0 and ib > 0 and a.kinds[ia - 1] == b.kinds[ib - 1]:
+        return None  # the same pair starts one token earlier
+    limit = min(len(a.kinds) - ia, len(b.kinds) - ib)
+    if a is b:
+        limit = min(limit, ib - ia)  # the two blocks of one module must not overlap
+    if limit < min_tokens or a.kinds[ia : ia + min_tokens] != b.kinds[ib : ib + min_tokens]:
+        return None
+    length = min_tokens
+    while length < limit and a.kinds[ia + length] == b.kinds[ib + length]:
+        length += 1
+    first = CloneSide(file=a.file, line=a.lines[ia], end_line=a.lines[ia + length - 1])
+    second = CloneSide(file=b.file, line=b.lines[ib], end_line=b.lines[ib + length - 1])
+    if min(first.lines, second.lines) < min_lines:
+        return None
+    return Clone(first=first, second=second, tokens=length)
+
+
+def clones_in(root: Path, files: list[str], **limits: int) -> list[Clone]:
+    """Clone pairs among `files` (POSIX paths relative to `root`); unreadable or
+    non-UTF-8 files are left out."""
+    modules = []
+    for rel in files:
+        try:
+            source = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        modules.append(normalised_tokens(source, rel))
+    return find_clones(modules, **limits)

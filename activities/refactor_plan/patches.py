@@ -1,0 +1,153 @@
+"""Mechanical refactors as one unified diff, made by ruff's own safe fixes: unused
+imports (F401) and syntax modernisation (the UP family, as far as the oldest supported
+Python allows). Nothing is written: `ruff check --fix --diff` prints the diff instead.
+
+ruff runs `--isolated`, so the target's configuration neither widens nor silences the
+rules, and only fixes ruff marks safe are in the patch (unsafe ones, such as removing an
+import from an `__init__.py` that may re-export it, stay out). The diff's file headers
+are rewritten to git's `a/` and `b/` form, relative to the target directory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+from ruff import find_ruff_bin
+
+from workflows.refactor_plan.models import FilePatch
+from workflows.schemas import Finding
+
+RULES = ("F401", "UP")
+FILES_PER_CALL = 400
+RUFF_TIMEOUT_S = 600
+RULE_CODE = re.compile(r"^[A-Z]+\d+$")
+HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
+class RuffFailed(Exception):
+    """ruff could not run; the message is its own."""
+
+
+@dataclass
+class Patch:
+    text: str = ""
+    files: list[FilePatch] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _ruff(root: Path, files: list[str], *extra: str, python_version: str | None) -> str:
+    command = [find_ruff_bin(), "check", "--isolated", "--select", ",".join(RULES), "--no-cache"]
+    if python_version:
+        command += ["--target-version", python_version]
+    done = subprocess.run(
+        [*command, *extra, "--", *files],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=RUFF_TIMEOUT_S,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode not in (0, 1):
+        raise RuffFailed(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "ruff")
+    return done.stdout
+
+
+def split_diff(diff: str) -> list[tuple[str, list[str]]]:
+    """(path, lines from the `---` header through its last hunk) for each file of a
+    unified diff; hunk lengths are read from the `@@` headers, so a removed line that
+    itself starts with `--` is never taken for a header."""
+    lines = diff.splitlines()
+    files: list[tuple[str, list[str]]] = []
+    index = 0
+    while index < len(lines):
+        if not (lines[index].startswith("--- ") and index + 1 < len(lines)):
+            index += 1
+            continue
+        if not lines[index + 1].startswith("+++ "):
+            index += 1
+            continue
+        path = lines[index + 1][4:].split("\t")[0]
+        body = [lines[index], lines[index + 1]]
+        index += 2
+        while index < len(lines) and (match := HUNK.match(lines[index])):
+            old, new = (int(n) if n is not None else 1 for n in match.groups())
+            body.append(lines[index])
+            index += 1
+            while index < len(lines) and (old > 0 or new > 0 or lines[index].startswith("\\")):
+                line = lines[index]
+                if not line.startswith("\\"):
+                    old -= line[:1] in (" ", "-")
+                    new -= line[:1] in (" ", "+")
+                body.append(line)
+                index += 1
+        files.append((path, body))
+    return files
+
+
+def git_headers(path: str, body: list[str]) -> list[str]:
+    return [f"diff --git a/{path} b/{path}", f"--- a/{path}", f"+++ b/{path}", *body[2:]]
+
+
+def ruff_patch(root: Path, files: list[str], python_version: str | None = None) -> Patch:
+    """The safe F401/UP fixes of `files` (relative to `root`) as one git-style diff, with
+    what each file's patch fixes, and every F401/UP diagnostic as a finding."""
+    patch = Patch()
+    texts: list[str] = []
+    for start in range(0, len(files), FILES_PER_CALL):
+        chunk = files[start : start + FILES_PER_CALL]
+        diagnostics = json.loads(
+            _ruff(root, chunk, "--output-format", "json", python_version=python_version) or "[]"
+        )
+        fixed: dict[str, Counter[str]] = {}
+        for item in diagnostics:
+            if not RULE_CODE.match(item.get("code") or ""):
+                continue  # a syntax error: the file is left as it is
+            rel = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
+            safe = (item.get("fix") or {}).get("applicability") == "safe"
+            if safe:
+                fixed.setdefault(rel, Counter())[item["code"]] += 1
+            patch.findings.append(_finding(item, rel, safe))
+        diff = _ruff(root, chunk, "--fix", "--diff", python_version=python_version)
+        for path, body in split_diff(diff):
+            texts.append("\n".join(git_headers(path, body)))
+            patch.files.append(
+                FilePatch(
+                    file=path,
+                    rules=dict(sorted(fixed.get(path, Counter()).items())),
+                    added=sum(1 for line in body[2:] if line.startswith("+")),
+                    removed=sum(1 for line in body[2:] if line.startswith("-")),
+                )
+            )
+    patch.text = "\n".join(texts) + "\n" if texts else ""
+    patch.files.sort(key=lambda p: p.file)
+    patch.findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+    return patch
+
+
+def _finding(item: dict, rel: str, safe: bool) -> Finding:
+    code = item["code"]
+    line = item["location"]["row"]
+    fix = (item.get("fix") or {}).get("message")
+    note = " (fixed in the patch)" if safe else f" (suggested: {fix})" if fix else ""
+    return Finding(
+        rule_id=code,
+        tool="ruff",
+        tools=["ruff"],
+        category="maintainability",
+        severity="info",
+        confidence="high",
+        file=rel,
+        line=line,
+        column=item["location"]["column"],
+        end_line=item["end_location"]["row"],
+        message=item["message"] + note,
+        fingerprint=sha256(f"ruff|{code}|{rel}|{item['message']}".encode()).hexdigest()[:16],
+    )

@@ -4,16 +4,21 @@ repositories the tests make."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
 from activities.code_facts.duplication import Clone, CloneSide, find_clones, normalised_tokens
+from activities.refactor_plan.activities import RefactorPlanActivities
 from activities.refactor_plan.analysis import FileFacts
 from activities.refactor_plan.apply import commit_patch
 from activities.refactor_plan.patches import ruff_patch, split_diff
@@ -24,7 +29,7 @@ from tests.test_bug_predict import GitRepo
 from tests.test_cli import attune
 from worker import running_worker
 from workflows.code_facts import DeadCode, FileHistory, FileMetrics, FunctionMetrics
-from workflows.refactor_plan.models import RefactorPlanRequest
+from workflows.refactor_plan.models import PlanBatch, RefactorPlanRequest
 from workflows.registry import registry
 from workflows.wire import PROGRESS_QUERY
 
@@ -470,3 +475,32 @@ def test_cli_runs_refactor_plan_and_applies(cli_env: dict[str, str], tmp_path: P
     }  # fmt: skip
     branches = repo.git("branch", "--list", "attune/refactor-*").split()
     assert len(branches) == 1
+
+
+async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: Path) -> None:
+    root = project(tmp_path / "p")
+    store = ArtifactStore(tmp_path / "home")
+    batch = PlanBatch(
+        run_key="wf/run",
+        target=str(root),
+        files=store.put("runs/wf/run/files.json", FILES, TypeAdapter(list[str]), len(FILES)),
+        index=0,
+        start=0,
+        end=len(FILES),
+        chunk_size=2,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        activities = RefactorPlanActivities(store, pool)
+        first = ActivityEnvironment()
+        beats: list = []
+        first.on_heartbeat = lambda *details: beats.append(details[0])
+        whole = await first.run(activities.measure_batch, batch)
+        assert [b["next_index"] for b in beats] == [2, 4, 5]
+
+        retry = ActivityEnvironment()
+        retry.info = dataclasses.replace(retry.info, attempt=2, heartbeat_details=[beats[0]])
+        resumed = await retry.run(activities.measure_batch, batch)
+    assert (whole.resumed_from, resumed.resumed_from) == (0, 2)
+    assert resumed.files_analyzed == whole.files_analyzed == 5
+    facts = TypeAdapter(list[FileFacts])
+    assert store.get(resumed.facts, facts) == store.get(whole.facts, facts)

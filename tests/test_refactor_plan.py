@@ -21,7 +21,7 @@ from activities.code_facts.duplication import Clone, CloneSide, find_clones, nor
 from activities.refactor_plan.activities import RefactorPlanActivities
 from activities.refactor_plan.analysis import FileFacts
 from activities.refactor_plan.apply import commit_patch
-from activities.refactor_plan.patches import ruff_patch, split_diff
+from activities.refactor_plan.patches import oldest_python, ruff_patch, split_diff
 from activities.refactor_plan.plan import build_plan
 from activities.reports import FINDINGS
 from starter import runner
@@ -190,6 +190,7 @@ def test_ranking_puts_cheap_wins_and_churned_files_first() -> None:
     metrics = [
         facts("core.py", fn("handle", complexity=20, length=70, nesting=4)),
         facts("calm.py", fn("handle", complexity=20, length=70, nesting=4)),
+        facts("tests/test_calm.py", fn("handle", complexity=20, length=70, nesting=4)),
         facts("util.py", fn("tidy", nesting=5, length=20), fn("build", params=8)),
     ]
     history = [
@@ -216,7 +217,10 @@ def test_ranking_puts_cheap_wins_and_churned_files_first() -> None:
     assert not any(i.kind == "dead-code" and i.symbol == "os" for i in plan), "F401's job"
     by = {(i.kind, i.file): i for i in plan}
     churned, calm = by["long-function", "core.py"], by["long-function", "calm.py"]
-    assert churned.score == 2 * calm.score, "the most churned file doubles the benefit"
+    assert churned.score == pytest.approx(2 * calm.score, abs=0.02), "churn doubles it"
+    in_tests = by["long-function", "tests/test_calm.py"]
+    assert in_tests.score == pytest.approx(calm.score / 2, abs=0.02)
+    assert in_tests.evidence[-1] == "in test code: half the benefit"
     assert by["deep-nesting", "util.py"].effort == "S"
     assert by["long-parameter-list", "util.py"].effort == "M"
     duplication = by["duplication", "core.py"]
@@ -242,6 +246,7 @@ def project(root: Path) -> Path:
         "pkg/orders.py": ORDERS,
         "pkg/invoices.py": INVOICES,
         "pkg/nested.py": NESTED.format(n=0),
+        "pyproject.toml": '[project]\nname = "p"\nrequires-python = ">=3.10"\n',
     }.items():
         (root / name).write_text(text)
     return root
@@ -272,6 +277,7 @@ def test_patch_builder_makes_a_git_diff_of_safe_fixes_without_writing(tmp_path: 
     assert "-import sys" not in patch.text
     assert not any(f.file == "pkg/__init__.py" for f in patch.files), "re-exports stay"
     assert {f.rule_id for f in patch.findings} >= {"F401", "UP004", "UP006"}
+    assert (patch.python_version, patch.python_source) == ("py310", "requires-python '>=3.10'")
     checked = subprocess.run(
         ["git", "apply", "--check", "-"], cwd=root, input=patch.text, text=True,
         capture_output=True,
@@ -279,13 +285,22 @@ def test_patch_builder_makes_a_git_diff_of_safe_fixes_without_writing(tmp_path: 
     assert checked.returncode == 0, checked.stderr
 
 
-def test_patch_for_a_newer_python_modernises_further(tmp_path: Path) -> None:
+def test_patch_goes_only_as_far_as_the_oldest_python_allows(tmp_path: Path) -> None:
     root = tmp_path / "p"
     root.mkdir()
     (root / "m.py").write_text("from typing import Optional\n\n\ndef f(x: Optional[int]): ...\n")
+    assert oldest_python(root) == (
+        "py37",
+        "no requires-python found: the oldest version ruff targets",
+    )
+    assert ruff_patch(root, ["m.py"]).files == []
     assert ruff_patch(root, ["m.py"], "py39").files == []
     newer = ruff_patch(root, ["m.py"], "py310")
     assert "+def f(x: int | None): ..." in newer.text
+    (root / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.8.1, <4"\n')
+    assert oldest_python(root) == ("py38", "requires-python '>=3.8.1, <4'")
+    (root / "pyproject.toml").write_text('[project]\nrequires-python = "~=3.11"\n')
+    assert "+def f(x: int | None): ..." in ruff_patch(root, ["m.py"]).text
 
 
 def test_split_diff_reads_hunk_lengths_not_dashes() -> None:

@@ -178,6 +178,8 @@ class RefactorPlanActivities:
         return PatchResult(
             status="ok",
             patch=self.store.put(f"{base}/{PATCH_FILE}.json", patch.text, TEXT, len(patch.files)),
+            python_version=patch.python_version,
+            python_source=patch.python_source,
             files=patch.files,
             findings=self.store.put(
                 f"{base}/ruff-findings.json", patch.findings, FINDINGS, len(patch.findings)

@@ -13,17 +13,20 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from ruff import find_ruff_bin
 
 from workflows.refactor_plan.models import FilePatch
 from workflows.schemas import Finding
 
 RULES = ("F401", "UP")
+RUFF_VERSIONS = tuple(f"3.{minor}" for minor in range(7, 16))  # ruff's --target-version range
 FILES_PER_CALL = 400
 RUFF_TIMEOUT_S = 600
 RULE_CODE = re.compile(r"^[A-Z]+\d+$")
@@ -37,8 +40,35 @@ class RuffFailed(Exception):
 @dataclass
 class Patch:
     text: str = ""
+    python_version: str = ""
+    python_source: str = ""
     files: list[FilePatch] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+
+def oldest_python(root: Path) -> tuple[str, str]:
+    """(ruff target version, where it comes from): the oldest Python the project's
+    `requires-python` allows, from the nearest pyproject.toml at or above `root` (not
+    above its git repository); without one, ruff's oldest target. So no fix needs a
+    newer Python than the project may run on: ruff's own default, py310, would turn
+    `Union[int, float]` into `int | float` in code that still supports 3.8."""
+    for folder in (root, *root.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                spec = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"][
+                    "requires-python"
+                ]
+                allowed = SpecifierSet(spec)
+            except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, InvalidSpecifier):
+                break
+            for version in RUFF_VERSIONS:
+                if allowed.contains(version) or allowed.contains(f"{version}.99"):
+                    return "py" + version.replace(".", ""), f"requires-python {spec!r}"
+            break
+        if (folder / ".git").exists():
+            break
+    return "py37", "no requires-python found: the oldest version ruff targets"
 
 
 def _ruff(root: Path, files: list[str], *extra: str, python_version: str | None) -> str:
@@ -100,6 +130,11 @@ def ruff_patch(root: Path, files: list[str], python_version: str | None = None) 
     """The safe F401/UP fixes of `files` (relative to `root`) as one git-style diff, with
     what each file's patch fixes, and every F401/UP diagnostic as a finding."""
     patch = Patch()
+    if python_version is None:
+        python_version, patch.python_source = oldest_python(root)
+    else:
+        patch.python_source = "the python_version parameter"
+    patch.python_version = python_version
     texts: list[str] = []
     for start in range(0, len(files), FILES_PER_CALL):
         chunk = files[start : start + FILES_PER_CALL]

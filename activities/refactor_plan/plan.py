@@ -2,29 +2,33 @@
 
 Each item has a benefit (0-100) from its own evidence:
 
-    hotspot              100 * c * h         c, h = file complexity, churn / their max
+    hotspot              100 * sqrt(c * h)   c, h = file complexity, churn / their max
     long-function        30 * max(length / 60, complexity / 15) + 10 per nesting level over 3
-    deep-nesting         20 * (nesting - 2)
+    deep-nesting         15 * (nesting - 2)
     long-parameter-list  10 * (parameters - 3)
-    duplication          4 * duplicated lines
+    duplication          3 * duplicated lines
     dead-code            (20 + its lines) * (confidence - 50) / 50
 
-(each capped at 100), an effort S, M or L (cost 1, 2, 3) with the reason, and
+(each capped at 100, and halved in test code, which pays a refactoring back less than
+the code it tests), an effort S, M or L (cost 1, 1.5, 2) with the reason, and
 
     score = benefit * (1 + h) / cost
 
 where h is the churn of the item's file relative to the most churned analysed file: code
-that changes often pays back a refactoring sooner (Tornhill's hotspots), and cheap
-changes of equal benefit come first. vulture's confidence scales dead code down hard:
-at 60% a name is often used where vulture cannot see it (a decorator registers it, a
-framework calls it), and a big function is no quick win if it is not dead. Without git
-history h is 0, hotspots are left out and the report says why. Unused imports are not
-items: the patch removes them.
+that changes often pays back a refactoring sooner (Tornhill's hotspots), and of two
+items with the same benefit the cheaper comes first. A hotspot's benefit holds its churn
+already, so its score is benefit / cost. vulture's confidence scales dead code down
+hard: at 60% a name is often used where vulture cannot see it (a decorator registers
+it, a framework calls it), and a big function is no quick win if it is not dead.
+Without git history h is 0, hotspots are left out and the report says why. Unused
+imports are not items: the patch removes them.
 """
 
 from __future__ import annotations
 
+import math
 from hashlib import sha256
+from pathlib import PurePosixPath
 
 from activities.code_facts.duplication import Clone
 from activities.refactor_plan.analysis import FileFacts
@@ -36,8 +40,9 @@ LONG_FUNCTION_LINES = 60
 COMPLEX_FUNCTION = 15
 DEEP_NESTING = 4
 LONG_PARAMETERS = 6
-HOTSPOT_MIN_BENEFIT = 10.0
-COST: dict[str, int] = {"S": 1, "M": 2, "L": 3}
+HOTSPOT_MIN_BENEFIT = 30.0
+LARGE_FILE_NLOC = 500
+COST: dict[str, float] = {"S": 1, "M": 1.5, "L": 2}
 RULES: dict[str, str] = {
     "hotspot": "ATRP001",
     "long-function": "ATRP002",
@@ -48,8 +53,18 @@ RULES: dict[str, str] = {
 }
 SCORING = (
     "score = benefit * (1 + h) / cost; h = the file's churn / the most churned file's; "
-    "cost S=1, M=2, L=3"
+    "cost S=1, M=1.5, L=2; test code at half benefit"
 )
+
+
+def is_test_code(file: str) -> bool:
+    path = PurePosixPath(file)
+    return (
+        any(part in ("test", "tests", "testing") for part in path.parts[:-1])
+        or path.name.startswith("test_")
+        or path.name.endswith("_test.py")
+        or path.name == "conftest.py"
+    )
 
 
 def _capped(points: float) -> float:
@@ -85,7 +100,11 @@ def build_plan(
     items += [(_dead(d), churn(d.file)) for d in dead if d.kind != "import"]
     plan = []
     for item, h in items:
-        item.score = round(item.benefit_points * (1 + h) / COST[item.effort], 2)
+        if is_test_code(item.file):
+            item.benefit_points = round(item.benefit_points / 2, 2)
+            item.evidence.append("in test code: half the benefit")
+        factor = 1 if item.kind == "hotspot" else 1 + h
+        item.score = round(item.benefit_points * factor / COST[item.effort], 2)
         plan.append(item)
     plan.sort(key=lambda i: (-i.score, i.file, i.line, i.kind))
     for rank, item in enumerate(plan, 1):
@@ -104,7 +123,7 @@ def _hotspots(
         m, h = fact.metrics, past.get(fact.metrics.file)
         if h is None or not m.complexity:
             continue
-        benefit = 100 * (m.complexity / max_complexity) * (h.churn / max_churn)
+        benefit = 100 * math.sqrt((m.complexity / max_complexity) * (h.churn / max_churn))
         if benefit < HOTSPOT_MIN_BENEFIT:
             continue
         items.append(
@@ -120,9 +139,9 @@ def _hotspots(
                     f"{_plural(h.commits, 'commit')} by {_plural(h.authors, 'author')}",
                     *([f"{_plural(h.fixes, 'fix commit')}"] if h.fixes else []),
                 ],
-                effort="L",
-                effort_reason="a whole file that keeps changing: restructure it in steps, "
-                "each with its tests",
+                effort="L" if m.nloc >= LARGE_FILE_NLOC else "M",
+                effort_reason=f"{m.nloc} lines of code that keep changing: restructure them "
+                "in steps, each with its tests",
                 benefit=f"the code changed most often gets simpler: {_plural(h.commits, 'commit')}"
                 " in the window touched it",
                 benefit_points=min(100.0, round(benefit, 2)),
@@ -169,7 +188,7 @@ def _function_items(file: str, fn: FunctionMetrics) -> list[PlanItem]:
                 effort_reason=f"guard clauses and early returns in a {fn.length}-line function",
                 benefit=f"{fn.nesting} levels of nesting down to two or three: "
                 "each branch reads on its own",
-                benefit_points=_capped(20 * (fn.nesting - 2)),
+                benefit_points=_capped(15 * (fn.nesting - 2)),
                 **where,
             )
         )
@@ -195,10 +214,10 @@ def _duplication(clone: Clone) -> PlanItem:
     a, b = clone.first, clone.second
     lines = clone.lines
     effort: Effort = "S" if lines <= 15 else "M" if lines <= 50 else "L"
-    where = "the same file" if a.file == b.file else b.file
+    where = "this file" if a.file == b.file else b.file
     return PlanItem(
         kind="duplication",
-        title=f"Extract the {lines} lines duplicated in {a.file} and {where}",
+        title=f"Extract {lines} lines duplicated in {where}",
         file=a.file,
         line=a.line,
         end_line=a.end_line,
@@ -211,7 +230,7 @@ def _duplication(clone: Clone) -> PlanItem:
         effort_reason=f"{lines} lines into one function both places call"
         + (", with the differing names and values as parameters" if lines > 15 else ""),
         benefit=f"one place to change and fix instead of two; about {lines} lines fewer",
-        benefit_points=_capped(4 * lines),
+        benefit_points=_capped(3 * lines),
     )
 
 

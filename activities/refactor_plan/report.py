@@ -56,6 +56,8 @@ def plan_report(
     report["patches"] = {
         "status": patches.status,
         "reason": patches.reason,
+        "python_version": patches.python_version,
+        "python_source": patches.python_source,
         "files": [p.model_dump(mode="json") for p in patches.files],
     }
     report["applied"] = request.applied.model_dump(mode="json")
@@ -122,7 +124,8 @@ def _patch_section(report: dict[str, Any]) -> list[str]:
         return [*out, f"Not made: {reports._inline(patches['reason'])}.", ""]
     if not patches["files"]:
         return [*out, "ruff has no safe fix of unused imports or old syntax here.", ""]
-    out.append(f"Unused imports (F401) and syntax modernisation (UP), ruff's safe fixes, in "
+    out.append(f"Unused imports (F401) and syntax modernisation (UP), ruff's safe fixes for "
+               f"{patches['python_version']} ({reports._inline(patches['python_source'])}), in "
                f"{reports._code(report['artifacts'].get('patch', 'refactor.patch'))}:")  # fmt: skip
     out += ["", "| File | Fixes | Lines |", "|---|---|---|"]
     for p in patches["files"]:

@@ -99,6 +99,8 @@ class PatchResult(BaseModel):
     status: Literal["ok", "failed"]
     reason: str = ""
     patch: ArtifactRef | None = Field(default=None, description="The unified diff (str)")
+    python_version: str = Field(default="", description="ruff's --target-version")
+    python_source: str = Field(default="", description="Where that version comes from")
     files: list[FilePatch] = Field(default_factory=list)
     findings: ArtifactRef | None = Field(default=None, description="list[Finding], ruff's")
 

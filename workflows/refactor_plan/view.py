@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from starter.views import EXIT_FAILED, FINDINGS, View
 
@@ -23,16 +22,15 @@ def _render(result: Any, console: Console) -> None:
     if result.history == "skipped":
         console.print(f"hotspots left out: {result.history_reason}")
     if result.plan:
-        table = Table(
-            "#", "kind", "location", "item", "effort", "score",
-            title=f"refactoring plan: top {min(SHOWN, len(result.plan))} of {result.plan_total}",
-        )  # fmt: skip
-        for item in result.plan[:SHOWN]:
-            table.add_row(
-                str(item.rank), item.kind, _location(item), item.title, item.effort,
-                f"{item.score:g}",
-            )  # fmt: skip
-        console.print(table)
+        shown = result.plan[:SHOWN]
+        console.print(f"refactoring plan: top {len(shown)} of {result.plan_total}")
+        for item in shown:
+            console.print(
+                f"{item.rank:>3}. [{item.effort}] {item.score:>6g}  {item.kind}  "
+                f"{_location(item)}  {item.title}",
+                highlight=False,
+                markup=False,
+            )
     else:
         console.print("refactoring plan: nothing passed the thresholds")
     if result.patches:

@@ -16,10 +16,10 @@ the code it tests), an effort S, M or L (cost 1, 1.5, 2) with the reason, and
 
 where h is the churn of the item's file relative to the most churned analysed file: code
 that changes often pays back a refactoring sooner (Tornhill's hotspots), and of two
-items with the same benefit the cheaper comes first. A hotspot's benefit holds its churn
-already, so its score is benefit / cost. vulture's confidence scales dead code down
-hard: at 60% a name is often used where vulture cannot see it (a decorator registers
-it, a framework calls it), and a big function is no quick win if it is not dead.
+items with the same benefit the cheaper comes first. vulture's confidence scales dead
+code down hard: at 60% a name is often used where vulture cannot see it (a decorator
+registers it, a framework calls it), and a big function is no quick win if it is not
+dead.
 Without git history h is 0, hotspots are left out and the report says why. Unused
 imports are not items: the patch removes them.
 """
@@ -103,8 +103,7 @@ def build_plan(
         if is_test_code(item.file):
             item.benefit_points = round(item.benefit_points / 2, 2)
             item.evidence.append("in test code: half the benefit")
-        factor = 1 if item.kind == "hotspot" else 1 + h
-        item.score = round(item.benefit_points * factor / COST[item.effort], 2)
+        item.score = round(item.benefit_points * (1 + h) / COST[item.effort], 2)
         plan.append(item)
     plan.sort(key=lambda i: (-i.score, i.file, i.line, i.kind))
     for rank, item in enumerate(plan, 1):
@@ -239,7 +238,7 @@ def _dead(item: DeadCode) -> PlanItem:
     sure = item.confidence >= 100
     return PlanItem(
         kind="dead-code",
-        title=f"Delete the unused {item.kind} {item.name}",
+        title=f"Delete the {item.message}",
         file=item.file,
         line=item.line,
         end_line=item.end_line,

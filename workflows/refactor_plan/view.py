@@ -41,8 +41,10 @@ def _render(result: Any, console: Console) -> None:
     applied = result.applied
     if applied.status in ("committed", "unchanged"):
         console.print(f"applied: branch {applied.branch} ({(applied.commit or '')[:12]})")
-    elif applied.status != "not-requested":
-        console.print(f"apply {applied.status}: {applied.reason}")
+    elif applied.status == "nothing-to-apply":
+        console.print(f"applied: nothing ({applied.reason})")
+    elif applied.status == "failed":
+        console.print(f"apply failed: {applied.reason}", highlight=False)
 
 
 def _exit(result: Any, threshold: str | None) -> int:

@@ -277,7 +277,8 @@ def test_patch_builder_makes_a_git_diff_of_safe_fixes_without_writing(tmp_path: 
     assert "-import sys" not in patch.text
     assert not any(f.file == "pkg/__init__.py" for f in patch.files), "re-exports stay"
     assert {f.rule_id for f in patch.findings} >= {"F401", "UP004", "UP006"}
-    assert (patch.python_version, patch.python_source) == ("py310", "requires-python '>=3.10'")
+    assert patch.python_version == "py310"
+    assert patch.python_source == "python_requires '>=3.10' in pyproject.toml"
     checked = subprocess.run(
         ["git", "apply", "--check", "-"], cwd=root, input=patch.text, text=True,
         capture_output=True,
@@ -298,9 +299,27 @@ def test_patch_goes_only_as_far_as_the_oldest_python_allows(tmp_path: Path) -> N
     newer = ruff_patch(root, ["m.py"], "py310")
     assert "+def f(x: int | None): ..." in newer.text
     (root / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.8.1, <4"\n')
-    assert oldest_python(root) == ("py38", "requires-python '>=3.8.1, <4'")
+    assert oldest_python(root)[0] == "py38"
     (root / "pyproject.toml").write_text('[project]\nrequires-python = "~=3.11"\n')
     assert "+def f(x: int | None): ..." in ruff_patch(root, ["m.py"]).text
+    (root / "pyproject.toml").unlink()
+    (root / "setup.cfg").write_text("[options]\npython_requires = >=3.12\n")
+    assert oldest_python(root) == ("py312", "python_requires '>=3.12' in setup.cfg")
+
+
+def test_a_project_that_still_runs_python_2_gets_only_unused_imports_removed(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "setup.py").write_text("setup(name='old', python_requires='>=2.7, !=3.0.*, !=3.1.*')\n")
+    (root / "m.py").write_text("import os\n\n\nclass A(object):\n    pass\n")
+    version, why = oldest_python(root)
+    assert version is None and "allows Python 2.7" in why
+    patch = ruff_patch(root, ["m.py"])
+    assert [p.rules for p in patch.files] == [{"F401": 1}]
+    assert "-import os" in patch.text
+    assert "+class A:" not in patch.text
 
 
 def test_split_diff_reads_hunk_lengths_not_dashes() -> None:
@@ -403,7 +422,7 @@ async def test_refactor_plan_end_to_end_with_apply(
     assert [p.file for p in result.patches] == ["pkg/legacy.py"]
     applied = result.applied
     assert applied.status == "committed"
-    assert applied.branch == f"attune/refactor-{result.run_id[:8]}"
+    assert applied.branch == f"attune/refactor-{result.run_id[-8:]}"
     assert "class Legacy:" in repo.git("show", f"{applied.branch}:app/pkg/legacy.py")
     assert snapshot(repo.path) == before
 

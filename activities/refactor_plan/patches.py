@@ -26,6 +26,8 @@ from workflows.refactor_plan.models import FilePatch
 from workflows.schemas import Finding
 
 RULES = ("F401", "UP")
+OLDER_VERSIONS = ("2.7", *(f"3.{minor}" for minor in range(7)))
+PYTHON_REQUIRES = re.compile(r"python_requires\s*=\s*['\"]?([^'\"\n#]+)")
 RUFF_VERSIONS = tuple(f"3.{minor}" for minor in range(7, 16))  # ruff's --target-version range
 FILES_PER_CALL = 400
 RUFF_TIMEOUT_S = 600
@@ -46,33 +48,59 @@ class Patch:
     findings: list[Finding] = field(default_factory=list)
 
 
-def oldest_python(root: Path) -> tuple[str, str]:
-    """(ruff target version, where it comes from): the oldest Python the project's
-    `requires-python` allows, from the nearest pyproject.toml at or above `root` (not
-    above its git repository); without one, ruff's oldest target. So no fix needs a
-    newer Python than the project may run on: ruff's own default, py310, would turn
-    `Union[int, float]` into `int | float` in code that still supports 3.8."""
+def requires_python(root: Path) -> tuple[str, str] | None:
+    """(specifier, file) from the nearest project metadata at or above `root`, not above
+    its git repository: pyproject.toml's `requires-python`, setup.cfg's or setup.py's
+    `python_requires` (setup.py read as text, never run)."""
     for folder in (root, *root.parents):
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        try:
+            spec = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"][
+                "requires-python"
+            ]
+            if isinstance(spec, str):
+                return spec, "pyproject.toml"
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+            pass
+        for name in ("setup.cfg", "setup.py"):
             try:
-                spec = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"][
-                    "requires-python"
-                ]
-                allowed = SpecifierSet(spec)
-            except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, InvalidSpecifier):
-                break
-            for version in RUFF_VERSIONS:
-                if allowed.contains(version) or allowed.contains(f"{version}.99"):
-                    return "py" + version.replace(".", ""), f"requires-python {spec!r}"
-            break
+                found = PYTHON_REQUIRES.search((folder / name).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if found:
+                return found.group(1).strip(), name
         if (folder / ".git").exists():
             break
-    return "py37", "no requires-python found: the oldest version ruff targets"
+    return None
+
+
+def oldest_python(root: Path) -> tuple[str | None, str]:
+    """(ruff target version, why): the oldest Python the project's metadata allows, so no
+    fix needs a newer Python than the project may run on (ruff's own default, py310,
+    would turn `Union[int, float]` into `int | float` in code that still supports 3.8).
+    None when the project still allows a Python older than ruff's oldest target, 3.7:
+    then modernising the syntax would break it, and only unused imports are fixed.
+    Without metadata, ruff's oldest target."""
+    declared = requires_python(root)
+    if declared is None:
+        return "py37", "no requires-python found: the oldest version ruff targets"
+    spec, source = declared
+    why = f"python_requires {spec!r} in {source}"
+    try:
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return "py37", f"{why} does not parse: the oldest version ruff targets"
+    for version in (*OLDER_VERSIONS, *RUFF_VERSIONS):
+        if allowed.contains(version) or allowed.contains(f"{version}.99"):
+            if version in OLDER_VERSIONS:
+                return None, f"{why} allows Python {version}: no syntax modernisation"
+            return "py" + version.replace(".", ""), why
+    return "py37", f"{why} allows no known version: the oldest version ruff targets"
 
 
 def _ruff(root: Path, files: list[str], *extra: str, python_version: str | None) -> str:
-    command = [find_ruff_bin(), "check", "--isolated", "--select", ",".join(RULES), "--no-cache"]
+    rules = RULES if python_version else ("F401",)
+    command = [find_ruff_bin(), "check", "--isolated", "--select", ",".join(rules), "--no-cache"]
     if python_version:
         command += ["--target-version", python_version]
     done = subprocess.run(
@@ -134,7 +162,7 @@ def ruff_patch(root: Path, files: list[str], python_version: str | None = None) 
         python_version, patch.python_source = oldest_python(root)
     else:
         patch.python_source = "the python_version parameter"
-    patch.python_version = python_version
+    patch.python_version = python_version or ""
     texts: list[str] = []
     for start in range(0, len(files), FILES_PER_CALL):
         chunk = files[start : start + FILES_PER_CALL]

@@ -124,8 +124,13 @@ def _patch_section(report: dict[str, Any]) -> list[str]:
         return [*out, f"Not made: {reports._inline(patches['reason'])}.", ""]
     if not patches["files"]:
         return [*out, "ruff has no safe fix of unused imports or old syntax here.", ""]
-    out.append(f"Unused imports (F401) and syntax modernisation (UP), ruff's safe fixes for "
-               f"{patches['python_version']} ({reports._inline(patches['python_source'])}), in "
+    version = patches["python_version"]
+    scope = (
+        f"unused imports (F401) and syntax modernisation (UP) for {version}"
+        if version
+        else "unused imports (F401)"
+    )
+    out.append(f"ruff's safe fixes of {scope} ({reports._inline(patches['python_source'])}), in "
                f"{reports._code(report['artifacts'].get('patch', 'refactor.patch'))}:")  # fmt: skip
     out += ["", "| File | Fixes | Lines |", "|---|---|---|"]
     for p in patches["files"]:

@@ -49,7 +49,9 @@ def stages(apply: bool) -> tuple[str, ...]:
 
 
 def branch_name(run_id: str) -> str:
-    return f"attune/refactor-{run_id[:8]}"
+    """`attune/refactor-` and the run id's last 8 hex digits: its random part (a UUIDv7's
+    first digits are a timestamp, the same for runs started within a minute)."""
+    return f"attune/refactor-{run_id.replace('-', '')[-8:]}"
 
 
 @workflow.defn(name=WORKFLOW_NAME)

@@ -17,7 +17,14 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
-from activities.code_facts.duplication import Clone, CloneSide, find_clones, normalised_tokens
+from activities.code_facts.duplication import (
+    Clone,
+    CloneClass,
+    CloneSide,
+    clone_classes,
+    find_clones,
+    normalised_tokens,
+)
 from activities.refactor_plan.activities import RefactorPlanActivities
 from activities.refactor_plan.analysis import FileFacts
 from activities.refactor_plan.apply import commit_patch
@@ -160,6 +167,46 @@ def test_a_clone_within_one_file_never_overlaps_itself() -> None:
     assert first.end_line < second.line
 
 
+def test_a_block_copied_three_times_is_one_class_of_three() -> None:
+    third = ORDERS.replace("order_total", "receipt_total").replace("coupon", "stamp")
+    modules = [
+        tokens(ORDERS, "orders.py"),
+        tokens(INVOICES, "invoices.py"),
+        tokens(third, "receipts.py"),
+        tokens(NEAR_MISS, "other.py"),
+    ]
+    pairs = find_clones(modules)
+    assert len(pairs) == 3
+    classes = clone_classes(pairs)
+    assert len(classes) == 1
+    assert [(s.file, s.line, s.end_line) for s in classes[0].sides] == [
+        ("invoices.py", 3, 12), ("orders.py", 3, 12), ("receipts.py", 3, 12),
+    ]  # fmt: skip
+    assert classes[0].tokens == max(p.tokens for p in pairs) and classes[0].lines == 10
+
+
+def test_overlapping_pairs_in_a_file_merge_and_distinct_blocks_stay_apart() -> None:
+    def pair(a: tuple[str, int, int], b: tuple[str, int, int], n: int = 60) -> Clone:
+        return Clone(
+            first=CloneSide(file=a[0], line=a[1], end_line=a[2]),
+            second=CloneSide(file=b[0], line=b[1], end_line=b[2]),
+            tokens=n,
+        )
+
+    classes = clone_classes(
+        [
+            pair(("a.py", 10, 30), ("b.py", 1, 21), 90),
+            pair(("a.py", 12, 32), ("c.py", 5, 25)),  # the same block of a.py, shifted
+            pair(("a.py", 100, 110), ("d.py", 1, 11)),  # another block
+        ]
+    )
+    assert [[(s.file, s.line, s.end_line) for s in c.sides] for c in classes] == [
+        [("a.py", 10, 32), ("b.py", 1, 21), ("c.py", 5, 25)],
+        [("a.py", 100, 110), ("d.py", 1, 11)],
+    ]
+    assert classes[0].tokens == 90
+
+
 def test_unparsable_source_has_no_tokens() -> None:
     assert tokens("def broken(:\n", "b.py").kinds == ()
 
@@ -197,9 +244,11 @@ def test_ranking_puts_cheap_wins_and_churned_files_first() -> None:
         FileHistory(file="core.py", commits=9, added=300, deleted=100, fixes=3, authors=2),
         FileHistory(file="README.md", commits=40, added=9000, deleted=9000, fixes=0, authors=5),
     ]
-    clone = Clone(
-        first=CloneSide(file="core.py", line=40, end_line=49),
-        second=CloneSide(file="util.py", line=5, end_line=14),
+    clone = CloneClass(
+        sides=[
+            CloneSide(file="core.py", line=40, end_line=49),
+            CloneSide(file="util.py", line=5, end_line=14),
+        ],
         tokens=80,
     )
     dead = [
@@ -435,6 +484,7 @@ async def test_refactor_plan_end_to_end_with_apply(
     assert {duplication["file"], duplication["related"][0]["file"]} == {
         "pkg/orders.py", "pkg/invoices.py",
     }  # fmt: skip
+    assert report["facts"]["clone_classes"] == 1
     dead = [i for i in report["plan"] if i["kind"] == "dead-code"]
     assert any(i["symbol"] == "print" or "unreachable" in i["evidence"][0] for i in dead)
     assert report["applied"]["status"] == "committed"

@@ -63,6 +63,17 @@ class Clone(BaseModel):
         return min(self.first.lines, self.second.lines)
 
 
+class CloneClass(BaseModel):
+    """One block and its copies: clone pairs that share a block, merged."""
+
+    sides: list[CloneSide] = Field(description="Every copy, by file and line")
+    tokens: int = Field(description="The longest shared token run among the pairs")
+
+    @property
+    def lines(self) -> int:
+        return min(side.lines for side in self.sides)
+
+
 @dataclass(frozen=True)
 class Tokens:
     file: str
@@ -193,6 +204,73 @@ def _maximal(
     if min(first.lines, second.lines) < min_lines:
         return None
     return Clone(first=first, second=second, tokens=length)
+
+
+def _overlap(a: CloneSide, b: CloneSide) -> bool:
+    """The same block: one file, overlapping by at least half the shorter one."""
+    if a.file != b.file:
+        return False
+    shared = min(a.end_line, b.end_line) - max(a.line, b.line) + 1
+    return shared * 2 >= min(a.lines, b.lines)
+
+
+def clone_classes(clones: list[Clone]) -> list[CloneClass]:
+    """Pairs that share a block merged into classes: a block copied into three files is
+    one class of three, not three pairs. Overlapping copies in a file become one span.
+    Largest first."""
+    sides: list[CloneSide] = []
+    parent: list[int] = []
+    by_file: dict[str, list[int]] = defaultdict(list)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def node(side: CloneSide) -> int:
+        for index in by_file[side.file]:
+            known = sides[index]
+            if _overlap(known, side):
+                sides[index] = CloneSide(file=side.file, line=min(known.line, side.line),
+                                         end_line=max(known.end_line, side.end_line))  # fmt: skip
+                return index
+        sides.append(side)
+        parent.append(len(parent))
+        by_file[side.file].append(len(sides) - 1)
+        return len(sides) - 1
+
+    tokens: dict[int, int] = {}
+    for clone in clones:
+        a, b = node(clone.first), node(clone.second)
+        ra, rb = find(a), find(b)
+        parent[ra] = rb
+        tokens[rb] = max(tokens.get(rb, 0), tokens.pop(ra, 0), clone.tokens)
+    members: dict[int, list[CloneSide]] = defaultdict(list)
+    for index, side in enumerate(sides):
+        members[find(index)].append(side)
+    classes = []
+    for root, group in members.items():
+        spans: dict[str, list[CloneSide]] = defaultdict(list)
+        for side in group:
+            spans[side.file].append(side)
+        merged = []
+        for file, found in spans.items():
+            found.sort(key=lambda s: s.line)
+            current = found[0]
+            for side in found[1:]:
+                if side.line <= current.end_line:
+                    current = CloneSide(file=file, line=current.line,
+                                        end_line=max(current.end_line, side.end_line))  # fmt: skip
+                else:
+                    merged.append(current)
+                    current = side
+            merged.append(current)
+        merged.sort(key=lambda s: (s.file, s.line))
+        if len(merged) > 1:
+            classes.append(CloneClass(sides=merged, tokens=tokens.get(root, 0)))
+    classes.sort(key=lambda c: (-c.tokens, c.sides[0].file, c.sides[0].line))
+    return classes
 
 
 def clones_in(root: Path, files: list[str], **limits: int) -> list[Clone]:

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.code_facts.deadcode import dead_code
-from activities.code_facts.duplication import Clone, clones_in
+from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
 from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.refactor_plan.analysis import ChunkFacts, FileFacts, measure_chunk
@@ -49,7 +49,7 @@ from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Fin
 FINDINGS = TypeAdapter(list[Finding])
 FACTS = TypeAdapter(list[FileFacts])
 HISTORY = TypeAdapter(list[FileHistory])
-CLONES = TypeAdapter(list[Clone])
+CLONES = TypeAdapter(list[CloneClass])
 DEAD = TypeAdapter(list[DeadCode])
 PLAN = TypeAdapter(list[PlanItem])
 TEXT = TypeAdapter(str)
@@ -74,9 +74,9 @@ def batch_result_key(run_key: str, index: int) -> str:
     return f"{run_base(run_key)}/batch-{index:05d}/result.json"
 
 
-def _cross_file_facts(root: str, files: list[str]) -> tuple[list[Clone], list[DeadCode]]:
+def _cross_file_facts(root: str, files: list[str]) -> tuple[list[CloneClass], list[DeadCode]]:
     """Duplication and dead code of the whole file set (both need every file at once)."""
-    return clones_in(Path(root), files), dead_code(Path(root), files)
+    return clone_classes(clones_in(Path(root), files)), dead_code(Path(root), files)
 
 
 class RefactorPlanActivities:

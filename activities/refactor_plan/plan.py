@@ -6,7 +6,7 @@ Each item has a benefit (0-100) from its own evidence:
     long-function        30 * max(length / 60, complexity / 15) + 10 per nesting level over 3
     deep-nesting         15 * (nesting - 2)
     long-parameter-list  10 * (parameters - 3)
-    duplication          3 * duplicated lines
+    duplication          3 * duplicated lines * (copies - 1)
     dead-code            (20 + its lines) * (confidence - 50) / 50
 
 (each capped at 100, and halved in test code, which pays a refactoring back less than
@@ -30,7 +30,7 @@ import math
 from hashlib import sha256
 from pathlib import PurePosixPath
 
-from activities.code_facts.duplication import Clone
+from activities.code_facts.duplication import CloneClass
 from activities.refactor_plan.analysis import FileFacts
 from workflows.code_facts import DeadCode, FileHistory, FunctionMetrics
 from workflows.refactor_plan.models import Effort, Location, PlanItem
@@ -78,7 +78,7 @@ def _plural(n: int, word: str) -> str:
 def build_plan(
     facts: list[FileFacts],
     history: list[FileHistory] | None,
-    clones: list[Clone],
+    clones: list[CloneClass],
     dead: list[DeadCode],
 ) -> list[PlanItem]:
     """Every item, highest score first, ranked from 1."""
@@ -95,8 +95,7 @@ def build_plan(
         for fn in fact.functions:
             items += [(i, churn(i.file)) for i in _function_items(fact.metrics.file, fn)]
     for clone in clones:
-        item = _duplication(clone)
-        items.append((item, max(churn(clone.first.file), churn(clone.second.file))))
+        items.append((_duplication(clone), max(churn(side.file) for side in clone.sides)))
     items += [(_dead(d), churn(d.file)) for d in dead if d.kind != "import"]
     plan = []
     for item, h in items:
@@ -209,27 +208,31 @@ def _function_items(file: str, fn: FunctionMetrics) -> list[PlanItem]:
     return items
 
 
-def _duplication(clone: Clone) -> PlanItem:
-    a, b = clone.first, clone.second
-    lines = clone.lines
+def _duplication(clone: CloneClass) -> PlanItem:
+    first, others = clone.sides[0], clone.sides[1:]
+    lines, copies = clone.lines, len(clone.sides)
     effort: Effort = "S" if lines <= 15 else "M" if lines <= 50 else "L"
-    where = "this file" if a.file == b.file else b.file
+    if copies > 2:
+        where = f"{copies} places"
+    else:
+        where = "this file" if others[0].file == first.file else others[0].file
+    places = ", ".join(f"{s.file}:{s.line}-{s.end_line}" for s in clone.sides)
     return PlanItem(
         kind="duplication",
         title=f"Extract {lines} lines duplicated in {where}",
-        file=a.file,
-        line=a.line,
-        end_line=a.end_line,
-        related=[Location(file=b.file, line=b.line, end_line=b.end_line)],
+        file=first.file,
+        line=first.line,
+        end_line=first.end_line,
+        related=[Location(file=s.file, line=s.line, end_line=s.end_line) for s in others],
         evidence=[
-            f"{a.file}:{a.line}-{a.end_line} and {b.file}:{b.line}-{b.end_line} match "
-            f"token for token ({clone.tokens} tokens, names and literals aside)"
+            f"{places} match token for token ({clone.tokens} tokens, names and literals aside)"
         ],
         effort=effort,
-        effort_reason=f"{lines} lines into one function both places call"
+        effort_reason=f"{lines} lines into one function the {copies} places call"
         + (", with the differing names and values as parameters" if lines > 15 else ""),
-        benefit=f"one place to change and fix instead of two; about {lines} lines fewer",
-        benefit_points=_capped(3 * lines),
+        benefit=f"one place to change and fix instead of {copies}; "
+        f"about {lines * (copies - 1)} lines fewer",
+        benefit_points=_capped(3 * lines * (copies - 1)),
     )
 
 

@@ -68,7 +68,7 @@ def plan_report(
         "until": history.until.isoformat() if history.until else None,
         "commits": history.commits,
     }
-    report["facts"] = {"clone_pairs": clones, "dead_code": dead_code}
+    report["facts"] = {"clone_classes": clones, "dead_code": dead_code}
     report["warnings"] = warnings
     return report
 

@@ -77,7 +77,7 @@ class CrossFileRequest(BaseModel):
 
 
 class CrossFileResult(BaseModel):
-    clones: ArtifactRef = Field(description="list[Clone]")
+    clones: ArtifactRef = Field(description="list[CloneClass]")
     dead_code: ArtifactRef = Field(description="list[DeadCode]")
 
 
@@ -134,7 +134,9 @@ class PlanItem(BaseModel):
     line: int
     end_line: int | None = None
     symbol: str | None = None
-    related: list[Location] = Field(default_factory=list, description="The clone's twin")
+    related: list[Location] = Field(
+        default_factory=list, description="The other copies of a duplicated block"
+    )
     evidence: list[str]
     effort: Effort
     effort_reason: str

@@ -36,7 +36,8 @@ def _render(result: Any, console: Console) -> None:
     if result.patches:
         changed = sum(p.added + p.removed for p in result.patches)
         console.print(
-            f"patch: ruff's safe fixes in {len(result.patches)} files ({changed} lines changed)"
+            f"patch: ruff's safe fixes in {len(result.patches)} "
+            f"file{'s' if len(result.patches) != 1 else ''} ({changed} lines changed)"
         )
     applied = result.applied
     if applied.status in ("committed", "unchanged"):

@@ -32,6 +32,7 @@ from activities.refactor_plan.patches import oldest_python, ruff_patch, split_di
 from activities.refactor_plan.plan import build_plan
 from activities.reports import FINDINGS
 from starter import runner
+from tests.sarif_validator import NO_HOME_PAGE, find_validator, validate
 from tests.test_bug_predict import GitRepo
 from tests.test_cli import attune
 from worker import running_worker
@@ -559,6 +560,11 @@ def test_cli_runs_refactor_plan_and_applies(cli_env: dict[str, str], tmp_path: P
     }  # fmt: skip
     branches = repo.git("branch", "--list", "attune/refactor-*").split()
     assert len(branches) == 1
+    validator = find_validator()  # the SARIF check runs where the validator is installed
+    if validator is not None:
+        validation = validate(out / "report.sarif", validator)
+        assert validation.errors == [], validation.output
+        assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
 
 
 async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: Path) -> None:

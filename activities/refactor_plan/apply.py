@@ -74,7 +74,10 @@ def commit_patch(directory: Path, patch: str, branch: str, message: str) -> Appl
         try:
             _git(top, "read-tree", "HEAD", index=index)
             directory_args = [f"--directory={prefix}"] if prefix != "." else []
-            _git(top, "apply", "--cached", *directory_args, "-", index=index, text_in=patch)
+            _git(
+                top, "apply", "--cached", "--whitespace=nowarn", *directory_args, "-",
+                index=index, text_in=patch,
+            )  # fmt: skip
             tree = _git(top, "write-tree", index=index)
         except GitFailed as err:
             return ApplyOutcome(

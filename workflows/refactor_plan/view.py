@@ -17,6 +17,10 @@ def _location(item: Any) -> str:
     return f"{item.file}:{item.line}{end}"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _render(result: Any, console: Console) -> None:
     FINDINGS.render(result, console)
     if result.history == "skipped":
@@ -34,10 +38,10 @@ def _render(result: Any, console: Console) -> None:
     else:
         console.print("refactoring plan: nothing passed the thresholds")
     if result.patches:
-        changed = sum(p.added + p.removed for p in result.patches)
+        files, changed = len(result.patches), sum(p.added + p.removed for p in result.patches)
         console.print(
-            f"patch: ruff's safe fixes in {len(result.patches)} "
-            f"file{'s' if len(result.patches) != 1 else ''} ({changed} lines changed)"
+            f"patch: ruff's safe fixes in {_count(files, 'file')} "
+            f"({_count(changed, 'line')} changed)"
         )
     applied = result.applied
     if applied.status in ("committed", "unchanged"):

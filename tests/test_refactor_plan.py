@@ -18,6 +18,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
 from activities.code_facts.duplication import (
+    BARRIER,
     Clone,
     CloneClass,
     CloneSide,
@@ -166,6 +167,30 @@ def test_a_clone_within_one_file_never_overlaps_itself() -> None:
     assert len(clones) == 1
     first, second = clones[0].first, clones[0].second
     assert first.end_line < second.line
+
+
+def test_a_clone_never_runs_from_one_function_into_the_next() -> None:
+    two = textwrap.dedent(
+        """
+        def first(rows):
+            total = 0
+            for row in rows:
+                total += row.size * 2
+            return total
+
+
+        def second(rows):
+            names = [row.name for row in rows if row.name]
+            names.sort(key=len)
+            return ", ".join(names)
+        """
+    )
+    module = tokens(two, "a.py")
+    assert module.kinds.count(BARRIER) == 1
+    assert 20 < module.kinds.index(BARRIER) < len(module.kinds) - 20
+    other = tokens(two.replace("rows", "items"), "b.py")
+    assert find_clones([module, other], min_tokens=50, min_lines=2) == []
+    assert len(find_clones([module, other], min_tokens=20, min_lines=2)) == 2, "one a function"
 
 
 def test_a_block_copied_three_times_is_one_class_of_three() -> None:

@@ -39,6 +39,8 @@ SKIPPED_TYPES = frozenset(
 LITERALS = frozenset({token.NUMBER, token.STRING, token.FSTRING_START, token.FSTRING_MIDDLE,
                       token.FSTRING_END})  # fmt: skip
 IMPORT_WORDS = frozenset({"import", "from"})
+BARRIER = "\0"
+"""Between two functions' tokens: part of no window, equal to nothing."""
 
 
 class CloneSide(BaseModel):
@@ -111,17 +113,35 @@ def normalised_tokens(source: str, file: str) -> Tokens:
     except (tokenize.TokenError, SyntaxError, ValueError):
         return Tokens(file, (), ())
     _keep(statement, kinds, lines)
-    kept = [(kind, line) for kind, line in zip(kinds, lines, strict=True) if line in inside]
-    return Tokens(file, tuple(k for k, _ in kept), tuple(line for _, line in kept))
+    kept_kinds: list[str] = []
+    kept_lines: list[int] = []
+    current = None
+    for kind, line in zip(kinds, lines, strict=True):
+        function = inside.get(line)
+        if function is None:
+            continue
+        if current is not None and function != current:
+            kept_kinds.append(BARRIER)  # a clone never runs from one function into the next
+            kept_lines.append(line)
+        current = function
+        kept_kinds.append(kind)
+        kept_lines.append(line)
+    return Tokens(file, tuple(kept_kinds), tuple(kept_lines))
 
 
-def _function_lines(tree: ast.Module) -> set[int]:
-    """The lines of every function body (nested ones included)."""
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            end = node.end_lineno or node.body[-1].lineno
-            inside.update(range(node.body[0].lineno, end + 1))
+def _function_lines(tree: ast.Module) -> dict[int, int]:
+    """Each line of a function body, with the index of the outermost function it is in
+    (a nested function belongs to its enclosing one)."""
+    inside: dict[int, int] = {}
+    functions = (
+        node
+        for node in ast.walk(tree)  # breadth first: an enclosing function comes first
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
+    )
+    for index, node in enumerate(functions):
+        end = node.end_lineno or node.body[-1].lineno
+        for line in range(node.body[0].lineno, end + 1):
+            inside.setdefault(line, index)
     return inside
 
 
@@ -164,19 +184,25 @@ _BASE = 1_000_003
 
 
 def _rolling(kinds: tuple[str, ...], width: int):
-    """(start, hash) of every window of `width` tokens, in linear time (Rabin-Karp);
-    a collision costs nothing, since `_maximal` compares the tokens themselves."""
+    """(start, hash) of every window of `width` tokens that crosses no function boundary,
+    in linear time (Rabin-Karp); a collision costs nothing, since `_maximal` compares the
+    tokens themselves."""
     if len(kinds) < width:
         return
     codes = [_code(kind) for kind in kinds]
+    barriers = [index for index, kind in enumerate(kinds) if kind == BARRIER]
     top = pow(_BASE, width - 1, _MOD)
     digest = 0
     for code in codes[:width]:
         digest = (digest * _BASE + code) % _MOD
-    yield 0, digest
-    for start in range(1, len(codes) - width + 1):
-        digest = ((digest - codes[start - 1] * top) * _BASE + codes[start + width - 1]) % _MOD
-        yield start, digest
+    next_barrier = 0
+    for start in range(len(codes) - width + 1):
+        if start:
+            digest = ((digest - codes[start - 1] * top) * _BASE + codes[start + width - 1]) % _MOD
+        while next_barrier < len(barriers) and barriers[next_barrier] < start:
+            next_barrier += 1
+        if next_barrier == len(barriers) or barriers[next_barrier] >= start + width:
+            yield start, digest
 
 
 _CODES: dict[str, int] = {}
@@ -189,7 +215,7 @@ def _code(kind: str) -> int:
 def _maximal(
     a: Tokens, ia: int, b: Tokens, ib: int, min_tokens: int, min_lines: int
 ) -> Clone | None:
-    if ia > 0 and ib > 0 and a.kinds[ia - 1] == b.kinds[ib - 1]:
+    if ia > 0 and ib > 0 and a.kinds[ia - 1] == b.kinds[ib - 1] != BARRIER:
         return None  # the same pair starts one token earlier
     limit = min(len(a.kinds) - ia, len(b.kinds) - ib)
     if a is b:
@@ -197,7 +223,7 @@ def _maximal(
     if limit < min_tokens or a.kinds[ia : ia + min_tokens] != b.kinds[ib : ib + min_tokens]:
         return None
     length = min_tokens
-    while length < limit and a.kinds[ia + length] == b.kinds[ib + length]:
+    while length < limit and a.kinds[ia + length] == b.kinds[ib + length] != BARRIER:
         length += 1
     first = CloneSide(file=a.file, line=a.lines[ia], end_line=a.lines[ia + length - 1])
     second = CloneSide(file=b.file, line=b.lines[ib], end_line=b.lines[ib + length - 1])
@@ -207,11 +233,12 @@ def _maximal(
 
 
 def _overlap(a: CloneSide, b: CloneSide) -> bool:
-    """The same block: one file, overlapping by at least half the shorter one."""
+    """The same block: one file, sharing at least 80% of the longer span (looser, and
+    chains of partly overlapping pairs would grow one span over unrelated code)."""
     if a.file != b.file:
         return False
     shared = min(a.end_line, b.end_line) - max(a.line, b.line) + 1
-    return shared * 2 >= min(a.lines, b.lines)
+    return shared * 5 >= max(a.lines, b.lines) * 4
 
 
 def clone_classes(clones: list[Clone]) -> list[CloneClass]:

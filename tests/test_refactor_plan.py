@@ -619,3 +619,25 @@ async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: 
     assert resumed.files_analyzed == whole.files_analyzed == 5
     facts = TypeAdapter(list[FileFacts])
     assert store.get(resumed.facts, facts) == store.get(whole.facts, facts)
+
+
+def test_a_bare_third_party_import_stays_it_may_be_there_for_its_side_effects(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.9"\n')
+    (root / "setup.py").write_text(
+        "import os\nimport fastentrypoints\nfrom json import dumps\n\n\nclass A(object):\n"
+        "    pass\n"
+    )
+    (root / "m.py").write_text("import os\nimport numpy as np\n")
+    patch = ruff_patch(root, ["m.py", "setup.py"])
+    by_file = {p.file: p.rules for p in patch.files}
+    assert by_file == {"m.py": {"F401": 2}, "setup.py": {"UP004": 1}}
+    setup_hunks = patch.text.split("diff --git a/setup.py")[1]
+    assert "+class A:" in setup_hunks and "-import" not in setup_hunks
+    held = [f for f in patch.findings if f.file == "setup.py" and f.rule_id == "F401"]
+    assert [(f.line, "side effects" in f.message, "left out" in f.message) for f in held] == [
+        (1, False, True), (2, True, True), (3, False, True),
+    ]  # fmt: skip

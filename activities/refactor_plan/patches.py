@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -98,8 +99,8 @@ def oldest_python(root: Path) -> tuple[str | None, str]:
     return "py37", f"{why} allows no known version: the oldest version ruff targets"
 
 
-def _ruff(root: Path, files: list[str], *extra: str, python_version: str | None) -> str:
-    rules = RULES if python_version else ("F401",)
+def _ruff(root: Path, files: list[str], rules: tuple[str, ...], *extra: str,
+          python_version: str | None) -> str:  # fmt: skip
     command = [find_ruff_bin(), "check", "--isolated", "--select", ",".join(rules), "--no-cache"]
     if python_version:
         command += ["--target-version", python_version]
@@ -116,6 +117,23 @@ def _ruff(root: Path, files: list[str], *extra: str, python_version: str | None)
     if done.returncode not in (0, 1):
         raise RuffFailed(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "ruff")
     return done.stdout
+
+
+def side_effect_import(root: Path, item: dict) -> bool:
+    """An unused `import x` of a module outside the standard library, which may be
+    imported for what importing it does (`import fastentrypoints` in a setup.py patches
+    setuptools): ruff calls removing it safe, we leave it to a person."""
+    if item["code"] != "F401":
+        return False
+    try:
+        lines = (root / item["filename"]).read_text(encoding="utf-8").splitlines()
+        statement = lines[item["location"]["row"] - 1].strip()
+    except (OSError, UnicodeDecodeError, IndexError):
+        return True
+    if not statement.startswith("import ") or " as " in statement:
+        return False
+    module = item["message"].split("`")[1] if "`" in item["message"] else ""
+    return module.split(".")[0] not in sys.stdlib_module_names
 
 
 def split_diff(diff: str) -> list[tuple[str, list[str]]]:
@@ -156,40 +174,63 @@ def git_headers(path: str, body: list[str]) -> list[str]:
 
 def ruff_patch(root: Path, files: list[str], python_version: str | None = None) -> Patch:
     """The safe F401/UP fixes of `files` (relative to `root`) as one git-style diff, with
-    what each file's patch fixes, and every F401/UP diagnostic as a finding."""
+    what each file's patch fixes, and every F401/UP diagnostic as a finding. A file with
+    a possible side-effect import gets its UP fixes only."""
     patch = Patch()
     if python_version is None:
         python_version, patch.python_source = oldest_python(root)
     else:
         patch.python_source = "the python_version parameter"
     patch.python_version = python_version or ""
-    texts: list[str] = []
+    rules = RULES if python_version else ("F401",)
+    modernise = tuple(r for r in rules if r != "F401")
+    texts: dict[str, str] = {}
     for start in range(0, len(files), FILES_PER_CALL):
         chunk = files[start : start + FILES_PER_CALL]
         diagnostics = json.loads(
-            _ruff(root, chunk, "--output-format", "json", python_version=python_version) or "[]"
+            _ruff(root, chunk, rules, "--output-format", "json", python_version=python_version)
+            or "[]"
         )
+        diagnostics = [d for d in diagnostics if RULE_CODE.match(d.get("code") or "")]
+        for item in diagnostics:
+            item["rel"] = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
+        suspects = [d for d in diagnostics if side_effect_import(root, d)]
+        held = {d["rel"] for d in suspects}
         fixed: dict[str, Counter[str]] = {}
         for item in diagnostics:
-            if not RULE_CODE.match(item.get("code") or ""):
-                continue  # a syntax error: the file is left as it is
-            rel = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
+            rel = item["rel"]
             safe = (item.get("fix") or {}).get("applicability") == "safe"
+            if safe and item["code"] == "F401" and rel in held:
+                safe = False
+                item["fix"]["message"] = (
+                    "left out of the patch: a bare import of a module outside the standard "
+                    "library may be there for its side effects"
+                    if any(item is suspect for suspect in suspects)
+                    else "left out of the patch with this file's possible side-effect import"
+                )
             if safe:
                 fixed.setdefault(rel, Counter())[item["code"]] += 1
             patch.findings.append(_finding(item, rel, safe))
-        diff = _ruff(root, chunk, "--fix", "--diff", python_version=python_version)
-        for path, body in split_diff(diff):
-            texts.append("\n".join(git_headers(path, body)))
-            patch.files.append(
-                FilePatch(
-                    file=path,
-                    rules=dict(sorted(fixed.get(path, Counter()).items())),
-                    added=sum(1 for line in body[2:] if line.startswith("+")),
-                    removed=sum(1 for line in body[2:] if line.startswith("-")),
-                )
+        runs = [([f for f in chunk if f not in held], rules)]
+        if modernise:
+            runs.append(([f for f in chunk if f in held], modernise))
+        for selected, selection in runs:
+            if not selected:
+                continue
+            diff = _ruff(
+                root, selected, selection, "--fix", "--diff", python_version=python_version
             )
-    patch.text = "\n".join(texts) + "\n" if texts else ""
+            for path, body in split_diff(diff):
+                texts[path] = "\n".join(git_headers(path, body))
+                patch.files.append(
+                    FilePatch(
+                        file=path,
+                        rules=dict(sorted(fixed.get(path, Counter()).items())),
+                        added=sum(1 for line in body[2:] if line.startswith("+")),
+                        removed=sum(1 for line in body[2:] if line.startswith("-")),
+                    )
+                )
+    patch.text = "\n".join(texts[path] for path in sorted(texts)) + "\n" if texts else ""
     patch.files.sort(key=lambda p: p.file)
     patch.findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
     return patch

@@ -240,7 +240,12 @@ def _finding(item: dict, rel: str, safe: bool) -> Finding:
     code = item["code"]
     line = item["location"]["row"]
     fix = (item.get("fix") or {}).get("message")
-    note = " (fixed in the patch)" if safe else f" (suggested: {fix})" if fix else ""
+    if safe:
+        note = " (fixed in the patch)"
+    elif fix and fix.startswith("left out of the patch"):
+        note = f" ({fix})"
+    else:
+        note = f" (suggested: {fix})" if fix else ""
     return Finding(
         rule_id=code,
         tool="ruff",

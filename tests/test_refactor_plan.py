@@ -304,6 +304,9 @@ def test_ranking_puts_cheap_wins_and_churned_files_first() -> None:
     for item in plan:
         assert item.evidence and item.effort_reason and item.benefit
 
+    added_once = [h.model_copy(update={"commits": 1}) for h in history]
+    assert not any(i.kind == "hotspot" for i in build_plan(metrics, added_once, [clone], dead))
+
     without_history = build_plan(metrics, None, [clone], dead)
     assert not any(i.kind == "hotspot" for i in without_history)
     again = {(i.kind, i.file): i for i in without_history}

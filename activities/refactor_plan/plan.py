@@ -14,14 +14,14 @@ the code it tests), an effort S, M or L (cost 1, 1.5, 2) with the reason, and
 
     score = benefit * (1 + h) / cost
 
-where h is the churn of the item's file relative to the most churned analysed file: code
-that changes often pays back a refactoring sooner (Tornhill's hotspots), and of two
-items with the same benefit the cheaper comes first. vulture's confidence scales dead
-code down hard: at 60% a name is often used where vulture cannot see it (a decorator
-registers it, a framework calls it), and a big function is no quick win if it is not
-dead.
-Without git history h is 0, hotspots are left out and the report says why. Unused
-imports are not items: the patch removes them.
+where h is the churn of the item's file relative to the most churned analysed file,
+counting only files committed at least twice in the window (one commit adds a file, it
+does not change it): code that changes often pays back a refactoring sooner
+(Tornhill's hotspots), and of two items with the same benefit the cheaper comes first.
+vulture's confidence scales dead code down hard: at 60% a name is often used where
+vulture cannot see it (a decorator registers it, a framework calls it), and a big
+function is no quick win if it is not dead. Without git history h is 0, hotspots are
+left out and the report says why. Unused imports are not items: the patch removes them.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ COMPLEX_FUNCTION = 15
 DEEP_NESTING = 4
 LONG_PARAMETERS = 6
 HOTSPOT_MIN_BENEFIT = 30.0
+MIN_COMMITS_FOR_CHURN = 2
+"""A file committed once in the window was added (or imported), not changed: its lines
+are no churn, or a fresh import of a project would rank every file by its size."""
 LARGE_FILE_NLOC = 500
 COST: dict[str, float] = {"S": 1, "M": 1.5, "L": 2}
 RULES: dict[str, str] = {
@@ -83,7 +86,11 @@ def build_plan(
 ) -> list[PlanItem]:
     """Every item, highest score first, ranked from 1."""
     analysed = {f.metrics.file for f in facts}
-    past = {h.file: h for h in history or [] if h.file in analysed}
+    past = {
+        h.file: h
+        for h in history or []
+        if h.file in analysed and h.commits >= MIN_COMMITS_FOR_CHURN
+    }
     max_churn = max((h.churn for h in past.values()), default=0)
 
     def churn(file: str) -> float:

@@ -23,11 +23,6 @@ def _repository(path: Path) -> Path | None:
     return None
 
 
-def in_repository(path: Path) -> bool:
-    """Whether `path` is inside a git work tree (a flow's `apply` writes to its branches)."""
-    return _repository(path if path.is_dir() else path.parent) is not None
-
-
 def check_target(flow: Flow, raw: Path) -> Path:
     """The resolved target, or BadTarget naming what the flow needs."""
     path = raw.expanduser()

@@ -448,6 +448,19 @@ def test_apply_commits_to_a_new_branch_and_leaves_the_checkout_alone(tmp_path: P
     assert snapshot(repo.path) == before
 
 
+def test_apply_is_refused_before_the_run_without_a_repository(tmp_path: Path) -> None:
+    plain = project(tmp_path / "plain")
+    ENTRY.check(RefactorPlanRequest(target=str(plain)))  # no apply, no git needed
+    with pytest.raises(ValueError, match=r"--apply commits to a new git branch, and .* not inside"):
+        ENTRY.check(RefactorPlanRequest(target=str(plain), apply=True))
+    empty = GitRepo(tmp_path / "empty")
+    with pytest.raises(ValueError, match="has no commits yet"):
+        ENTRY.check(RefactorPlanRequest(target=str(empty.path), apply=True))
+    repo = repo_with_project(tmp_path / "repo")
+    a_file = repo.path / "app" / "pkg" / "legacy.py"
+    ENTRY.check(RefactorPlanRequest(target=str(a_file), apply=True))
+
+
 def test_apply_refuses_what_does_not_apply_and_never_moves_a_branch(tmp_path: Path) -> None:
     repo = repo_with_project(tmp_path / "repo")
     legacy = repo.path / "app" / "pkg" / "legacy.py"

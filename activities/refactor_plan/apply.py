@@ -16,8 +16,9 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from activities.code_facts.history import repository_of
+from activities.code_facts.history import NoHistory, repository_of
 from workflows.refactor_plan.models import ApplyOutcome
 
 GIT_TIMEOUT_S = 120
@@ -58,6 +59,18 @@ def _ref(top: Path, name: str) -> str | None:
         return _git(top, "rev-parse", "--verify", "--quiet", name)
     except GitFailed:
         return None
+
+
+def check_request(request: Any) -> None:
+    """refactor-plan's `Flow.validate`: `apply` needs a git repository with a commit to
+    branch from, known before the workflow starts."""
+    if not request.apply:
+        return
+    target = Path(request.target)
+    try:
+        repository_of(target if target.is_dir() else target.parent)
+    except NoHistory as reason:
+        raise ValueError(f"--apply commits to a new git branch, and {reason}") from None
 
 
 def commit_patch(directory: Path, patch: str, branch: str, message: str) -> ApplyOutcome:

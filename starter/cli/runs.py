@@ -21,7 +21,7 @@ from starter.cli.common import (
     run_async,
     severity,
 )
-from starter.targets import BadTarget, check_request, check_target, in_repository
+from starter.targets import BadTarget, check_request, check_target
 from workflows.registry import Flow, registry
 
 if TYPE_CHECKING:
@@ -207,10 +207,6 @@ def workflow_run(
         check_request(flow, request)
     except BadTarget as exc:
         raise UsageProblem(str(exc)) from exc
-    if getattr(request, "apply", False) is True and not in_repository(target):
-        raise UsageProblem(
-            f"--apply commits to a new git branch, and {str(path)!r} is not inside a git repository"
-        )
     raise typer.Exit(run_async(_start_and_wait(chosen, request, json_out, no_wait, threshold)))
 
 

@@ -12,6 +12,7 @@ FLOW = Flow(
     result=RefactorPlanResult,
     workflow="workflows.refactor_plan.workflow:RefactorPlanWorkflow",
     activities="activities.refactor_plan:worker_activities",
+    validate="activities.refactor_plan.apply:check_request",
     target="python",
     view="workflows.refactor_plan.view:VIEW",
     reports=("markdown", "json", "sarif", "patch"),

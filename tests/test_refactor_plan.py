@@ -23,6 +23,7 @@ from activities.code_facts.duplication import (
     CloneClass,
     CloneSide,
     clone_classes,
+    diversity,
     find_clones,
     normalised_tokens,
 )
@@ -159,6 +160,19 @@ def test_imports_module_data_and_small_blocks_are_not_clones() -> None:
     assert find_clones([tokens(data, "a.py"), tokens(twin, "b.py")]) == []
     small = "def f(a):\n    return a + 1\n"
     assert find_clones([tokens(small, "a.py"), tokens(small, "b.py")]) == []
+
+
+def test_runs_of_one_repeated_shape_are_not_clones() -> None:
+    def init(names: list[str]) -> str:
+        body = "".join(f"        self.{n} = {n}\n" for n in names)
+        return f"class C:\n    def __init__(self, {', '.join(names)}):\n{body}"
+
+    first = init([f"a{i}" for i in range(12)])
+    second = init([f"option_{i}" for i in range(14)])
+    assert diversity(tokens(first, "a.py").kinds) < 0.2
+    assert find_clones([tokens(first, "a.py"), tokens(second, "b.py")]) == []
+    assert find_clones([tokens(first, "a.py"), tokens(second, "b.py")], min_diversity=0) != []
+    assert diversity(tokens(ORDERS, "orders.py").kinds) > 0.5
 
 
 def test_a_clone_within_one_file_never_overlaps_itself() -> None:

@@ -41,19 +41,6 @@ DOCUMENT_GEN = Flow(
     },
     examples=("document this package", "write the missing docstrings"),
 )
-REFACTOR_PLAN = Flow(
-    name="refactor-plan", planned=True, nearest="quality-checks",
-    summary="a ranked refactoring plan: hotspots, long functions, duplication, dead code",
-    description="plan a refactoring",
-    vocabulary={
-        "refactor*": 4, "restructur*": 3, "clean up": 2, "cleanup": 2, "tech debt": 3,
-        "technical debt": 3, "simplif*": 2, "modulariz*": 2.5, "untangl*": 2.5, "reorganiz*": 2.5,
-        "architectur*": 2, "spaghetti": 2.5, "improv*": 1, "break up": 3, "split up": 3,
-        "god class": 4, "too big": 2, "too long": 2, "extract": 1.5, "decompos*": 2.5,
-        "dead code": 3, "duplicat*": 2,
-    },
-    examples=("plan a refactoring", "break up this class", "this class is too big, split it up"),
-)
 RESEARCH_SYNTHESIS = Flow(
     name="research-synthesis", planned=True,
     summary="question + sources -> cited synthesis",

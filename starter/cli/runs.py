@@ -170,6 +170,9 @@ def workflow_run(
         str | None, typer.Option(help="how long to wait for an approval, e.g. 7d, 12h, 30m")
     ] = None,
     param: Annotated[list[str] | None, typer.Option(help="workflow parameter key=value")] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="write the flow's changes (to a new git branch)")
+    ] = False,
 ) -> None:
     """Start a workflow and follow it to its report. Everything is checked first."""
     chosen = choose(name)
@@ -186,6 +189,10 @@ def workflow_run(
     ):
         if given is not None and field not in flow.request.model_fields:
             raise UsageProblem(f"{option} does not apply to {chosen.name}")
+    if apply:
+        if "apply" not in flow.request.model_fields:
+            raise UsageProblem(f"{chosen.name} does not write changes")
+        values["apply"] = True
     if max_cost is not None:
         values["max_cost_usd"] = max_cost
     if approval_timeout is not None:

@@ -1,0 +1,271 @@
+"""refactor-plan's activities: thin typed wrappers around discovery, the metrics, history,
+duplication and dead-code facts, ruff's patch, the git branch writer and the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import reports
+from activities.artifacts import ArtifactStore
+from activities.code_facts.deadcode import dead_code
+from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
+from activities.code_facts.history import NoHistory, git_history
+from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.refactor_plan.analysis import ChunkFacts, FileFacts, measure_chunk
+from activities.refactor_plan.apply import commit_patch
+from activities.refactor_plan.patches import RuffFailed, ruff_patch
+from activities.refactor_plan.plan import build_plan, plan_findings
+from activities.refactor_plan.report import plan_report, render_plan_markdown, render_plan_sarif
+from activities.security_audit.activities import heartbeat_interval
+from activities.target import target_dir
+from workflows.bug_predict.models import HistoryRequest, HistoryResult
+from workflows.code_facts import DeadCode, FileHistory
+from workflows.refactor_plan.models import (
+    ApplyOutcome,
+    ApplyRequest,
+    CrossFileRequest,
+    CrossFileResult,
+    PatchRequest,
+    PatchResult,
+    PlanBatch,
+    PlanBatchResult,
+    PlanItem,
+    PlanReportOutcome,
+    PlanReportRequest,
+)
+from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
+
+FINDINGS = TypeAdapter(list[Finding])
+FACTS = TypeAdapter(list[FileFacts])
+HISTORY = TypeAdapter(list[FileHistory])
+CLONES = TypeAdapter(list[CloneClass])
+DEAD = TypeAdapter(list[DeadCode])
+PLAN = TypeAdapter(list[PlanItem])
+TEXT = TypeAdapter(str)
+CHUNK = TypeAdapter(ChunkFacts)
+BATCH_RESULT = TypeAdapter(PlanBatchResult)
+TOP_IN_RESULT = 10
+PATCH_FILE = "refactor.patch"
+
+
+class MeasureCursor(BaseModel):
+    """Heartbeat details: how far a batch got, and where its finished chunks are."""
+
+    next_index: int = 0
+    chunks: list[ArtifactRef] = []
+
+
+def run_base(run_key: str) -> str:
+    return f"runs/{run_key}/artifacts/refactor-plan"
+
+
+def batch_result_key(run_key: str, index: int) -> str:
+    return f"{run_base(run_key)}/batch-{index:05d}/result.json"
+
+
+def _cross_file_facts(root: str, files: list[str]) -> tuple[list[CloneClass], list[DeadCode]]:
+    """Duplication and dead code of the whole file set (both need every file at once)."""
+    return clone_classes(clones_in(Path(root), files)), dead_code(Path(root), files)
+
+
+class RefactorPlanActivities:
+    def __init__(self, store: ArtifactStore, pool: Executor) -> None:
+        self.store = store
+        self.pool = pool
+
+    async def _in_pool(self, interval: float, details: Any, fn: Callable[..., Any], *args) -> Any:
+        """Run `fn` in the process pool, heartbeating `details` until it is done."""
+        future = asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=interval)
+            if done:
+                return future.result()
+            activity.heartbeat(details)
+
+    @activity.defn(name="refactor_plan_discover")
+    async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
+        base = run_base(request.run_key)
+        return await asyncio.to_thread(store_discovery, self.store, request, base)
+
+    @activity.defn(name="refactor_plan_measure_batch")
+    async def measure_batch(self, batch: PlanBatch) -> PlanBatchResult:
+        """Per-function metrics of a batch, chunk by chunk in the process pool; the cursor
+        in the heartbeat lets a retry on another worker resume after the last chunk."""
+        info = activity.info()
+        files = self.store.get(batch.files, FILES)[batch.start : batch.end]
+        details = info.heartbeat_details
+        cursor = MeasureCursor.model_validate(details[0]) if details else MeasureCursor()
+        resumed_from = cursor.next_index
+        root = str(target_dir(batch.target))
+        base = f"{run_base(batch.run_key)}/batch-{batch.index:05d}"
+        interval = heartbeat_interval(info.heartbeat_timeout)
+        while cursor.next_index < len(files):
+            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
+            beat = cursor.model_dump(mode="json")
+            measured = await self._in_pool(interval, beat, measure_chunk, root, chunk)
+            ref = self.store.put(f"{base}/chunk-{len(cursor.chunks):04d}.json", measured, CHUNK)
+            cursor = MeasureCursor(
+                next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]
+            )
+            activity.heartbeat(cursor.model_dump(mode="json"))
+        chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
+        facts = [f for c in chunks for f in c.facts]
+        skipped = [s for c in chunks for s in c.skipped]
+        result = PlanBatchResult(
+            index=batch.index,
+            facts=self.store.put(f"{base}/facts.json", facts, FACTS, len(facts)),
+            skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
+            files_analyzed=len(facts),
+            resumed_from=resumed_from,
+        )
+        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        return result
+
+    @activity.defn(name="refactor_plan_history")
+    async def history(self, request: HistoryRequest) -> HistoryResult:
+        directory = target_dir(request.target)
+        try:
+            found = await asyncio.to_thread(git_history, directory, request.until, request.months)
+        except NoHistory as reason:
+            return HistoryResult(status="skipped", reason=f"no git history: {reason}")
+        return HistoryResult(
+            status="ok",
+            since=found.since,
+            until=found.until,
+            commits=found.commits,
+            fix_commits=found.fix_commits,
+            files=self.store.put(
+                f"{run_base(request.run_key)}/history.json", found.files, HISTORY, len(found.files)
+            ),
+        )
+
+    @activity.defn(name="refactor_plan_cross_file")
+    async def cross_file(self, request: CrossFileRequest) -> CrossFileResult:
+        """Duplicated blocks and dead code over the whole file list, in the process pool,
+        heartbeating while it runs."""
+        files = self.store.get(request.files, FILES)
+        interval = heartbeat_interval(activity.info().heartbeat_timeout)
+        root = str(target_dir(request.target))
+        clones, dead = await self._in_pool(
+            interval, {"files": len(files)}, _cross_file_facts, root, files
+        )
+        base = run_base(request.run_key)
+        return CrossFileResult(
+            clones=self.store.put(f"{base}/clones.json", clones, CLONES, len(clones)),
+            dead_code=self.store.put(f"{base}/dead-code.json", dead, DEAD, len(dead)),
+        )
+
+    @activity.defn(name="refactor_plan_patches")
+    async def patches(self, request: PatchRequest) -> PatchResult:
+        files = self.store.get(request.files, FILES)
+        root = target_dir(request.target)
+        try:
+            patch = await asyncio.to_thread(ruff_patch, root, files, request.python_version)
+        except RuffFailed as err:
+            return PatchResult(status="failed", reason=f"ruff failed: {err}")
+        base = run_base(request.run_key)
+        return PatchResult(
+            status="ok",
+            patch=self.store.put(f"{base}/{PATCH_FILE}.json", patch.text, TEXT, len(patch.files)),
+            python_version=patch.python_version,
+            python_source=patch.python_source,
+            files=patch.files,
+            findings=self.store.put(
+                f"{base}/ruff-findings.json", patch.findings, FINDINGS, len(patch.findings)
+            ),
+        )
+
+    @activity.defn(name="refactor_plan_apply")
+    async def apply(self, request: ApplyRequest) -> ApplyOutcome:
+        """Commit the patch to a new branch; the working tree and the index stay as they are."""
+        patch = self.store.get(request.patch, TEXT)
+        try:
+            return await asyncio.to_thread(
+                commit_patch, target_dir(request.target), patch, request.branch, request.message
+            )
+        except NoHistory as reason:
+            raise ApplicationError(
+                f"--apply commits to a new git branch, and {reason}",
+                type="NoGitRepository",
+                non_retryable=True,
+            ) from None
+
+    @activity.defn(name="refactor_plan_report")
+    async def report(self, request: PlanReportRequest) -> PlanReportOutcome:
+        return await asyncio.to_thread(self._report, request)
+
+    def _report(self, request: PlanReportRequest) -> PlanReportOutcome:
+        batches: list[PlanBatchResult] = []
+        for index in range(request.batch_count):
+            stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
+            if stored is None:
+                raise FileNotFoundError(f"batch {index} of {request.run_key} left no result")
+            batches.append(stored[0])
+        facts = [f for b in batches for f in self.store.get(b.facts, FACTS)]
+        skipped = self.store.get(request.discovery.skipped, SKIPPED)
+        for batch in batches:
+            skipped.extend(self.store.get(batch.skipped, SKIPPED))
+        skipped.sort(key=lambda s: s.path)
+        history = self.store.get(request.history.files, HISTORY) if request.history.files else None
+        clones = self.store.get(request.cross_file.clones, CLONES)
+        dead = self.store.get(request.cross_file.dead_code, DEAD)
+        plan = build_plan(facts, history, clones, dead)
+        findings = plan_findings(plan)
+        patches = request.patches
+        if patches.findings is not None:
+            findings += self.store.get(patches.findings, FINDINGS)
+        findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        summary = reports.summarize(findings, request.files_analyzed, len(skipped))
+        base = run_base(request.run_key)
+        findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
+        self.store.put(f"{base}/plan.json", plan, PLAN, len(plan))
+        out_dir = (
+            Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
+        )
+        paths = reports.artifact_paths(out_dir)
+        patch_text = self.store.get(patches.patch, TEXT) if patches.patch else ""
+        if patch_text:
+            paths["patch"] = str(out_dir.absolute() / PATCH_FILE)
+        duration = round((datetime.now(UTC) - request.started_at).total_seconds(), 3)
+        report = plan_report(
+            request=request,
+            duration_s=duration,
+            summary=summary,
+            findings=findings,
+            skipped=skipped,
+            plan=plan,
+            clones=len(clones),
+            dead_code=len(dead),
+            artifacts=paths,
+        )
+        version = metadata.version("attune")
+        contents: dict[str, Any] = {
+            "markdown": render_plan_markdown(report, request.top_items),
+            "json": json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+            "sarif": json.dumps(render_plan_sarif(report, version), indent=2, ensure_ascii=False)
+            + "\n",
+        }
+        if patch_text:
+            contents["patch"] = patch_text
+        Path(paths["json"]).parent.mkdir(parents=True, exist_ok=True)
+        for kind, text in contents.items():
+            reports._atomic_write(Path(paths[kind]), text)  # whole or not at all, mode 0644
+        return PlanReportOutcome(
+            summary=summary,
+            plan=plan[:TOP_IN_RESULT],
+            plan_total=len(plan),
+            artifacts=paths,
+            findings=findings_ref,
+            duration_s=duration,
+        )

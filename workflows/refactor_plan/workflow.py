@@ -1,0 +1,238 @@
+"""refactor-plan: discover files, measure them in parallel batches while reading the git
+history, finding duplicated blocks and dead code over the whole file set and making
+ruff's mechanical patch; rank the plan and write the reports. With `apply`, the patch is
+committed to a new branch first, so the report names it.
+
+The workflow only routes: every file read, git call and report write is an activity, and
+everything large moves as an artifact reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.runs import advance, mark_run, save_usage
+
+with workflow.unsafe.imports_passed_through():
+    from activities.refactor_plan.activities import RefactorPlanActivities
+    from workflows.bug_predict.models import HistoryRequest
+    from workflows.refactor_plan.models import (
+        ApplyOutcome,
+        ApplyRequest,
+        CrossFileRequest,
+        PatchRequest,
+        PlanBatch,
+        PlanBatchResult,
+        PlanReportRequest,
+        RefactorPlanRequest,
+        RefactorPlanResult,
+    )
+    from workflows.schemas import ArtifactRef, DiscoverRequest, LLMSummary, Progress, UsageMemo
+    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+
+WORKFLOW_NAME = "refactor-plan"
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+)
+LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM explanation is not part of this release")
+STAGES = ("discover", "analyze", "cross-file", "patches", "apply", "report")
+
+
+def stages(apply: bool) -> tuple[str, ...]:
+    return STAGES if apply else tuple(s for s in STAGES if s != "apply")
+
+
+def branch_name(run_id: str) -> str:
+    """`attune/refactor-` and the run id's last 8 hex digits: its random part (a UUIDv7's
+    first digits are a timestamp, the same for runs started within a minute)."""
+    return f"attune/refactor-{run_id.replace('-', '')[-8:]}"
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class RefactorPlanWorkflow:
+    @workflow.init
+    def __init__(self, request: RefactorPlanRequest) -> None:
+        self._progress = Progress.of(*stages(request.apply))
+
+    @workflow.query(name=PROGRESS_QUERY)
+    def progress(self) -> Progress:
+        return self._progress
+
+    @workflow.run
+    async def run(self, request: RefactorPlanRequest) -> RefactorPlanResult:
+        try:
+            return await self._plan(request)
+        except asyncio.CancelledError:
+            self._set_stage("cancelled")
+            raise
+        except Exception:
+            self._set_stage("failed")
+            raise
+
+    async def _plan(self, request: RefactorPlanRequest) -> RefactorPlanResult:
+        marks = mark_run()
+        info = workflow.info()
+        started_at = workflow.now()
+        run_key = f"{info.workflow_id}/{info.run_id}"
+        self._set_stage("discover")
+        discovery = await workflow.execute_activity_method(
+            RefactorPlanActivities.discover,
+            DiscoverRequest(
+                run_key=run_key, target=request.target, max_file_bytes=request.max_file_bytes
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary=f"Discover Python files in {request.target}",
+        )
+        size = request.batch_size
+        batches = [
+            PlanBatch(
+                run_key=run_key,
+                target=request.target,
+                files=discovery.files,
+                index=index,
+                start=start,
+                end=min(start + size, discovery.file_count),
+                chunk_size=request.chunk_size,
+            )
+            for index, start in enumerate(range(0, discovery.file_count, size))
+        ]
+        self._set_stage("analyze", f"0/{discovery.file_count} files")
+        self._files_done, self._files_total = 0, discovery.file_count
+        history_task = asyncio.ensure_future(
+            workflow.execute_activity_method(
+                RefactorPlanActivities.history,
+                HistoryRequest(
+                    run_key=run_key,
+                    target=request.target,
+                    until=started_at,
+                    months=request.history_months,
+                ),
+                start_to_close_timeout=timedelta(minutes=15),
+                retry_policy=RETRY,
+                summary=f"Read {request.history_months} months of git history",
+            )
+        )
+        cross_file_task = asyncio.ensure_future(
+            workflow.execute_activity_method(
+                RefactorPlanActivities.cross_file,
+                CrossFileRequest(run_key=run_key, target=request.target, files=discovery.files),
+                start_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
+                retry_policy=RETRY,
+                summary="Find duplicated blocks and dead code across all files",
+            )
+        )
+        patches_task = asyncio.ensure_future(
+            workflow.execute_activity_method(
+                RefactorPlanActivities.patches,
+                PatchRequest(
+                    run_key=run_key,
+                    target=request.target,
+                    files=discovery.files,
+                    python_version=request.python_version,
+                ),
+                start_to_close_timeout=timedelta(minutes=15),
+                retry_policy=RETRY,
+                summary="Make ruff's patch: unused imports, syntax modernisation",
+            )
+        )
+        results = await asyncio.gather(*(self._measure(batch, request) for batch in batches))
+        history = await history_task
+        self._set_stage("cross-file")
+        cross_file = await cross_file_task
+        self._set_stage("patches")
+        patches = await patches_task
+        applied = ApplyOutcome(status="not-requested")
+        if request.apply:
+            self._set_stage("apply")
+            applied = await self._apply(request, patches.patch, info.run_id)
+        self._set_stage("report")
+        usage = UsageMemo()
+        if marks:
+            save_usage(usage)
+        outcome = await workflow.execute_activity_method(
+            RefactorPlanActivities.report,
+            PlanReportRequest(
+                run_key=run_key,
+                workflow=WORKFLOW_NAME,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                target=request.target,
+                started_at=started_at,
+                out_dir=request.out_dir,
+                discovery=discovery,
+                batch_count=len(results),
+                files_analyzed=sum(r.files_analyzed for r in results),
+                history=history,
+                cross_file=cross_file,
+                patches=patches,
+                applied=applied,
+                top_items=request.top_items,
+                llm=LLM_NOT_YET,
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary="Rank the plan; write Markdown, JSON, SARIF and the patch",
+        )
+        self._set_stage("done", f"{outcome.plan_total} plan items")
+        return RefactorPlanResult(
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            status="completed",
+            target=request.target,
+            summary=outcome.summary,
+            plan=outcome.plan,
+            plan_total=outcome.plan_total,
+            patches=patches.files,
+            applied=applied,
+            history=history.status,
+            history_reason=history.reason,
+            artifacts=outcome.artifacts,
+            findings=outcome.findings,
+            duration_s=outcome.duration_s,
+            usage=usage if marks else None,
+        )
+
+    async def _apply(
+        self, request: RefactorPlanRequest, patch: ArtifactRef | None, run_id: str
+    ) -> ApplyOutcome:
+        if patch is None:
+            return ApplyOutcome(status="failed", reason="no patch: ruff did not run")
+        return await workflow.execute_activity_method(
+            RefactorPlanActivities.apply,
+            ApplyRequest(
+                target=request.target,
+                patch=patch,
+                branch=branch_name(run_id),
+                message=f"attune refactor-plan: ruff's safe fixes (F401, UP)\n\nRun {run_id}.\n",
+            ),
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RETRY,
+            summary="Commit the patch to a new branch",
+        )
+
+    async def _measure(self, batch: PlanBatch, request: RefactorPlanRequest) -> PlanBatchResult:
+        result = await workflow.execute_activity_method(
+            RefactorPlanActivities.measure_batch,
+            batch,
+            activity_id=f"measure-batch-{batch.index}",
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
+            retry_policy=RETRY,
+            summary=f"Measure files {batch.start + 1}-{batch.end} (batch {batch.index + 1})",
+        )
+        self._files_done += batch.end - batch.start
+        if self._progress.stage == "analyze":
+            self._progress.detail = f"{self._files_done}/{self._files_total} files"
+        return result
+
+    def _set_stage(self, stage: str, detail: str = "") -> None:
+        advance(self._progress, stage, detail)
+        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

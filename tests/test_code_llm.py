@@ -1,5 +1,5 @@
 """The shared LLM stage of the code-intelligence flows: its prompt planning on its own, then
-bug-predict and performance-audit end to end against the loopback fake Messages API
+bug-predict, performance-audit and refactor-plan end to end against the loopback fake Messages API
 (without a key, with answers, with an API error). Costs as in tests/test_llm_audit.py."""
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def buggy_repo(path: Path) -> Path:
 TARGETS = {
     "bug-predict": buggy_repo,
     "performance-audit": lambda path: slow_tree(path),
+    "refactor-plan": buggy_repo,
 }
 
 
@@ -212,7 +213,7 @@ async def test_haiku_triages_sonnet_explains(
     assert models[0] == "claude-haiku-5-5", "one triage call first"
     assert len(models) >= 2 and set(models[1:]) == {"claude-sonnet-5-5"}
     triage_system_prompt = fake_anthropic.messages[0].body["system"][0]["text"]
-    assert triage_system_prompt.startswith(f"You triage findings of {flow}")
+    assert triage_system_prompt.startswith("You triage ") and f" of {flow}" in triage_system_prompt
     explained = len(models) - 1
     assert llm["calls_by_tier"] == {"haiku": 1, "sonnet": explained}
     assert llm["cost_usd"] == pytest.approx(HAIKU_COST + explained * SONNET_COST, abs=1e-12)

@@ -520,7 +520,7 @@ async def test_refactor_plan_end_to_end_with_apply(
     before = snapshot(repo.path)
     result, progress = await plan_run(client, target, apply=True, batch_size=2, chunk_size=1)
     assert result.status == "completed" and result.history == "ok"
-    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 6
+    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 8
     kinds = {i.kind for i in result.plan}
     assert {"hotspot", "duplication", "deep-nesting", "long-parameter-list"} <= kinds
     assert result.plan[0].rank == 1
@@ -563,7 +563,7 @@ async def test_refactor_plan_without_git_leaves_hotspots_out_and_says_why(
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
     root = project(tmp_path / "plain")
     result, progress = await plan_run(client, root)
-    assert progress["done"] == progress["total"] == 5
+    assert progress["done"] == progress["total"] == 7
     assert result.history == "skipped" and "not inside a git repository" in result.history_reason
     assert result.applied.status == "not-requested"
     assert not any(i.kind == "hotspot" for i in result.plan)

@@ -19,7 +19,10 @@ from workflows.code_facts import DeadCode
 DEFAULT_MIN_CONFIDENCE = 60
 # Names that frameworks and protocols call without a visible caller in the code.
 IGNORED_NAMES = ["setUp*", "tearDown*", "test_*", "Test*", "pytest_*", "_*_"]
-IGNORED_DECORATORS = ["@*.route", "@*.fixture", "@*.defn", "@*.run", "@*.query", "@*.signal"]
+IGNORED_DECORATORS = [
+    *("@*.route", "@*.fixture", "@*.defn", "@*.run", "@*.query", "@*.signal"),
+    *("@*.command", "@*.callback", "@*.tool", "@*.get", "@*.post", "@*.init", "@*.update"),
+]
 
 
 def dead_code(
@@ -29,7 +32,7 @@ def dead_code(
     if not files:
         return []
     scanner = Vulture(ignore_names=IGNORED_NAMES, ignore_decorators=IGNORED_DECORATORS)
-    with contextlib.redirect_stdout(io.StringIO()):  # vulture prints syntax errors
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         scanner.scavenge([str(root / f) for f in files])
     items = [
         DeadCode(

@@ -17,5 +17,6 @@ def worker_activities(resources: WorkerResources) -> list:
         plan.cross_file,
         plan.patches,
         plan.apply,
+        plan.rank,
         plan.report,
     ]

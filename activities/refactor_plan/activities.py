@@ -22,6 +22,7 @@ from activities.code_facts.deadcode import dead_code
 from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
 from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.llm.stage import apply_outcomes
 from activities.refactor_plan.analysis import ChunkFacts, FileFacts, measure_chunk
 from activities.refactor_plan.apply import commit_patch
 from activities.refactor_plan.patches import RuffFailed, ruff_patch
@@ -41,8 +42,10 @@ from workflows.refactor_plan.models import (
     PlanBatch,
     PlanBatchResult,
     PlanItem,
+    PlanRankRequest,
     PlanReportOutcome,
     PlanReportRequest,
+    RankedPlan,
 )
 from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
 
@@ -201,11 +204,11 @@ class RefactorPlanActivities:
                 non_retryable=True,
             ) from None
 
-    @activity.defn(name="refactor_plan_report")
-    async def report(self, request: PlanReportRequest) -> PlanReportOutcome:
-        return await asyncio.to_thread(self._report, request)
+    @activity.defn(name="refactor_plan_rank")
+    async def rank(self, request: PlanRankRequest) -> RankedPlan:
+        return await asyncio.to_thread(self._rank, request)
 
-    def _report(self, request: PlanReportRequest) -> PlanReportOutcome:
+    def _rank(self, request: PlanRankRequest) -> RankedPlan:
         batches: list[PlanBatchResult] = []
         for index in range(request.batch_count):
             stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
@@ -226,10 +229,30 @@ class RefactorPlanActivities:
         if patches.findings is not None:
             findings += self.store.get(patches.findings, FINDINGS)
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
-        summary = reports.summarize(findings, request.files_analyzed, len(skipped))
         base = run_base(request.run_key)
-        findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
-        self.store.put(f"{base}/plan.json", plan, PLAN, len(plan))
+        return RankedPlan(
+            plan=self.store.put(f"{base}/plan.json", plan, PLAN, len(plan)),
+            findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
+            skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
+            clones=len(clones),
+            dead_code=len(dead),
+        )
+
+    @activity.defn(name="refactor_plan_report")
+    async def report(self, request: PlanReportRequest) -> PlanReportOutcome:
+        return await asyncio.to_thread(self._report, request)
+
+    def _report(self, request: PlanReportRequest) -> PlanReportOutcome:
+        ranked = request.ranked
+        plan = self.store.get(ranked.plan, PLAN)
+        findings = self.store.get(ranked.findings, FINDINGS)
+        skipped = self.store.get(ranked.skipped, SKIPPED)
+        apply_outcomes(self.store, findings, request.llm_outcomes)
+        summary = reports.summarize(findings, request.files_analyzed, len(skipped))
+        findings_ref = self.store.put(
+            f"{run_base(request.run_key)}/findings-reported.json", findings, FINDINGS, len(findings)
+        )
+        patches = request.patches
         out_dir = (
             Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
         )
@@ -245,8 +268,8 @@ class RefactorPlanActivities:
             findings=findings,
             skipped=skipped,
             plan=plan,
-            clones=len(clones),
-            dead_code=len(dead),
+            clones=ranked.clones,
+            dead_code=ranked.dead_code,
             artifacts=paths,
         )
         version = metadata.version("attune")

@@ -8,8 +8,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.bug_predict.models import HistoryResult
-from workflows.schemas import ArtifactRef, DiscoveryResult, LLMSummary, RunStatus, UsageMemo
-from workflows.security_audit.models import AuditSummary
+from workflows.schemas import (
+    ArtifactRef,
+    DiscoveryResult,
+    LLMSummary,
+    RunStatus,
+    Tier,
+    UsageMemo,
+)
+from workflows.security_audit.models import AuditSummary, LLMOutcome
 
 ItemKind = Literal[
     "hotspot",
@@ -49,6 +56,11 @@ class RefactorPlanRequest(BaseModel):
     top_items: int = Field(default=30, ge=1, le=1000, description="Plan items in the table")
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"
+    )
+    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
+    llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")
+    llm_max_findings: int = Field(
+        default=200, ge=0, description="Most severe plan items sent to LLM triage"
     )
 
 
@@ -147,6 +159,25 @@ class PlanItem(BaseModel):
     )
 
 
+class PlanRankRequest(BaseModel):
+    run_key: str
+    discovery: DiscoveryResult
+    batch_count: int = Field(ge=0)
+    history: HistoryResult
+    cross_file: CrossFileResult
+    patches: PatchResult
+
+
+class RankedPlan(BaseModel):
+    """The plan and its findings, ranked and stored before the LLM stage reads them."""
+
+    plan: ArtifactRef = Field(description="list[PlanItem], best first")
+    findings: ArtifactRef = Field(description="list[Finding]: the items and ruff's fixes")
+    skipped: ArtifactRef = Field(description="list[SkippedFile]")
+    clones: int
+    dead_code: int
+
+
 class PlanReportRequest(BaseModel):
     run_key: str
     workflow: str
@@ -164,6 +195,10 @@ class PlanReportRequest(BaseModel):
     applied: ApplyOutcome
     top_items: int
     llm: LLMSummary
+    ranked: RankedPlan
+    llm_outcomes: list[LLMOutcome] = Field(
+        default_factory=list, description="Verdicts and explanations to put on the findings"
+    )
 
 
 class PlanReportOutcome(BaseModel):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.llm_findings import findings_llm_stage
 from workflows.runs import advance, mark_run, save_usage
 
 with workflow.unsafe.imports_passed_through():
@@ -27,11 +28,12 @@ with workflow.unsafe.imports_passed_through():
         PatchRequest,
         PlanBatch,
         PlanBatchResult,
+        PlanRankRequest,
         PlanReportRequest,
         RefactorPlanRequest,
         RefactorPlanResult,
     )
-    from workflows.schemas import ArtifactRef, DiscoverRequest, LLMSummary, Progress, UsageMemo
+    from workflows.schemas import ArtifactRef, DiscoverRequest, Progress, UsageMemo
     from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
 
 WORKFLOW_NAME = "refactor-plan"
@@ -40,8 +42,7 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
-LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM explanation is not part of this release")
-STAGES = ("discover", "analyze", "cross-file", "patches", "apply", "report")
+STAGES = ("discover", "analyze", "cross-file", "patches", "apply", "rank", "llm", "report")
 
 
 def stages(apply: bool) -> tuple[str, ...]:
@@ -153,8 +154,34 @@ class RefactorPlanWorkflow:
         if request.apply:
             self._set_stage("apply")
             applied = await self._apply(request, patches.patch, info.run_id)
+        self._set_stage("rank")
+        ranked = await workflow.execute_activity_method(
+            RefactorPlanActivities.rank,
+            PlanRankRequest(
+                run_key=run_key,
+                discovery=discovery,
+                batch_count=len(results),
+                history=history,
+                cross_file=cross_file,
+                patches=patches,
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary="Rank the plan items by benefit, churn and effort",
+        )
+        self._set_stage("llm")
+        stage = await findings_llm_stage(
+            flow=WORKFLOW_NAME,
+            run_key=run_key,
+            target=request.target,
+            findings=[ranked.findings],
+            request=request,
+            usage=UsageMemo(),
+            progress=self._progress,
+            keep_usage=marks,
+        )
+        usage = stage.usage
         self._set_stage("report")
-        usage = UsageMemo()
         if marks:
             save_usage(usage)
         outcome = await workflow.execute_activity_method(
@@ -175,7 +202,9 @@ class RefactorPlanWorkflow:
                 patches=patches,
                 applied=applied,
                 top_items=request.top_items,
-                llm=LLM_NOT_YET,
+                llm=stage.summary,
+                ranked=ranked,
+                llm_outcomes=stage.outcomes,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

@@ -12,8 +12,10 @@ from activities.code_facts.diff import change_set
 from activities.pr_review.change import BadRevision, check_revisions, checkout
 from activities.pr_review.review import anchor, github_review, on_changed_lines, verdict
 from starter import runner
+from tests.fake_anthropic import FakeAnthropic
 from tests.release.conftest import Repo
 from tests.test_cli import attune
+from tests.test_llm_audit import answer_everything
 from worker import running_worker
 from workflows.pr_review.models import PrReviewRequest, PrReviewResult
 from workflows.registry import registry
@@ -125,6 +127,29 @@ async def test_a_change_adding_eval_input_is_sent_back_and_a_clean_one_approved(
     assert clean.summary.findings_total == 0
     approved = json.loads(Path(clean.artifacts["github_review"]).read_text())
     assert approved["event"] == "APPROVE" and approved["comments"] == []
+
+
+async def test_claude_triages_the_changed_lines_once_and_a_false_alarm_does_not_block(
+    client: Client,
+    repo: Repo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    """The reviewers run without LLM stages; pr-review triages what is on changed lines.
+    The fake judges the first finding of a prompt a false positive: here, eval(input())."""
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    answer_everything(fake_anthropic)
+    repo.git("checkout", "-q", "risky")
+    risky = await review(client, repo.path)
+    systems = [m.body["system"][0]["text"] for m in fake_anthropic.messages]
+    assert len(systems) == 1 and " of pr-review" in systems[0], "one triage, by pr-review"
+    report = json.loads(Path(risky.artifacts["json"]).read_text())
+    assert report["llm"]["status"] == "ok" and report["llm"]["calls_by_tier"] == {"haiku": 1}
+    judged = report["findings"][0]
+    assert (judged["line"], judged["llm"]["verdict"]) == (eval_line(), "false_positive")
+    assert risky.verdict == "comment", risky.verdict_reasons
+    assert risky.usage is not None and risky.usage.cost_usd > 0
 
 
 async def test_head_other_than_the_working_tree_is_read_from_its_own_files(

@@ -283,6 +283,12 @@ class AgentInput(BaseModel):
     )
     out_dir: str | None = None
 
+    def request_params(self, request: type[BaseModel]) -> dict[str, Any]:
+        """The team's params that are fields of the member flow's request (`paths`,
+        `max_cost_usd`, `llm_max_findings`...): a team sets them for all its members."""
+        fields = request.model_fields.keys() - {"target", "out_dir"}
+        return {k: v for k, v in self.params.items() if k in fields}
+
 
 class AgentResult(BaseModel):
     """What every agent returns: small; details live in `report` (claim check)."""

@@ -9,4 +9,4 @@ def worker_activities(resources: WorkerResources) -> list:
     from activities.pr_review.activities import PrReviewActivities
 
     review = PrReviewActivities(resources.store)
-    return [review.prepare, review.report]
+    return [review.prepare, review.select, review.report]

@@ -16,24 +16,26 @@ from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
+from activities.llm.stage import apply_outcomes
 from activities.pr_review.change import BadRevision, checkout, read_change, repo_prefix
 from activities.pr_review.review import POLICY, github_review, on_changed_lines, verdict
 from activities.target import target_repository
 from workflows.code_facts import ChangeSet
 from workflows.pr_review.models import (
     ChangeRequest,
+    KeptFinding,
     PreparedChange,
     ReviewOutcome,
     ReviewReportRequest,
+    Selected,
+    SelectRequest,
 )
-from workflows.schemas import Finding, LLMSummary
+from workflows.schemas import Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 CHANGE = TypeAdapter(ChangeSet)
 TOP_IN_RESULT = 10
-LLM_NOT_HERE = LLMSummary(
-    status="skipped", reason="pr-review adds no LLM stage of its own; its agents report theirs"
-)
+KEPT = TypeAdapter(list[KeptFinding])
 
 
 def run_base(run_key: str) -> str:
@@ -72,6 +74,31 @@ class PrReviewActivities:
             lines_changed=sum(len(f.lines) for f in change.files),
         )
 
+    @activity.defn(name="pr_review_select")
+    async def select(self, request: SelectRequest) -> Selected:
+        return await asyncio.to_thread(self._select, request)
+
+    def _select(self, request: SelectRequest) -> Selected:
+        change = self.store.get(request.change.changes, CHANGE)
+        found = [
+            (role, finding)
+            for role, result in request.team.agents.items()
+            if result.report is not None
+            for finding in self.store.get(result.report, FINDINGS)
+        ]
+        kept = [
+            KeptFinding(agent=a, finding=f, line=n) for a, f, n in on_changed_lines(found, change)
+        ]
+        findings = [k.finding for k in kept]
+        base = run_base(request.run_key)
+        return Selected(
+            kept=self.store.put(f"{base}/kept.json", kept, KEPT, len(kept)),
+            findings=self.store.put(
+                f"{base}/changed-line-findings.json", findings, FINDINGS, len(findings)
+            ),
+            seen=len(found),
+        )
+
     @activity.defn(name="pr_review_report")
     async def report(self, request: ReviewReportRequest) -> ReviewOutcome:
         return await asyncio.to_thread(self._report, request)
@@ -79,13 +106,9 @@ class PrReviewActivities:
     def _report(self, request: ReviewReportRequest) -> ReviewOutcome:
         change = self.store.get(request.change.changes, CHANGE)
         agents = request.team.agents
-        found = [
-            (role, finding)
-            for role, result in agents.items()
-            if result.report is not None
-            for finding in self.store.get(result.report, FINDINGS)
-        ]
-        kept = on_changed_lines(found, change)
+        stored = self.store.get(request.selected.kept, KEPT)
+        apply_outcomes(self.store, [k.finding for k in stored], request.llm_outcomes)
+        kept = [(k.agent, k.finding, k.line) for k in stored]
         chosen, reasons = verdict(kept, agents)
         findings = [f for _, f, _ in kept]
         summary = reports.summarize(findings, len(request.change.paths), 0)
@@ -112,7 +135,7 @@ class PrReviewActivities:
             summary=summary,
             findings=findings,
             skipped=[],
-            llm=LLM_NOT_HERE,
+            llm=request.llm,
             artifacts=paths,
         )
         report.update(
@@ -122,7 +145,7 @@ class PrReviewActivities:
             change=_change_section(request, change),
             agents={r: a.model_dump(mode="json") for r, a in agents.items()},
             not_available=request.not_available,
-            findings_seen=len(found),
+            findings_seen=request.selected.seen,
             warnings=_warnings(request),
         )
         version = metadata.version("attune")

@@ -30,8 +30,8 @@ GITHUB_EVENTS: dict[Verdict, str] = {
 PLACES_SHOWN = 3
 POLICY = (
     "request_changes on a critical/high finding with high/medium confidence on a changed "
-    "line; comment on any other low-or-worse finding there, or on an agent that did not "
-    "finish; approve otherwise"
+    "line, unless Claude's triage judged it a false positive; comment on any other "
+    "low-or-worse finding there, or on an agent that did not finish; approve otherwise"
 )
 
 
@@ -77,7 +77,9 @@ def verdict(
     blocking = [
         (a, f, n)
         for a, f, n in kept
-        if f.severity in BLOCKING_SEVERITIES and f.confidence in BLOCKING_CONFIDENCES
+        if f.severity in BLOCKING_SEVERITIES
+        and f.confidence in BLOCKING_CONFIDENCES
+        and not (f.llm is not None and f.llm.verdict == "false_positive")
     ]
     other = [
         (a, f, n)

@@ -22,9 +22,9 @@ class BugPredictAgentWorkflow:
         run = await workflow.execute_child_workflow(
             "bug-predict",
             BugPredictRequest(
+                **agent.request_params(BugPredictRequest),
                 target=agent.target,
                 out_dir=f"{agent.out_dir}/bug-predict" if agent.out_dir else None,
-                paths=agent.params.get("paths"),
             ),
             id=f"{workflow.info().workflow_id}-bug-predict",
             result_type=BugPredictResult,

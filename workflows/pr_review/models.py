@@ -7,8 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.schemas import AgentResult, ArtifactRef, Finding, TeamResult, UsageMemo
-from workflows.security_audit.models import AuditSummary
+from workflows.schemas import (
+    AgentResult,
+    ArtifactRef,
+    Finding,
+    LLMSummary,
+    TeamResult,
+    Tier,
+    UsageMemo,
+)
+from workflows.security_audit.models import AuditSummary, LLMOutcome
 
 Verdict = Literal["approve", "comment", "request_changes"]
 VERDICTS: tuple[Verdict, ...] = ("approve", "comment", "request_changes")
@@ -25,7 +33,11 @@ class PrReviewRequest(BaseModel):
         "of head with the default branch",
     )
     head: str = Field(default="HEAD", description="Revision under review")
-    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per agent")
+    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
+    llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")
+    llm_max_findings: int = Field(
+        default=200, ge=0, description="Most severe changed-line findings sent to LLM triage"
+    )
 
 
 class ChangeRequest(BaseModel):
@@ -51,6 +63,26 @@ class PreparedChange(BaseModel):
     lines_changed: int
 
 
+class SelectRequest(BaseModel):
+    run_key: str
+    change: PreparedChange
+    team: TeamResult
+
+
+class Selected(BaseModel):
+    """The agents' findings on changed lines, stored for the LLM stage and the report."""
+
+    kept: ArtifactRef = Field(description="list[KeptFinding], most severe first")
+    findings: ArtifactRef = Field(description="list[Finding]: the same findings")
+    seen: int = Field(description="Findings the agents reported, on changed lines or not")
+
+
+class KeptFinding(BaseModel):
+    agent: str
+    line: int = Field(description="The changed line the finding sits on")
+    finding: Finding
+
+
 class ReviewReportRequest(BaseModel):
     run_key: str
     workflow: str
@@ -62,6 +94,11 @@ class ReviewReportRequest(BaseModel):
     change: PreparedChange
     team: TeamResult
     not_available: list[str]
+    selected: Selected
+    llm: LLMSummary
+    llm_outcomes: list[LLMOutcome] = Field(
+        default_factory=list, description="Verdicts and explanations to put on the findings"
+    )
 
 
 class ReviewComment(BaseModel):

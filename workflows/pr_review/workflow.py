@@ -14,6 +14,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.llm_findings import findings_llm_stage
 from workflows.runs import advance, mark_run, save_usage
 from workflows.team import TeamWorkflow
 
@@ -25,8 +26,9 @@ with workflow.unsafe.imports_passed_through():
         PrReviewRequest,
         PrReviewResult,
         ReviewReportRequest,
+        SelectRequest,
     )
-    from workflows.schemas import Progress, TeamPlanRequest, TeamRequest
+    from workflows.schemas import Progress, TeamPlanRequest, TeamRequest, UsageMemo
     from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
 
 WORKFLOW_NAME = "pr-review"
@@ -35,7 +37,7 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
-STAGES = ("change", "team", "report")
+STAGES = ("change", "team", "select", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -79,7 +81,7 @@ class PrReviewWorkflow:
             "paths": change.paths,
             "base": change.base,
             "head": change.head,
-            "max_cost_usd": request.max_cost_usd,
+            "llm_max_findings": 0,  # the review triages the changed lines' findings once
         }
         plan = await workflow.execute_activity_method(
             TeamActivities.plan_team,
@@ -99,6 +101,27 @@ class PrReviewWorkflow:
             id=f"{info.workflow_id}-team",
             static_summary=f"reviewers of {change.head[:12]} in {request.target}",
         )
+        self._set_stage("select")
+        selected = await workflow.execute_activity_method(
+            PrReviewActivities.select,
+            SelectRequest(run_key=run_key, change=change, team=team),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary="Keep the reviewers' findings on changed lines",
+        )
+        self._set_stage("llm", f"{selected.findings.count} findings on changed lines")
+        usage = team.usage or UsageMemo()
+        stage = await findings_llm_stage(
+            flow=WORKFLOW_NAME,
+            run_key=run_key,
+            target=change.tree,
+            findings=[selected.findings],
+            request=request,
+            usage=usage,
+            progress=self._progress,
+            keep_usage=marks,
+        )
+        usage = stage.usage
         self._set_stage("report")
         outcome = await workflow.execute_activity_method(
             PrReviewActivities.report,
@@ -113,14 +136,17 @@ class PrReviewWorkflow:
                 change=change,
                 team=team,
                 not_available=plan.not_available,
+                selected=selected,
+                llm=stage.summary,
+                llm_outcomes=stage.outcomes,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,
             summary="Keep findings on changed lines; verdict; Markdown, JSON, SARIF, review",
         )
         self._set_stage("done", outcome.verdict)
-        if marks and team.usage is not None:
-            save_usage(team.usage)
+        if marks:
+            save_usage(usage)
         return PrReviewResult(
             workflow_id=info.workflow_id,
             run_id=info.run_id,
@@ -141,7 +167,7 @@ class PrReviewWorkflow:
             not_available=plan.not_available,
             artifacts=outcome.artifacts,
             duration_s=outcome.duration_s,
-            usage=team.usage if marks else None,
+            usage=usage if marks else None,
         )
 
     def _set_stage(self, stage: str, detail: str = "") -> None:

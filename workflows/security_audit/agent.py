@@ -20,10 +20,9 @@ class SecurityAgentWorkflow:
     async def run(self, agent: AgentInput) -> AgentResult:
         marks = mark_run()
         request = AuditRequest(
+            **agent.request_params(AuditRequest),
             target=agent.target,
             out_dir=f"{agent.out_dir}/security" if agent.out_dir else None,
-            max_cost_usd=agent.params.get("max_cost_usd"),
-            paths=agent.params.get("paths"),
         )
         audit = await workflow.execute_child_workflow(
             "security-audit",

@@ -150,9 +150,14 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
         values["out_dir"] = str(allowed_path(params["out_dir"], roots, must_exist=False))
     assert flow.request is not None
     try:
-        return flow.request.model_validate(values)
+        request = flow.request.model_validate(values)
     except ValidationError as exc:
         raise ToolError(f"invalid parameters for {flow.name}: {exc}") from exc
+    try:
+        flow.check_request(request)
+    except ValueError as exc:
+        raise ToolError(str(exc)) from exc
+    return request
 
 
 def tool_input_model(flow: Flow) -> type[BaseModel]:

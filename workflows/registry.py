@@ -85,6 +85,9 @@ class Flow:
     nearest: str | None = None
     """The flow to offer instead while this one is planned, not built."""
     team: TeamRole | None = None
+    preflight: str | None = None
+    """`module:function` taking the built request and raising ValueError (one line) when it
+    cannot run, e.g. a git revision that does not exist: checked before a run starts."""
     planned: bool = False
     """Announced and routable, not built yet: routing says so and offers `nearest`."""
 
@@ -119,6 +122,11 @@ class Flow:
 
     def presentation(self) -> Any:
         return resolve(self.view)
+
+    def check_request(self, request: BaseModel) -> None:
+        """Raise ValueError when the request cannot run (see `preflight`)."""
+        if self.preflight:
+            resolve(self.preflight)(request)
 
 
 class RegistryError(Exception):

@@ -48,6 +48,8 @@ class RuleSet:
     keeps ruff's own, stricter, defaults.
     """
 
+    SYNTAX = "invalid-syntax"
+
     select: tuple[str, ...]
     strict: tuple[str, ...]
     meta: Mapping[str, RuleMeta]
@@ -55,6 +57,8 @@ class RuleSet:
     ignore: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()
     target_version: str | None = None
+    syntax_errors: bool = False
+    """Report a file that does not parse (its first syntax error, code `invalid-syntax`)."""
 
     def rate(self, code: str) -> RuleMeta:
         for end in range(len(code), 0, -1):
@@ -141,21 +145,25 @@ def run_lint(root: Path, files: list[str], rules: RuleSet, profile: str = "defau
         cwd=root,
         stdin=subprocess.DEVNULL,
     )
-    return parse_lint(done.stdout, root)
+    return parse_lint(done.stdout, root, rules.syntax_errors)
 
 
-def parse_lint(stdout: str, root: Path) -> list[Lint]:
-    """Lint from `ruff check --output-format json`; syntax errors are not findings."""
+def parse_lint(stdout: str, root: Path, syntax_errors: bool = False) -> list[Lint]:
+    """Lint from `ruff check --output-format json`; a syntax error (the first of a file)
+    only with `syntax_errors`."""
     if not stdout.strip():
         return []
     sources = _Sources(root)
     texts = _Texts(root)
     found = []
+    unparsable: set[str] = set()
     for record in json.loads(stdout):
         code = record.get("code")
-        if not code or code == "invalid-syntax":
-            continue
         filename = record["filename"]
+        if code == RuleSet.SYNTAX and syntax_errors and filename not in unparsable:
+            unparsable.add(filename)
+        elif not code or code == RuleSet.SYNTAX:
+            continue
         rel = sources.relative(filename)
         location, end = record["location"], record.get("end_location") or {}
         fix = record.get("fix") or {}

@@ -196,6 +196,10 @@ def workflow_run(
     if out_dir is not None:
         values["out_dir"] = str(out_dir.expanduser().resolve())
     request = build_request(flow, values)
+    try:
+        flow.check_request(request)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from exc
     raise typer.Exit(run_async(_start_and_wait(chosen, request, json_out, no_wait, threshold)))
 
 

@@ -20,9 +20,9 @@ from activities.artifacts import ArtifactStore
 from activities.code_facts.facts import file_facts
 from activities.code_facts.lint import RuleSet, apply_edits, run_lint
 from activities.code_facts.metrics import function_metrics
-from activities.code_facts.typecheck import find_checker, type_check
+from activities.code_facts.typecheck import find_checker, type_check, type_checked_by
 from activities.code_review.activities import CodeReviewActivities
-from activities.code_review.analysis import complexity_delta, rising_complexity
+from activities.code_review.analysis import complexity_delta, rising_complexity, type_findings
 from activities.code_review.rules import RULES
 from activities.quality_checks.dedupe import dedupe
 from activities.release_prep import decision
@@ -165,6 +165,24 @@ def test_type_check_with_mypy(tmp_path: Path) -> None:
         ("m.py", 5, "arg-type"),
     ]
     assert not (tmp_path / ".mypy_cache").exists()
+
+
+def test_type_errors_need_a_configured_checker_outside_strict(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the search for a configuration stops here
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text("def f(x: int) -> str:\n    return x\n")
+    checked, found = type_findings(package, ["m.py"])
+    assert (checked.status, found) == ("skipped", [])
+    assert "configures no type checker" in checked.reason
+    (tmp_path / "pyproject.toml").write_text("[tool.mypy]\nwarn_unused_ignores = true\n")
+    assert type_checked_by(package) == str(tmp_path / "pyproject.toml")
+    checker = find_checker()
+    if checker is None:
+        return  # the skip above is what a worker without a checker reports anyway
+    checked, found = type_findings(package, ["m.py"])
+    assert checked.status == "ok", checked.reason
+    assert [(f.tool, f.category, f.line) for f in found] == [(checker[0], "correctness", 2)]
 
 
 # --------------------------------------------------------------------------- the cache

@@ -9,6 +9,7 @@ config names may not be installed on the worker) and writes no cache into the ta
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -59,6 +60,7 @@ def type_check(root: Path, files: list[str], search_path: str | None = None) -> 
             status="skipped",
             reason="no type checker on this worker (install pyright or mypy to get type errors)",
         )
+    files = checkable(root, files)
     if not files:
         return TypeCheck(status="ok", tool=checker[0])
     name, executable = checker
@@ -87,6 +89,46 @@ def type_check(root: Path, files: list[str], search_path: str | None = None) -> 
         )
     wanted = set(files)
     return TypeCheck(status="ok", tool=name, errors=[e for e in errors if e.file in wanted])
+
+
+CONFIG_FILES = ("mypy.ini", ".mypy.ini", "pyrightconfig.json")
+CONFIG_SECTIONS = {
+    "pyproject.toml": ("[tool.mypy", "[tool.pyright"),
+    "setup.cfg": ("[mypy",),
+}
+
+
+def type_checked_by(root: Path) -> str | None:
+    """The file that says the project is type-checked (a mypy or pyright configuration),
+    looked for from `root` up to its repository's top; None if there is none. Code never
+    written for a checker reads as hundreds of false type errors."""
+    for folder in (root.resolve(), *root.resolve().parents):
+        for name in CONFIG_FILES:
+            if (folder / name).is_file():
+                return str(folder / name)
+        for name, sections in CONFIG_SECTIONS.items():
+            try:
+                text = (folder / name).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if any(section in text for section in sections):
+                return str(folder / name)
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def checkable(root: Path, files: list[str]) -> list[str]:
+    """The files a checker can read: UTF-8 Python that parses. One file that does not
+    stops mypy's whole run (a blocking error); other engines report it already."""
+    kept = []
+    for rel in files:
+        try:
+            ast.parse((root / rel).read_bytes().decode("utf-8"), rel)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            continue
+        kept.append(rel)
+    return kept
 
 
 def _mypy(executable: str, files: list[str]) -> list[str]:

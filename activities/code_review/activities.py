@@ -199,7 +199,7 @@ class CodeReviewActivities:
     async def types(self, request: WholeTreeRequest) -> WholeTreeResult:
         root = target_dir(request.target)
         files = self.store.get(request.files, FILES)
-        checked, found = await _heartbeating(lambda: type_findings(root, files))
+        checked, found = await _heartbeating(lambda: type_findings(root, files, request.profile))
         return WholeTreeResult(
             status=checked.status,
             tool=checked.tool,

@@ -20,7 +20,7 @@ from activities.code_facts.facts import file_facts
 from activities.code_facts.history import NoHistory, _git
 from activities.code_facts.lint import Lint
 from activities.code_facts.metrics import function_metrics
-from activities.code_facts.typecheck import TypeCheck, type_check
+from activities.code_facts.typecheck import TypeCheck, type_check, type_checked_by
 from activities.code_review.rules import CORRECTNESS, MAINTAINABILITY, RULES
 from activities.security_audit.scanners.merge import merge_findings
 from workflows.code_facts import ChangeSet, DeadCode, FunctionMetrics
@@ -30,6 +30,7 @@ from workflows.schemas import Finding, SkippedFile
 COMPLEX = 10
 """A function at or over this complexity whose complexity a change raised is a finding."""
 DEAD_CODE_CONFIDENCE = {"default": 80, "strict": 60}
+DEAD_CODE_LEFT_OUT = {"default": ("import", "variable"), "strict": ("import",)}
 
 
 class ChunkResult(BaseModel):
@@ -205,13 +206,22 @@ def _dead_finding(item: DeadCode) -> Finding:
 
 
 def dead_code_findings(root: Path, files: list[str], profile: str = "default") -> list[Finding]:
-    """vulture over the whole file set; unused imports are left to ruff's F401, which
-    comes with its fix."""
+    """vulture over the whole file set. Unused imports are left to ruff's F401, which
+    comes with its fix; unused variables too (F841) outside strict, since vulture's also
+    include arguments a signature must keep (pytest fixtures, callbacks, overrides)."""
     found = dead_code(root, files, DEAD_CODE_CONFIDENCE.get(profile, 80))
-    return [_dead_finding(item) for item in found if item.kind != "import"]
+    left_out = DEAD_CODE_LEFT_OUT.get(profile, DEAD_CODE_LEFT_OUT["default"])
+    return [_dead_finding(item) for item in found if item.kind not in left_out]
 
 
-def type_findings(root: Path, files: list[str]) -> tuple[TypeCheck, list[Finding]]:
+def type_findings(
+    root: Path, files: list[str], profile: str = "default"
+) -> tuple[TypeCheck, list[Finding]]:
+    """Type errors, in the default profile only for a project that configures a checker
+    (on other code they are mostly the checker's limits, not bugs); strict always."""
+    if profile != "strict" and type_checked_by(root) is None:
+        reason = "the project configures no type checker (mypy or pyright); profile=strict runs one"
+        return TypeCheck(status="skipped", reason=reason), []
     checked = type_check(root, files)
     return checked, [
         Finding(

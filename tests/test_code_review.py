@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
+from activities.code_facts.diff import branch_change
 from activities.code_facts.facts import file_facts
 from activities.code_facts.lint import RuleSet, apply_edits, run_lint
 from activities.code_facts.metrics import function_metrics
@@ -228,6 +229,20 @@ def test_complexity_delta_per_function() -> None:
     assert "from 3" in rising[0].message
     added = complexity_delta("m.py", "A", None, head)
     assert added.base is None and all(f.base is None for f in added.functions)
+
+
+def test_branch_change_counts_only_the_branch(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("start", {"a.py": CLEAN, "b.py": CLEAN})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("feature work", {"a.py": CLEAN + "\n\ndef more():\n    return 1\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main moves on", {"b.py": "VALUE = 2\n"})
+    change = branch_change(repo.path, "main", "feature")
+    assert [(c.file, c.lines) for c in change.files] == [("a.py", [3, 4, 5, 6])]
+    assert change.base_ref == "merge-base of feature with main"
+    assert change.base == repo.git("rev-parse", "main~1").strip()
+    assert branch_change(repo.path, "main~1", "feature").base_ref == "main~1"
 
 
 # --------------------------------------------------------------------------- teams

@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
-from activities.code_facts.diff import change_set
+from activities.code_facts.diff import branch_change
 from activities.code_facts.history import NoHistory
 from activities.code_review.analysis import (
     ChunkResult,
@@ -98,7 +98,7 @@ class CodeReviewActivities:
         explicit = request.base is not None or request.head is not None
         try:
             found = await asyncio.to_thread(
-                change_set, directory, request.base, request.head or "HEAD"
+                branch_change, directory, request.base, request.head or "HEAD"
             )
         except NoHistory as reason:
             if explicit:

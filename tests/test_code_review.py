@@ -226,7 +226,9 @@ def test_complexity_delta_per_function() -> None:
     assert (delta.base, delta.head) == (4, 14)
     rising = rising_complexity(delta, head_source.splitlines())
     assert [(f.rule_id, f.line) for f in rising] == [("ATNR001", 1)]
-    assert "from 3" in rising[0].message
+    assert "from 3 to 12" in rising[0].message
+    born = complexity_delta("m.py", "A", None, head)
+    assert rising_complexity(born, head_source.splitlines()) == [], "C901 speaks for new code"
     added = complexity_delta("m.py", "A", None, head)
     assert added.base is None and all(f.base is None for f in added.functions)
 

@@ -29,6 +29,7 @@ from temporalio.worker import Worker
 
 from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
+from activities.llm.findings import FindingsLLMActivities
 from activities.llm.pricing import load_prices
 from activities.llm.stage import LLMStageActivities
 from activities.resources import WorkerResources
@@ -67,6 +68,7 @@ def core_plugin(resources: WorkerResources | None) -> SimplePlugin:
     if resources is not None:
         claude = ClaudeActivities(resources.store, resources.prices)
         stage = LLMStageActivities(resources.store)
+        findings = FindingsLLMActivities(resources.store)
         router = RouterActivities(resources.store)
         teams = TeamActivities(resources.store)
         activities = [
@@ -74,6 +76,8 @@ def core_plugin(resources: WorkerResources | None) -> SimplePlugin:
             claude.claude_call,
             stage.write_prompt,
             stage.read_answer,
+            findings.plan_findings_triage,
+            findings.plan_findings_explanation,
             router.write_route_prompt,
             router.read_route_answer,
             router.decide_route,

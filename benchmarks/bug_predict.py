@@ -11,17 +11,22 @@ engine runs on the whole checkout, without Temporal: discovery, metrics and patt
 commit's commit date (not today), and `rank_hotspots`.
 
 The files the fix changes (Python files of bug_patch.txt that exist at the buggy commit)
-are the truth. File level: Hit@1, Hit@5 and MRR (reciprocal rank of the best-ranked
-changed file; 0 when none is ranked) for attune and for two baselines over the same
-files: largest first (physical lines) and most recently changed first (the latest
-commit touching the file, up to the buggy commit). Ties rank by path. Line level: the
-share of bugs with an ATNB finding on a line the fix removes or changes (the buggy
-side of the patch), and findings per KLOC (non-comment lines) over the analysed files of
-every bug's checkout. The flow ranks every Python file, tests included, and so does this
-benchmark (for all three methods); it reports how many test files attune ranks above the
-best-ranked changed file; `--without-tests` (a diagnostic, not the flow) leaves test
-files out of all three methods' candidates to show what that costs.
+are the truth; BugsInPy's patches never change a test file, so the truth is source.
+File level: Hit@1, Hit@5 and MRR (reciprocal rank of the best-ranked changed file; 0 when
+none is ranked) for attune and for two baselines over the same files: largest first
+(physical lines) and most recently changed first (the latest commit touching the file,
+up to the buggy commit). Ties rank by path. attune's risk model ranks source files before
+support files and tests (activities/bug_predict/risk.py); the baselines as the issue
+defines them rank every Python file, so each baseline is also reported with the same
+source-first ordering (`largest+`, `recent+`): the ratio against those says how much the
+score itself adds, beyond leaving tests and support files behind. Line level: the share
+of bugs with an ATNB finding on a line the fix removes or changes (the buggy side of the
+patch), and findings per KLOC (non-comment lines) over the analysed files of every bug's
+checkout. It reports how many test files attune ranks above the best-ranked changed
+file; `--without-tests` (a diagnostic) leaves test files out of all methods' candidates.
 The headline is MRR(attune) / max(MRR of the baselines); the issue's target is >= 1.5.
+Per project rows come first: both projects are the development set, so a model choice
+that helps one and hurts the other shows here before it meets the held-out projects.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from datetime import datetime
 from pathlib import Path
 
 from activities.bug_predict.analysis import analyze_file
-from activities.bug_predict.risk import rank_hotspots
+from activities.bug_predict.risk import file_kinds, is_test, rank_hotspots
 from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import discover_files
 from workflows.bug_predict.models import BugPredictRequest
@@ -47,7 +52,9 @@ from workflows.bug_predict.models import BugPredictRequest
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "benchmarks" / "bugs"
 TARGET_RATIO = 1.5
-METHODS = ("attune", "largest", "recent")
+METHODS = ("attune", "largest", "recent", "largest+", "recent+")
+BASELINES = ("largest", "recent")
+TIERED = ("largest+", "recent+")
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -143,17 +150,6 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def is_test(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(p in {"tests", "test", "testing"} for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
 def last_touched(repo: Path) -> dict[str, float]:
     """Per path, the commit time of the latest commit (up to HEAD) that touched it."""
     log = git(repo, "log", "--no-merges", "--no-renames", "--name-only", "--format=\x1e%ct")
@@ -201,10 +197,15 @@ def run_bug(
         past = None
     hotspots = rank_hotspots(metrics, past, findings, until)
     touched = last_touched(repo)
+    kinds = file_kinds(sorted(analysed))
+    largest = {f: lines[f] for f in analysed}
+    recent = {f: touched.get(f, 0.0) for f in analysed}
     rankings = {
         "attune": [h.file for h in hotspots],
-        "largest": rank_by({f: lines[f] for f in analysed}),
-        "recent": rank_by({f: touched.get(f, 0.0) for f in analysed}),
+        "largest": rank_by(largest),
+        "recent": rank_by(recent),
+        "largest+": sorted(rank_by(largest), key=lambda f: kinds[f]),
+        "recent+": sorted(rank_by(recent), key=lambda f: kinds[f]),
     }
     for method, ranking in rankings.items():
         result.ranks[method] = reciprocal_rank(ranking, targets)
@@ -225,13 +226,16 @@ def run_bug(
 def summarize(results: list[BugResult]) -> dict:
     n = len(results)
     row: dict = {"bugs": n}
-    for method in METHODS:
+    present = [m for m in METHODS if all(m in r.ranks for r in results)]
+    for method in present:
         row[method] = {
             "hit1": sum(r.hit1[method] for r in results) / n,
             "hit5": sum(r.hit5[method] for r in results) / n,
             "mrr": sum(r.ranks[method] for r in results) / n,
         }
-    row["ratio"] = ratio(row["attune"]["mrr"], [row["largest"]["mrr"], row["recent"]["mrr"]])
+    row["ratio"] = ratio(row["attune"]["mrr"], [row[m]["mrr"] for m in BASELINES])
+    if all(m in row for m in TIERED):
+        row["ratio_source_first"] = ratio(row["attune"]["mrr"], [row[m]["mrr"] for m in TIERED])
     row["pattern_on_fixed_line"] = sum(r.finding_on_line for r in results) / n
     nloc = sum(r.nloc for r in results)
     row["findings_per_kloc"] = 1000 * sum(r.findings for r in results) / nloc if nloc else 0.0
@@ -244,7 +248,7 @@ def render(rows: dict[str, dict]) -> str:
         f"{'project':<10} {'bugs':>4}  {'method':<8} {'Hit@1':>6} {'Hit@5':>6} {'MRR':>6}",
     ]
     for name, row in rows.items():
-        for i, method in enumerate(METHODS):
+        for i, method in enumerate(m for m in METHODS if m in row):
             m = row[method]
             head = f"{name:<10} {row['bugs']:>4}" if i == 0 else " " * 15
             out.append(f"{head}  {method:<8} {m['hit1']:>6.2f} {m['hit5']:>6.2f} {m['mrr']:>6.3f}")
@@ -254,6 +258,13 @@ def render(rows: dict[str, dict]) -> str:
             + f"MRR ratio attune/best baseline: {'n/a' if r is None else f'{r:.2f}'}"
             + f" (target >= {TARGET_RATIO})"
         )
+        if "ratio_source_first" in row:
+            r = row["ratio_source_first"]
+            out.append(
+                " " * 17
+                + "MRR ratio attune/best source-first baseline (largest+, recent+): "
+                + ("n/a" if r is None else f"{r:.2f}")
+            )
         out.append(
             " " * 17
             + f"ATNB finding on a fixed line: {row['pattern_on_fixed_line']:.0%} of bugs; "
@@ -322,6 +333,7 @@ def main() -> int:
         print(render(rows))
         scope = ", test files left out (diagnostic)" if args.without_tests else ""
         print(f"\n{len(results)} bugs, history window {months} months{scope}, {elapsed:.1f} s")
+        print("largest+ / recent+: the baselines with attune's source-first ordering")
     return 0
 
 

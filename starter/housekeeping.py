@@ -7,6 +7,9 @@
   passes them in `keep`.
 - `cache/scan.sqlite`: rows not used since the cutoff, then the size cap
   (`ATTUNE_SCAN_CACHE_MAX_MB`).
+- `trees/<sha>/`: copies of a commit's tree that pr-review reads when the head is not the
+  working tree; a copy goes once it has not been used since the cutoff (each reuse
+  touches it).
 
 Never touched: anything else in `$ATTUNE_HOME` (`temporal.db*`, `logs/`, `workflows/`, …),
 symlinks under `runs/` and whatever they point to. Pure functions, no Temporal and no CLI:
@@ -58,6 +61,9 @@ class GcReport(BaseModel):
         default_factory=Freed,
         description="Rows expired or evicted; bytes = database bytes in use given up",
     )
+    trees: Freed = Field(
+        default_factory=Freed, description="trees/<sha> copies of commits, all their bytes"
+    )
     scan_cache_bytes: int | None = Field(
         default=None, description="Scan cache bytes in use afterwards; None without a cache"
     )
@@ -70,7 +76,7 @@ class GcReport(BaseModel):
     @computed_field
     @property
     def bytes_freed(self) -> int:
-        return self.run_dirs.bytes + self.scan_cache.bytes
+        return self.run_dirs.bytes + self.scan_cache.bytes + self.trees.bytes
 
 
 def parse_age(text: str) -> timedelta:
@@ -112,7 +118,32 @@ def collect_garbage(
     report = GcReport(home=str(home), cutoff=cutoff, dry_run=dry_run)
     _collect_runs(home, cutoff.timestamp(), dry_run, keep, report)
     _collect_cache(home, cutoff.timestamp(), dry_run, cache_max_bytes, report)
+    _collect_trees(home, cutoff.timestamp(), dry_run, report)
     return report
+
+
+def _collect_trees(home: Path, cutoff: float, dry_run: bool, report: GcReport) -> None:
+    trees = home / "trees"
+    if not trees.is_dir() or trees.is_symlink():
+        return
+    with os.scandir(trees) as entries:
+        names = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+    for name in names:
+        path = trees / name
+        try:
+            used = path.lstat().st_mtime
+            if used >= cutoff and not name.startswith(_TRASH_PREFIX):
+                continue
+            _newest, top, below = _survey(path)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            report.errors.append(f"{path}: {err.strerror or err}")
+            continue
+        if not dry_run and not _remove(path, report):
+            continue
+        report.trees.count += 1
+        report.trees.bytes += top.bytes + below.bytes
 
 
 def _collect_runs(

@@ -40,7 +40,7 @@ from activities import memory
 from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
-from starter.targets import BadTarget, check_target
+from starter.targets import BadTarget, check_request, check_target
 from starter.views import Brief
 from workflows.errors import root_cause
 from workflows.registry import Flow, registry
@@ -154,8 +154,8 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
     except ValidationError as exc:
         raise ToolError(f"invalid parameters for {flow.name}: {exc}") from exc
     try:
-        flow.check_request(request)
-    except ValueError as exc:
+        check_request(flow, request)
+    except BadTarget as exc:
         raise ToolError(str(exc)) from exc
     return request
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from workflows.registry import Flow
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
@@ -36,3 +38,11 @@ def check_target(flow: Flow, raw: Path) -> Path:
     if flow.target == "repository" and _repository(path) is None:
         raise BadTarget(f"{flow.name} needs a git repository, and {str(raw)!r} is not inside one")
     return path
+
+
+def check_request(flow: Flow, request: BaseModel) -> None:
+    """BadTarget when the flow's own check (`Flow.validate`) refuses the request."""
+    try:
+        flow.check(request)
+    except ValueError as exc:
+        raise BadTarget(str(exc)) from None

@@ -5,10 +5,15 @@ answered by the loopback fake Messages API, approves whatever waits for an appro
 then the Router and a project memory; saves one history per workflow type met (the
 runs and their children) as tests/histories/<type>-<n>.json. Old files stay: every
 saved history must keep replaying.
+
+`--flows a,b --source DIR` records only those flows, on a copy of DIR instead of the
+sample (for a new path the sample does not reach, such as the LLM stage of a flow that
+finds nothing in it), and skips the Router and the project memory.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import shutil
@@ -38,14 +43,16 @@ HISTORIES = Path(__file__).parent / "histories"
 SPEC = Path(__file__).parent.parent / "examples" / "flows" / "audit-and-approve.toml"
 
 
-def request_for(flow: Flow, scratch: Path) -> Any:
+def request_for(flow: Flow, scratch: Path, source: Path = SAMPLE) -> Any:
     assert flow.request is not None
     folder = scratch / flow.name
     if flow.target == "repository":
         target = make_repo(folder).path
     else:
-        target = shutil.copytree(SAMPLE, folder)
+        target = shutil.copytree(source, folder)
     values: dict[str, Any] = {"target": str(target)}
+    if flow.target == "repository" and "base" in flow.request.model_fields:
+        values["base"] = "HEAD~1"  # a change to review: the repository's last commit
     if "spec" in flow.request.model_fields:
         values["spec"] = load_spec(SPEC).model_dump(mode="json")
     return flow.request.model_validate(values)
@@ -72,7 +79,7 @@ async def family(client: Client, workflow_id: str) -> list[str]:
     return ids
 
 
-async def record() -> None:
+async def record(flows: set[str] | None = None, source: Path = SAMPLE) -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,
@@ -86,9 +93,14 @@ async def record() -> None:
         async with env, running_worker(env.client):
             client = env.client
             for flow in registry().built():
-                handle = await runner.start_workflow(client, flow, request_for(flow, scratch))
+                if flows is not None and flow.name not in flows:
+                    continue
+                request = request_for(flow, scratch, source)
+                handle = await runner.start_workflow(client, flow, request)
                 await approve_when_asked(client, handle)
                 await save(client, saved, *await family(client, handle.id))
+            if flows is not None:
+                return
             target = str(scratch / "security-audit")
             await memory.store(
                 client, target, MemoryEntry(key="owner", value="ann", author="recorder")
@@ -118,5 +130,14 @@ async def save(client: Client, saved: set[str], *workflow_ids: str) -> None:
         print(f"saved {path}")
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Record replay histories.")
+    parser.add_argument("--flows", help="Comma-separated flow names (default: every flow)")
+    parser.add_argument("--source", type=Path, default=SAMPLE, help="Target to copy")
+    args = parser.parse_args()
+    flows = set(args.flows.split(",")) if args.flows else None
+    asyncio.run(record(flows, args.source.resolve()))
+
+
 if __name__ == "__main__":
-    asyncio.run(record())
+    main()

@@ -9,7 +9,7 @@ import os
 import subprocess
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,15 @@ from temporalio.testing import ActivityEnvironment
 from activities.artifacts import ArtifactStore
 from activities.bug_predict.activities import BugPredictActivities
 from activities.bug_predict.patterns import find_patterns
-from activities.bug_predict.risk import rank_hotspots
+from activities.bug_predict.report import RISK_MODEL
+from activities.bug_predict.risk import (
+    FIX_WEIGHT,
+    HALF_LIFE_DAYS,
+    Kind,
+    file_kinds,
+    heat,
+    rank_hotspots,
+)
 from activities.code_facts.history import NoHistory, git_history, is_fix, months_before
 from activities.code_facts.metrics import file_metrics, function_metrics
 from activities.reports import FINDINGS
@@ -28,7 +36,7 @@ from starter import runner
 from tests.test_cli import attune
 from worker import running_worker
 from workflows.bug_predict.models import AnalyzeBatch, BugPredictRequest
-from workflows.code_facts import FileHistory
+from workflows.code_facts import FileHistory, FileMetrics
 from workflows.registry import registry
 from workflows.wire import PROGRESS_QUERY
 
@@ -371,12 +379,14 @@ def test_risk_model_ranks_the_churny_complex_file_first(tmp_path: Path) -> None:
     ]
     history = git_history(root, datetime.now(UTC), 12).files
     ranked = rank_hotspots(metrics, history, [], datetime.now(UTC))
-    assert [h.file for h in ranked][:2] == ["engine.py", "util.py"]
+    # engine.py changed most, with fixes, and is complex; tiny.py churned as often but is
+    # simple; util.py and buggy.py changed once.
+    assert [h.file for h in ranked] == ["engine.py", "tiny.py", "util.py", "buggy.py"]
     top = ranked[0]
     assert top.score > 2 * ranked[1].score
     assert any("fix commits" in r for r in top.reasons)
     assert any(r.startswith("churn") for r in top.reasons)
-    assert ranked[-1].file in ("tiny.py", "buggy.py")
+    assert any(r.startswith("last changed 0 days") for r in top.reasons)
     without_history = rank_hotspots(metrics, None, [], None)
     assert max(h.score for h in without_history) == 25
 
@@ -385,11 +395,17 @@ def test_risk_model_scales_by_the_analysed_files_only() -> None:
     """A README or a deleted file with more churn and fixes sets no scale: the analysed
     file with the most churn and fixes gets the full h and x."""
     metrics = [file_metrics("def f(a):\n    return a\n", "a.py", 25)]
-    mine = FileHistory(file="a.py", commits=2, added=10, deleted=0, fixes=1, authors=1)
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    mine = FileHistory(
+        file="a.py", commits=1, added=10, deleted=0, fixes=0, authors=1, changed_at=[day]
+    )
     others = [
-        FileHistory(file="README.md", commits=40, added=900, deleted=100, fixes=30, authors=9),
-        FileHistory(file="gone.py", commits=9, added=5000, deleted=5000, fixes=9, authors=2),
-    ]
+        FileHistory(
+            file=name, commits=40, added=900, deleted=100, fixes=30, authors=9,
+            changed_at=[day] * 40, fixed_at=[day] * 30,
+        )
+        for name in ("README.md", "gone.py")
+    ]  # fmt: skip
     alone = rank_hotspots(metrics, [mine], [])
     assert [h.score for h in alone] == [100.0]
     assert rank_hotspots(metrics, [mine, *others], []) == alone
@@ -424,7 +440,7 @@ async def test_bug_predict_end_to_end(
     assert result.history == "ok"
     assert result.hotspots[0].file == "core/engine.py"
     assert result.summary.files_scanned == 4
-    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 4
+    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 5
     findings = ArtifactStore().get(result.findings, FINDINGS)
     assert [(f.rule_id, f.file) for f in findings] == [("ATNB001", "core/buggy.py")]
 
@@ -436,7 +452,7 @@ async def test_bug_predict_end_to_end(
     assert report["llm"] == {
         **report["llm"],
         "status": "skipped",
-        "reason": "LLM explanation is not part of this release",
+        "reason": "ANTHROPIC_API_KEY is not set",
     }
     assert report["warnings"] == []
     markdown = Path(result.artifacts["markdown"]).read_text()
@@ -506,3 +522,114 @@ async def test_analyze_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: 
     assert (whole.resumed_from, resumed.resumed_from) == (0, 2)
     assert resumed.files_analyzed == whole.files_analyzed == 4
     assert store.get(resumed.findings, FINDINGS) == store.get(whole.findings, FINDINGS)
+
+
+# --------------------------------------------------------------------------- risk model
+
+
+def changes(
+    file: str, days_ago: list[float], fixes: int = 0, now: datetime | None = None
+) -> FileHistory:
+    """A file's history: one commit per entry of `days_ago`, the first `fixes` of them fixes."""
+    now = now or datetime(2026, 6, 1, tzinfo=UTC)
+    moments = sorted((now - timedelta(days=d) for d in days_ago), reverse=True)
+    return FileHistory(
+        file=file, commits=len(moments), added=10 * len(moments), deleted=0,
+        fixes=fixes, authors=1, changed_at=moments, fixed_at=moments[:fixes],
+    )  # fmt: skip
+
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def metric(name: str, n: int = 0) -> FileMetrics:
+    return file_metrics(COMPLEX.format(n=n), name, 400)
+
+
+def test_file_kinds_sort_source_support_and_tests() -> None:
+    kinds = file_kinds(
+        [
+            "pkg/__init__.py", "pkg/core.py", "pkg/sub/deep.py", "pkg/tests/test_core.py",
+            "tests/helpers.py", "conftest.py", "pkg/core_test.py", "setup.py",
+            "docs/conf.py", "examples/demo.py", "pkg/examples/demo.py",
+        ]
+    )  # fmt: skip
+    assert {p for p, k in kinds.items() if k is Kind.SOURCE} == {
+        "pkg/__init__.py", "pkg/core.py", "pkg/sub/deep.py",
+    }  # fmt: skip
+    assert {p for p, k in kinds.items() if k is Kind.TEST} == {
+        "pkg/tests/test_core.py", "tests/helpers.py", "conftest.py", "pkg/core_test.py",
+    }  # fmt: skip
+    assert {p for p, k in kinds.items() if k is Kind.SUPPORT} == {
+        "setup.py", "docs/conf.py", "examples/demo.py", "pkg/examples/demo.py",
+    }  # fmt: skip
+    # Without packages, a loose module is source, not support.
+    assert file_kinds(["tool.py", "lib/helpers.py"]) == {
+        "tool.py": Kind.SOURCE,
+        "lib/helpers.py": Kind.SOURCE,
+    }
+
+
+def test_tests_and_support_files_rank_after_source_whatever_their_heat() -> None:
+    metrics = [metric(name) for name in ("pkg/__init__.py", "pkg/quiet.py", "setup.py")]
+    metrics.append(metric("tests/test_quiet.py"))
+    history = [
+        changes("pkg/quiet.py", [200]),
+        changes("setup.py", [0, 1, 2], fixes=3),
+        changes("tests/test_quiet.py", [0, 0, 1, 1], fixes=4),
+    ]
+    ranked = rank_hotspots(metrics, history, [], NOW)
+    assert [h.file for h in ranked] == [
+        "pkg/quiet.py", "pkg/__init__.py", "setup.py", "tests/test_quiet.py",
+    ]  # fmt: skip
+    assert ranked[-1].score > ranked[-2].score > ranked[0].score  # by kind first
+    assert ranked[-1].reasons[0].startswith("test file: ranked after")
+    assert ranked[-2].reasons[0].startswith("outside the packages")
+
+
+def test_a_recent_change_outweighs_a_busy_past() -> None:
+    """Ten changes two months ago weigh less than one change yesterday: heat halves every
+    HALF_LIFE_DAYS."""
+    metrics = [metric("busy.py"), metric("fresh.py")]
+    history = [changes("busy.py", [60] * 10), changes("fresh.py", [1])]
+    ranked = rank_hotspots(metrics, history, [], NOW)
+    assert [h.file for h in ranked] == ["fresh.py", "busy.py"]
+    assert heat(history[0], NOW) == pytest.approx(10 * 0.5 ** (60 / HALF_LIFE_DAYS))
+    assert any("last changed 1 day before" in r for r in ranked[0].reasons)
+
+
+def test_fix_commits_weigh_more_than_other_changes() -> None:
+    plain, fixed = changes("plain.py", [3, 4]), changes("fixed.py", [3, 4], fixes=2)
+    assert heat(fixed, NOW) == pytest.approx(FIX_WEIGHT * heat(plain, NOW))
+    ranked = rank_hotspots([metric("plain.py"), metric("fixed.py")], [plain, fixed], [], NOW)
+    assert [h.file for h in ranked] == ["fixed.py", "plain.py"]
+    assert ranked[0].score == 100.0
+
+
+def test_complexity_at_most_doubles_the_score_and_ranks_untouched_files() -> None:
+    simple = file_metrics(SIMPLE.format(n=1), "simple.py", 30)
+    metrics = [metric("complex.py"), simple, metric("old.py"), metric("older.py", n=3)]
+    history = [changes("complex.py", [5]), changes("simple.py", [5])]
+    ranked = rank_hotspots(metrics, history, [], NOW)
+    scores = {h.file: h.score for h in ranked}
+    assert scores["complex.py"] == 100.0
+    assert 50.0 < scores["simple.py"] < 60.0  # c is small: (1 + c) / 2 just above a half
+    # Files the window never touched score 0 and still rank, after, by complexity.
+    assert [h.file for h in ranked][2:] == ["old.py", "older.py"]
+    assert scores["old.py"] == scores["older.py"] == 0.0
+
+
+def test_history_records_when_each_change_and_fix_was_made(tmp_path: Path) -> None:
+    repo = churny_repo(tmp_path / "repo")
+    by_file = {h.file: h for h in git_history(repo.path, datetime.now(UTC), 12).files}
+    engine = by_file["core/engine.py"]
+    assert len(engine.changed_at) == engine.commits == 6
+    assert len(engine.fixed_at) == engine.fixes == 5
+    assert engine.changed_at == sorted(engine.changed_at, reverse=True)
+    assert set(engine.fixed_at) <= set(engine.changed_at)
+    assert by_file["core/util.py"].fixed_at == []
+
+
+def test_report_states_the_risk_model() -> None:
+    assert f"half-life {HALF_LIFE_DAYS:g} days" in RISK_MODEL
+    assert "before tests" in RISK_MODEL

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
@@ -436,6 +437,27 @@ async def test_code_review_agent_passes_the_change_through(
     assert result.data["mode"] == "diff" and result.data["complexity_change"] == 4
     assert result.data["high_correctness"] == 1
     assert result.report is not None and "review findings" in result.summary
+
+    copy = shutil.copytree(
+        repo.path, tmp_path / "head-files", ignore=shutil.ignore_patterns(".git")
+    )
+    async with running_worker(client):
+        outside_git = await client.execute_workflow(
+            CODE_REVIEW_AGENT,
+            AgentInput(
+                role="review",
+                target=str(copy),
+                params={"paths": ["pkg/app.py"], "base": "HEAD~1", "head": "HEAD"},
+            ),
+            id="code-review-agent-outside-git",
+            task_queue=TASK_QUEUE,
+            result_type=AgentResult,
+        )
+    assert outside_git.status == "ok" and outside_git.data["mode"] == "files"
+    assert outside_git.data["high_correctness"] == 1, "app.py reviewed whole"
+    report = json.loads(Path(outside_git.data["report"]).read_text())
+    assert report["summary"]["files_scanned"] == 1
+    assert report["warnings"][0]["code"] == "changes-unknown"
 
 
 def test_cli_runs_code_review(

@@ -311,3 +311,15 @@ def test_cache_cap_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(MAX_MB_SETTING, bad)
         with pytest.raises(ValueError, match=MAX_MB_SETTING):
             max_bytes_setting()
+
+
+def test_gc_removes_commit_trees_unused_since_the_cutoff(tmp_path: Path, now: datetime) -> None:
+    old, fresh = tmp_path / "trees" / "a", tmp_path / "trees" / "b"
+    for tree in (old, fresh):
+        (tree / "pkg").mkdir(parents=True)
+        (tree / "pkg" / "m.py").write_text("x = 1\n")
+    stale = (now - timedelta(days=40)).timestamp()
+    os.utime(old, (stale, stale))
+    report = collect_garbage(tmp_path, timedelta(days=30), now, keep=())
+    assert not old.exists() and fresh.exists()
+    assert report.trees.count == 1 and report.trees.bytes == 6

@@ -243,7 +243,7 @@ async def test_performance_audit_end_to_end(
     assert workflow_id.startswith("performance-audit-tree-")
     assert result.status == "completed" and result.profile == "default"
     assert result.summary.files_scanned == 3
-    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 3
+    assert progress["stage"] == "done" and progress["done"] == progress["total"] == 4
     findings = ArtifactStore().get(result.findings, FINDINGS)
     rules = {f.rule_id for f in findings}
     assert {"ATNP001", "ASYNC251", "C416"} <= rules, rules
@@ -253,7 +253,7 @@ async def test_performance_audit_end_to_end(
     report = json.loads(Path(result.artifacts["json"]).read_text())
     assert report["workflow"] == "performance-audit" and report["profile"] == "default"
     assert report["llm"]["status"] == "skipped"
-    assert report["llm"]["reason"] == "LLM advice is not part of this release"
+    assert report["llm"]["reason"] == "ANTHROPIC_API_KEY is not set"
     assert report["profiling"]["status"] == "skipped"
     assert report["impacts"] == result.impacts
     assert [(w["code"], w["file"], w["line"]) for w in report["warnings"]] == [

@@ -118,7 +118,8 @@ def test_classify(goal: str, route: str, params: dict[str, Any]) -> None:
     assert decision.workflows == [route], decision
     if route in NOT_YET:
         assert [(m.workflow, m.nearest) for m in decision.missing] == [(route, NOT_YET[route])]
-    if route == "release-prep" and "path" not in params:
+    flow = registry().get(route)
+    if flow is not None and flow.target == "repository" and "path" not in params:
         assert decision.question and "repository" in decision.question, decision
     else:
         assert decision.question is None, decision

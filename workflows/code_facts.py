@@ -39,6 +39,13 @@ class FileHistory(BaseModel):
     fixes: int = Field(description="Commits whose message reads as a fix or names an issue")
     authors: int
     first_commit: datetime | None = Field(default=None, description="When git first added it")
+    changed_at: list[datetime] = Field(
+        default_factory=list,
+        description="Commit times of the window's commits touching it, newest first",
+    )
+    fixed_at: list[datetime] = Field(
+        default_factory=list, description="Commit times of the fix commits among them"
+    )
 
     @property
     def churn(self) -> int:

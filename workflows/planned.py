@@ -69,16 +69,6 @@ DEPENDENCY_CHECK = Flow(
         "which packages are outdated?",
     ),
 )
-PR_REVIEW = Flow(
-    name="pr-review", planned=True, nearest="quality-checks",
-    summary="a pull request's diff: review, bug and security checks on changed lines; verdict",
-    description="review a pull request",
-    vocabulary={
-        "pull request": 4, "pr": 3, "merge request": 4, "diff": 2, "changeset*": 2, "branch*": 1,
-        "patch": 1,
-    },
-    examples=("review my pull request", "check this PR before merging"),
-)
 SEO_OPTIMIZATION = Flow(
     name="seo-optimization", planned=True,
     summary="SEO checks on built HTML; fixes as a patch",

@@ -68,6 +68,10 @@ class Flow:
     listed: bool = True
     """False for flows that run only through something else (composed specs)."""
     target: TargetKind = "python"
+    validate: str | None = None
+    """`module:function` called with a built request before the run starts; it raises
+    ValueError, in one line, on input the target kind alone cannot refuse (a revision
+    git does not know). It may read the target, never change it."""
     view: str = "starter.views:FINDINGS"
     """How the CLI and MCP present a result: a `starter.views.View` reference."""
     reports: tuple[str, ...] = ("markdown", "json", "sarif")
@@ -85,9 +89,6 @@ class Flow:
     nearest: str | None = None
     """The flow to offer instead while this one is planned, not built."""
     team: TeamRole | None = None
-    preflight: str | None = None
-    """`module:function` taking the built request and raising ValueError (one line) when it
-    cannot run, e.g. a git revision that does not exist: checked before a run starts."""
     planned: bool = False
     """Announced and routable, not built yet: routing says so and offers `nearest`."""
 
@@ -120,13 +121,13 @@ class Flow:
             activities=self.activity_list(resources) if resources is not None else None,
         )
 
+    def check(self, request: BaseModel) -> None:
+        """Run the flow's `validate` on a request; ValueError when it refuses it."""
+        if self.validate is not None:
+            resolve(self.validate)(request)
+
     def presentation(self) -> Any:
         return resolve(self.view)
-
-    def check_request(self, request: BaseModel) -> None:
-        """Raise ValueError when the request cannot run (see `preflight`)."""
-        if self.preflight:
-            resolve(self.preflight)(request)
 
 
 class RegistryError(Exception):

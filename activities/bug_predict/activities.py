@@ -21,6 +21,7 @@ from activities.bug_predict.report import bug_report, render_bug_markdown, rende
 from activities.bug_predict.risk import rank_hotspots
 from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.llm.stage import apply_outcomes
 from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
 from workflows.bug_predict.models import (
@@ -146,6 +147,7 @@ class BugPredictActivities:
             batches.append(stored[0])
         findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        apply_outcomes(self.store, findings, request.llm_outcomes)
         metrics = [m for b in batches for m in self.store.get(b.metrics, METRICS)]
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
         for batch in batches:

@@ -7,12 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from activities import reports
+from activities.bug_predict.risk import FIX_WEIGHT, HALF_LIFE_DAYS
 from workflows.bug_predict.models import BugReportRequest, Hotspot
 from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
-RISK_MODEL = "score = 100 * c * (1 + h) * (1 + x) / 4; c, h, x = complexity, churn, fixes / max"
+RISK_MODEL = (
+    "source files before support files before tests; score = 100 * h * (1 + c) / 2;"
+    f" h = recency-weighted changes (half-life {HALF_LIFE_DAYS:g} days, fix commits"
+    f" x{FIX_WEIGHT:g}) / max, c = complexity / max; no history: 100 * c / 4"
+)
 
 
 def bug_report(

@@ -1,33 +1,118 @@
 """The risk model that ranks files into hotspots.
 
-For each analysed file, three signals, each normalised to [0, 1] by its largest value
-among the analysed files (so the score needs no calibration per project; history of
-files that are not analysed, such as docs or files deleted since, sets no scale):
+Two steps: which kind of file it is, then how recently and how often it changed, scaled by
+how complex it is.
 
-    c = complexity / max complexity    (sum of the functions' cyclomatic complexity)
-    h = churn / max churn              (lines added + deleted in the history window)
-    x = fixes / max fixes              (fix commits touching the file in the window)
+**Kind.** Source files rank first, then support files, then tests, whatever their scores:
 
-    score = 100 * c * (1 + h) * (1 + x) / 4          (0..100)
+- a *test* lives under `tests/`, `test/` or `testing/`, or is `test_*.py`, `*_test.py` or
+  `conftest.py`;
+- a *support* file lives under `docs/`, `examples/`, `benchmarks/` or `scripts/`, or,
+  when the target has packages (directories with an `__init__.py`), under none of them:
+  `setup.py`, release scripts, loose tools;
+- everything else is *source*.
 
-Complexity is the base: simple code that changes a lot is rarely where bugs hide, while
-complex code that also churns and keeps needing fixes is (Nagappan & Ball's churn
-metrics, Tornhill's hotspots). Churn and past fixes each at most double it. Without git
-history `h` and `x` are 0 and a file scores at most 25: complexity alone is a quarter of
-the evidence. Files with no functions (no complexity) are not hotspots. Ties rank by
-path. Every hotspot lists the reasons behind its score; the bug-pattern findings in the
-file are named as a reason but do not enter the score, so the ranking and the patterns
-stay two independent opinions.
+A fix changes the code that misbehaved, which is source: benchmarks of real bugs (BugsInPy,
+Defects4J) locate bugs in source files only, and a test or example changed in the same
+commit is the fix's evidence, not the bug's place. Tests and support files still rank
+(a target that is only tests gets a useful list), after the source.
+
+**Score** (0..100), from the git history window and the metrics:
+
+    heat = sum over the window's commits touching the file of w * 0.5 ** (age / 7 days)
+           (w = 2 for a fix commit, 1 otherwise; age = time from the commit to the
+           window's end, the newest commit)
+    h = heat / max heat       c = complexity / max complexity
+    score = 100 * h * (1 + c) / 2
+
+Recent change is the strongest predictor: bugs are introduced by changes and found soon
+after them (Kim et al.'s FixCache: temporal and changed-entity locality; Graves et al.'s
+weighted time damp model, which discounts old changes exponentially; Google's bug
+predictor, which weighs fix commits by recency). A one-week half-life lets last week's
+changes outweigh a busy month long past, so a file changed yesterday outranks one that
+changed often last year. Past fixes count twice (the bug cache: code that needed fixing
+tends to need it again). Complexity at most doubles the score: among files changed as
+recently, the more complex holds more places for a bug. The scales are the largest values
+among the analysed files, so the score needs no calibration per project.
+
+A file the window never touched scores 0 and ranks, after every changed file of its
+kind, by complexity; a file without functions (no complexity) is not a hotspot. Without
+git history, complexity alone ranks: `score = 100 * c / 4` (at most 25, a quarter of the
+evidence). Ties rank by complexity, then path.
+
+Every hotspot lists the reasons behind its score; the bug-pattern findings in the file are
+named as a reason but do not enter the score, so the ranking and the patterns stay two
+independent opinions.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import PurePosixPath
 
 from workflows.bug_predict.models import Hotspot
 from workflows.code_facts import FileHistory, FileMetrics
 from workflows.schemas import Finding
+
+HALF_LIFE_DAYS = 7.0
+FIX_WEIGHT = 2.0
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+SUPPORT_DIRS = frozenset(
+    {"docs", "doc", "examples", "example", "benchmarks", "benchmark", "scripts"}
+)
+
+
+class Kind(IntEnum):
+    """Ranking tier: lower ranks first."""
+
+    SOURCE = 0
+    SUPPORT = 1
+    TEST = 2
+
+
+def is_test(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else path
+    return (
+        any(p in TEST_DIRS for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def file_kinds(paths: list[str]) -> dict[str, Kind]:
+    """Each path's kind; packages are the directories of the `__init__.py` files among
+    `paths`, and a file under any of them (a namespace subfolder included) is in one."""
+    packages = {
+        str(PurePosixPath(p).parent) for p in paths if PurePosixPath(p).name == "__init__.py"
+    }
+    kinds: dict[str, Kind] = {}
+    for path in paths:
+        pure = PurePosixPath(path)
+        outside = bool(packages) and not any(str(d) in packages for d in pure.parents)
+        if is_test(path):
+            kinds[path] = Kind.TEST
+        elif outside or any(p in SUPPORT_DIRS for p in pure.parts[:-1]):
+            kinds[path] = Kind.SUPPORT
+        else:
+            kinds[path] = Kind.SOURCE
+    return kinds
+
+
+def heat(past: FileHistory, now: datetime) -> float:
+    """Changes in the window, each discounted by half per `HALF_LIFE_DAYS` of age; fix
+    commits weigh `FIX_WEIGHT`."""
+    fixes = Counter(past.fixed_at)
+    total = 0.0
+    for moment in past.changed_at:
+        weight = FIX_WEIGHT if fixes[moment] > 0 else 1.0
+        fixes[moment] -= 1
+        age_days = max((now - moment).total_seconds(), 0.0) / 86400
+        total += weight * 0.5 ** (age_days / HALF_LIFE_DAYS)
+    return total
 
 
 def rank_hotspots(
@@ -36,39 +121,66 @@ def rank_hotspots(
     findings: list[Finding],
     until: datetime | None = None,
 ) -> list[Hotspot]:
-    """Every file with a positive score, riskiest first."""
+    """Every file with functions: source before support before tests, riskiest first
+    within each."""
     analysed = {m.file for m in metrics}
+    kinds = file_kinds(sorted(analysed))
     # Only the analysed files set the scale: the history also holds files the ranking
     # never sees (README.md, notebooks, files deleted since), and one of those holding
-    # the most churn or fixes would keep every ranked file's h or x below 1.
+    # the most changes would keep every ranked file's h below 1.
     by_file = {h.file: h for h in history or [] if h.file in analysed}
+    moments = [t for h in by_file.values() for t in h.changed_at]
+    now = until if until is not None else max(moments, default=None)
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    heats = {f: heat(h, now) for f, h in by_file.items()} if now is not None else {}
+    max_heat = max(heats.values(), default=0.0)
     max_complexity = max((m.complexity for m in metrics), default=0)
-    max_churn = max((h.churn for h in by_file.values()), default=0)
-    max_fixes = max((h.fixes for h in by_file.values()), default=0)
     patterns = Counter(f.file for f in findings)
-    hotspots: list[Hotspot] = []
+    ranked: list[tuple[Kind, float, int, Hotspot]] = []
     for m in metrics:
         if max_complexity == 0 or m.complexity == 0:
             continue
-        past = by_file.get(m.file)
         c = m.complexity / max_complexity
-        h = past.churn / max_churn if past and max_churn else 0.0
-        x = past.fixes / max_fixes if past and max_fixes else 0.0
-        score = round(100 * c * (1 + h) * (1 + x) / 4, 2)
-        hotspots.append(
-            Hotspot(file=m.file, score=score, reasons=_reasons(m, past, patterns[m.file], until))
-        )
-    hotspots.sort(key=lambda s: (-s.score, s.file))
-    return hotspots
+        if history is None:
+            score = 100 * c / 4
+        else:
+            h = heats.get(m.file, 0.0) / max_heat if max_heat else 0.0
+            score = 100 * h * (1 + c) / 2
+        past = by_file.get(m.file)
+        reasons = _reasons(m, past, heats.get(m.file), kinds[m.file], patterns[m.file], now)
+        hotspot = Hotspot(file=m.file, score=round(score, 2), reasons=reasons)
+        ranked.append((kinds[m.file], score, m.complexity, hotspot))
+    # The exact score ranks (a change months old has a heat too small to show in two
+    # decimals but still above none); files the window never touched rank by complexity.
+    ranked.sort(key=lambda r: (r[0], -r[1], -r[2], r[3].file))
+    return [hotspot for *_key, hotspot in ranked]
 
 
 def _reasons(
-    m: FileMetrics, past: FileHistory | None, patterns: int, until: datetime | None
+    m: FileMetrics,
+    past: FileHistory | None,
+    heat_value: float | None,
+    kind: Kind,
+    patterns: int,
+    now: datetime | None,
 ) -> list[str]:
-    reasons = [
+    reasons = []
+    if kind is Kind.TEST:
+        reasons.append("test file: ranked after source and support files")
+    elif kind is Kind.SUPPORT:
+        reasons.append("outside the packages (docs, examples, scripts): ranked after source")
+    if past is not None and now is not None and past.changed_at:
+        days = max((now - past.changed_at[0]).days, 0)
+        reasons.append(
+            f"last changed {days} day{'s' if days != 1 else ''} before the newest commit; "
+            f"recency-weighted changes {heat_value or 0.0:.2f} "
+            f"(half-life {HALF_LIFE_DAYS:g} days, fixes count {FIX_WEIGHT:g}x)"
+        )
+    reasons.append(
         f"cyclomatic complexity {m.complexity} over {m.functions} functions"
         + (f" (highest {m.max_complexity} in {m.max_function})" if m.max_complexity > 1 else "")
-    ]
+    )
     if m.max_nesting >= 4:
         reasons.append(f"nesting {m.max_nesting} deep")
     if m.max_length >= 80:
@@ -81,8 +193,8 @@ def _reasons(
         )
         if past.fixes:
             reasons.append(f"{past.fixes} fix commit{'s' if past.fixes != 1 else ''}")
-        if past.first_commit is not None and until is not None:
-            days = max((until - past.first_commit).days, 0)
+        if past.first_commit is not None and now is not None:
+            days = max((now - past.first_commit).days, 0)
             if days < 90:
                 reasons.append(f"new: added {days} days ago")
     if patterns:

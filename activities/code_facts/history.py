@@ -1,6 +1,6 @@
 """Git history over a window, with real `git` subprocesses: per file, the lines added and
-deleted (churn), the commits touching it, the fix commits among them, its authors, and
-when git first added it.
+deleted (churn), the commits touching it and when each was made, the fix commits among
+them, its authors, and when git first added it.
 
 Paths are relative to the target directory (`git log --relative` run inside it), the
 same paths discovery and the findings use. Merges are left out (their diffs repeat
@@ -113,7 +113,7 @@ def git_history(directory: Path, until: datetime, months: int) -> History:
         "--numstat",
         f"--since={since.isoformat()}",
         f"--until={until.isoformat()}",
-        f"--format={RECORD}%H{UNIT}%ae{UNIT}%at{UNIT}%B{UNIT}",
+        f"--format={RECORD}%H{UNIT}%ae{UNIT}%ct{UNIT}%B{UNIT}",
         "--",
         ".",
     )
@@ -123,9 +123,12 @@ def git_history(directory: Path, until: datetime, months: int) -> History:
     deleted: dict[str, int] = defaultdict(int)
     fixes: dict[str, int] = defaultdict(int)
     authors: dict[str, set[str]] = defaultdict(set)
+    changed_at: dict[str, list[datetime]] = defaultdict(list)
+    fixed_at: dict[str, list[datetime]] = defaultdict(list)
     for record in log.split(RECORD)[1:]:
-        _sha, author, _at, message, numstat = record.split(UNIT, 4)
+        _sha, author, at, message, numstat = record.split(UNIT, 4)
         fix = is_fix(message)
+        moment = datetime.fromtimestamp(int(at), UTC)
         history.commits += 1
         history.fix_commits += fix
         for line in numstat.strip().splitlines():
@@ -135,6 +138,9 @@ def git_history(directory: Path, until: datetime, months: int) -> History:
             plus, minus, path = parts
             commits[path] += 1
             fixes[path] += fix
+            changed_at[path].append(moment)
+            if fix:
+                fixed_at[path].append(moment)
             authors[path].add(author.lower())
             added[path] += int(plus) if plus.isdigit() else 0
             deleted[path] += int(minus) if minus.isdigit() else 0
@@ -148,6 +154,8 @@ def git_history(directory: Path, until: datetime, months: int) -> History:
             fixes=fixes[path],
             authors=len(authors[path]),
             first_commit=born.get(path),
+            changed_at=sorted(changed_at[path], reverse=True),
+            fixed_at=sorted(fixed_at[path], reverse=True),
         )
         for path in sorted(commits)
     ]

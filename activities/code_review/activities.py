@@ -93,19 +93,22 @@ class CodeReviewActivities:
     @activity.defn(name="code_review_changes")
     async def changes(self, request: ChangesRequest) -> ChangesResult:
         """The change under review. A base or head git does not know is the caller's
-        mistake (not retried); a parent's paths without any history are reviewed whole."""
+        mistake (not retried). A parent that names the files (pr-review, which may hand
+        over a copy of head's files outside git) gets them reviewed whole instead."""
         directory = target_dir(request.target)
-        explicit = request.base is not None or request.head is not None
         try:
             found = await asyncio.to_thread(
                 branch_change, directory, request.base, request.head or "HEAD"
             )
         except NoHistory as reason:
-            if explicit:
+            if request.paths is None:
                 raise ApplicationError(
                     f"no change to review: {reason}", non_retryable=True
                 ) from None
-            return ChangesResult(status="skipped", reason=f"changed lines unknown: {reason}")
+            return ChangesResult(
+                status="skipped",
+                reason=f"changed lines unknown, the given files are reviewed whole: {reason}",
+            )
         if request.paths is not None:
             wanted = set(request.paths)
             found.files = [c for c in found.files if c.file in wanted]

@@ -17,6 +17,7 @@ from temporalio import activity
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.llm.stage import apply_outcomes
 from activities.performance_audit.analysis import ChunkResult, ReportWarning, analyze_chunk
 from activities.performance_audit.report import (
     impact_counts,
@@ -122,6 +123,7 @@ class PerformanceAuditActivities:
             batches.append(stored[0])
         findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        apply_outcomes(self.store, findings, request.llm_outcomes)
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
         for batch in batches:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))

@@ -265,11 +265,11 @@ def _chosen(
         reason=reason,
     )
     flows = routes().flows
-    needs_repository = any(w in flows and flows[w].target == "repository" for w in workflows)
-    if needs_repository and "path" not in params:
+    on_repository = [w for w in workflows if w in flows and flows[w].target == "repository"]
+    if on_repository and "path" not in params:
         decision.question = (
-            "Which repository should the release cover? Answer with its path, "
-            "or '.' for the current directory."
+            f"Which repository should {' and '.join(on_repository)} work on? Answer with its "
+            "path, or '.' for the current directory."
         )
         decision.options = ["."]
     return decision

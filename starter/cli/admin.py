@@ -142,7 +142,8 @@ def gc_command(
         out.print(
             f"{verb} {report.bytes_freed / 1e6:.1f} MB: {report.run_dirs.count} runs "
             f"({report.reports.count} report and {report.artifacts.count} artifact files), "
-            f"{report.scan_cache.count} scan cache rows; {len(report.kept_running)} running kept"
+            f"{report.scan_cache.count} scan cache rows, {report.trees.count} commit trees; "
+            f"{len(report.kept_running)} running kept"
         )
     for problem in report.errors:
         err.print(f"[yellow]{problem}[/]")

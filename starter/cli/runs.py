@@ -21,7 +21,7 @@ from starter.cli.common import (
     run_async,
     severity,
 )
-from starter.targets import BadTarget, check_target
+from starter.targets import BadTarget, check_request, check_target
 from workflows.registry import Flow, registry
 
 if TYPE_CHECKING:
@@ -197,8 +197,8 @@ def workflow_run(
         values["out_dir"] = str(out_dir.expanduser().resolve())
     request = build_request(flow, values)
     try:
-        flow.check_request(request)
-    except ValueError as exc:
+        check_request(flow, request)
+    except BadTarget as exc:
         raise UsageProblem(str(exc)) from exc
     raise typer.Exit(run_async(_start_and_wait(chosen, request, json_out, no_wait, threshold)))
 

@@ -24,6 +24,7 @@ class BugPredictAgentWorkflow:
             BugPredictRequest(
                 target=agent.target,
                 out_dir=f"{agent.out_dir}/bug-predict" if agent.out_dir else None,
+                paths=agent.params.get("paths"),
             ),
             id=f"{workflow.info().workflow_id}-bug-predict",
             result_type=BugPredictResult,

@@ -7,8 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.schemas import ArtifactRef, DiscoveryResult, LLMSummary, RunStatus, UsageMemo
-from workflows.security_audit.models import AuditSummary
+from workflows.schemas import (
+    ArtifactRef,
+    DiscoveryResult,
+    LLMSummary,
+    RunStatus,
+    Tier,
+    UsageMemo,
+)
+from workflows.security_audit.models import AuditSummary, LLMOutcome
 
 
 class BugPredictRequest(BaseModel):
@@ -24,9 +31,17 @@ class BugPredictRequest(BaseModel):
         default=50, ge=1, le=1000, description="Files per heartbeat (the resume cursor)"
     )
     max_file_bytes: int = Field(default=1_000_000, ge=1)
+    paths: list[str] | None = Field(
+        default=None, description="Only these files (relative to the target): a change's files"
+    )
     top_hotspots: int = Field(default=20, ge=1, le=1000, description="Hotspots in the report")
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"
+    )
+    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
+    llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")
+    llm_max_findings: int = Field(
+        default=200, ge=0, description="Most severe findings sent to LLM triage"
     )
 
 
@@ -86,6 +101,9 @@ class BugReportRequest(BaseModel):
     history: HistoryResult
     top_hotspots: int
     llm: LLMSummary
+    llm_outcomes: list[LLMOutcome] = Field(
+        default_factory=list, description="Verdicts and explanations to put on the findings"
+    )
 
 
 class BugReportOutcome(BaseModel):

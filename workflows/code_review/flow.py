@@ -15,7 +15,7 @@ FLOW = Flow(
     mcp_tool="code_review",
     target="python",
     view="workflows.code_review.view:VIEW",
-    preflight="activities.code_review.preflight:check_revisions",
+    validate="activities.code_review.preflight:check_revisions",
     description="review files or a diff",
     vocabulary={
         "review*": 2, "code review": 1.5, "review code": 1, "feedback": 2, "critiqu*": 2,

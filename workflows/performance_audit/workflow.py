@@ -14,6 +14,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.llm_findings import CODE_LLM_PATCH, findings_llm_stage
 from workflows.runs import advance, mark_run, save_usage
 
 with workflow.unsafe.imports_passed_through():
@@ -34,8 +35,9 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
+# What runs recorded before the LLM stage (CODE_LLM_PATCH) report, as they did.
 LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM advice is not part of this release")
-STAGES = ("discover", "analyze", "report")
+STAGES = ("discover", "analyze", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -92,8 +94,22 @@ class PerformanceAuditWorkflow:
         self._files_total = discovery.file_count
         self._set_stage("analyze", f"0/{discovery.file_count} files")
         results = await asyncio.gather(*(self._analyze(batch, request) for batch in batches))
-        self._set_stage("report", f"{self._findings} findings")
         usage = UsageMemo()
+        llm, outcomes = LLM_NOT_YET, []
+        if workflow.patched(CODE_LLM_PATCH):
+            self._set_stage("llm")
+            stage = await findings_llm_stage(
+                flow=WORKFLOW_NAME,
+                run_key=run_key,
+                target=request.target,
+                findings=[r.findings for r in results],
+                request=request,
+                usage=usage,
+                progress=self._progress,
+                keep_usage=marks,
+            )
+            llm, outcomes, usage = stage.summary, stage.outcomes, stage.usage
+        self._set_stage("report", f"{self._findings} findings")
         if marks:
             save_usage(usage)
         outcome = await workflow.execute_activity_method(
@@ -110,7 +126,8 @@ class PerformanceAuditWorkflow:
                 discovery=discovery,
                 batch_count=len(results),
                 files_analyzed=sum(r.files_analyzed for r in results),
-                llm=LLM_NOT_YET,
+                llm=llm,
+                llm_outcomes=outcomes,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

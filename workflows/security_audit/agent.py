@@ -23,6 +23,7 @@ class SecurityAgentWorkflow:
             target=agent.target,
             out_dir=f"{agent.out_dir}/security" if agent.out_dir else None,
             max_cost_usd=agent.params.get("max_cost_usd"),
+            paths=agent.params.get("paths"),
         )
         audit = await workflow.execute_child_workflow(
             "security-audit",

@@ -28,6 +28,10 @@ FLOW = Flow(
         "find hardcoded secrets",
         "is this code safe against SQL injection?",
     ),
-    team=TeamRole(role="security", agent="SecurityAgent", teams=("quality-checks", "release-prep")),
+    team=TeamRole(
+        role="security",
+        agent="SecurityAgent",
+        teams=("quality-checks", "release-prep", "pr-review"),
+    ),
 )
 # fmt: on

@@ -36,6 +36,9 @@ class AuditRequest(BaseModel):
         default=100, ge=1, le=1000, description="Files per heartbeat and cache write"
     )
     max_file_bytes: int = Field(default=1_000_000, ge=1)
+    paths: list[str] | None = Field(
+        default=None, description="Only these files (relative to the target): a change's files"
+    )
     bandit: bool = Field(default=False, description="Also run bandit (slow, adds little)")
     max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
     llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")

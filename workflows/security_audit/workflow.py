@@ -14,7 +14,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError
 
-from workflows.runs import mark_run, usage_of_attempts
+from workflows.llm_findings import llm_summary, llm_task, with_llm_usage
+from workflows.runs import mark_run
 from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -22,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.llm.stage import LLMStageActivities
     from activities.security_audit.activities import SecurityActivities
     from workflows.errors import root_cause
-    from workflows.schemas import DiscoverRequest, LLMConfig, LLMSummary, LLMTask, UsageMemo
+    from workflows.schemas import DiscoverRequest, LLMConfig, LLMSummary, UsageMemo
     from workflows.security_audit.models import (
         AuditProgress,
         AuditRequest,
@@ -34,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ScanBatch,
         ScanBatchResult,
     )
-    from workflows.tiers import highest, start_tier
+    from workflows.tiers import highest
     from workflows.wire import (
         ATTUNE_COST_USD,
         ATTUNE_STAGE,
@@ -90,7 +91,10 @@ class SecurityAuditWorkflow:
         discovery = await workflow.execute_activity_method(
             SecurityActivities.discover_files,
             DiscoverRequest(
-                run_key=run_key, target=request.target, max_file_bytes=request.max_file_bytes
+                run_key=run_key,
+                target=request.target,
+                max_file_bytes=request.max_file_bytes,
+                paths=request.paths,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,
@@ -208,9 +212,9 @@ class SecurityAuditWorkflow:
             for plan in await self._plan(LLMStageActivities.plan_remediation, stage, "fixes"):
                 outcomes.append(await self._escalation(plan, request, config, outcomes))
         except ChildWorkflowError as err:
-            return self._llm_summary(outcomes, "failed", root_cause(err)), outcomes
+            return llm_summary(self._usage, "failed", root_cause(err)), outcomes
         stopped = [o.state.message for o in outcomes if o.state.status == "budget_stopped"]
-        return self._llm_summary(outcomes, "ok", "; ".join(stopped)), outcomes
+        return llm_summary(self._usage, "ok", "; ".join(stopped)), outcomes
 
     async def _plan(self, method, stage: LLMStageRequest, what: str) -> list[PromptPlan]:
         return await workflow.execute_activity_method(
@@ -228,23 +232,9 @@ class SecurityAuditWorkflow:
         config: LLMConfig,
         done: list[LLMOutcome],
     ) -> LLMOutcome:
-        spent = sum(o.state.spent_usd for o in done)
-        budget = None if request.max_cost_usd is None else max(request.max_cost_usd - spent, 0)
-        task = LLMTask(
-            run_key=self._run_key,
-            task_id=plan.task_id,
-            kind=plan.kind,
-            prompt=plan.prompt,
-            output_schema=plan.output_schema,
-            start_tier=start_tier(plan.kind, plan.files_spanned),
-            ceiling=request.llm_ceiling,
-            budget_usd=budget,
-            estimated_input_tokens=plan.estimated_input_tokens,
-            prices=config.prices,
-        )
         state = await workflow.execute_child_workflow(
             TierEscalationWorkflow.run,
-            task,
+            llm_task(plan, self._run_key, request, config, done),
             id=f"{workflow.info().workflow_id}-{plan.task_id}",
             static_summary=f"{plan.kind} of {plan.findings} findings",
         )
@@ -254,38 +244,12 @@ class SecurityAuditWorkflow:
 
     def _account(self, outcomes: list[LLMOutcome]) -> None:
         """Usage memo, AttuneTier and AttuneCostUSD from every attempt so far."""
-        llm = usage_of_attempts(a for o in outcomes for a in o.state.attempts)
-        self._usage = self._usage.model_copy(
-            update={
-                "by_tier": llm.by_tier,
-                "llm_tasks": len(outcomes),
-                "escalations": llm.escalations,
-                "cost_usd": llm.cost_usd,
-                "baseline_cost_usd": llm.baseline_cost_usd,
-            }
-        )
+        self._usage = with_llm_usage(self._usage, outcomes)
         self._save_usage()
         updates = [ATTUNE_COST_USD.value_set(self._usage.cost_usd)]
-        if (tier := highest(list(llm.by_tier))) is not None:
+        if (tier := highest(list(self._usage.by_tier))) is not None:
             updates.append(ATTUNE_TIER.value_set(tier))
         workflow.upsert_search_attributes(updates)
-
-    def _llm_summary(self, outcomes: list[LLMOutcome], status: str, reason: str) -> LLMSummary:
-        usage = self._usage
-        return LLMSummary(
-            status=status,
-            reason=reason,
-            calls_by_tier={tier: u.calls for tier, u in usage.by_tier.items()},
-            tokens={
-                "input": sum(u.input_tokens for u in usage.by_tier.values()),
-                "output": sum(u.output_tokens for u in usage.by_tier.values()),
-                "cache_read": sum(u.cache_read_tokens for u in usage.by_tier.values()),
-                "cache_write": sum(u.cache_write_tokens for u in usage.by_tier.values()),
-            },
-            cost_usd=usage.cost_usd,
-            baseline_cost_usd=usage.baseline_cost_usd,
-            savings_usd=round(usage.baseline_cost_usd - usage.cost_usd, 10),
-        )
 
     def _save_usage(self) -> None:
         workflow.upsert_memo({USAGE_MEMO: self._usage.model_dump(mode="json")})

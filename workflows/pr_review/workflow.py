@@ -1,0 +1,149 @@
+"""pr-review: a change reviewed by the pr-review team, findings kept to its lines.
+
+It reads the change (and lays out head's files when they are not the working tree),
+runs every member of the pr-review team as parallel child workflows on the changed
+files (the registry says who: security-audit, bug-predict, code-review), then keeps the
+findings on changed lines and writes the verdict, the reports and a GitHub review.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.runs import advance, mark_run, save_usage
+from workflows.team import TeamWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.pr_review.activities import PrReviewActivities
+    from activities.teams import TeamActivities
+    from workflows.pr_review.models import (
+        ChangeRequest,
+        PrReviewRequest,
+        PrReviewResult,
+        ReviewReportRequest,
+    )
+    from workflows.schemas import Progress, TeamPlanRequest, TeamRequest
+    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+
+WORKFLOW_NAME = "pr-review"
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+)
+STAGES = ("change", "team", "report")
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class PrReviewWorkflow:
+    @workflow.init
+    def __init__(self, request: PrReviewRequest) -> None:
+        self._progress = Progress.of(*STAGES)
+
+    @workflow.query(name=PROGRESS_QUERY)
+    def progress(self) -> Progress:
+        return self._progress
+
+    @workflow.run
+    async def run(self, request: PrReviewRequest) -> PrReviewResult:
+        try:
+            return await self._review(request)
+        except asyncio.CancelledError:
+            self._set_stage("cancelled")
+            raise
+        except Exception:
+            self._set_stage("failed")
+            raise
+
+    async def _review(self, request: PrReviewRequest) -> PrReviewResult:
+        marks = mark_run()
+        info = workflow.info()
+        started_at = workflow.now()
+        run_key = f"{info.workflow_id}/{info.run_id}"
+        self._set_stage("change")
+        change = await workflow.execute_activity_method(
+            PrReviewActivities.prepare,
+            ChangeRequest(
+                run_key=run_key, target=request.target, base=request.base, head=request.head
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary=f"Read the change {request.base or 'merge-base'}..{request.head}",
+        )
+        self._set_stage("team", f"{len(change.paths)} files changed")
+        params = {
+            "paths": change.paths,
+            "base": change.base,
+            "head": change.head,
+            "max_cost_usd": request.max_cost_usd,
+        }
+        plan = await workflow.execute_activity_method(
+            TeamActivities.plan_team,
+            TeamPlanRequest(team=WORKFLOW_NAME, params=params, roles_by_flow=True),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+            summary="Choose the reviewers from the flow registry",
+        )
+        team = await workflow.execute_child_workflow(
+            TeamWorkflow.run,
+            TeamRequest(
+                name=WORKFLOW_NAME,
+                target=change.tree,
+                agents=plan.agents,
+                out_dir=request.out_dir,
+            ),
+            id=f"{info.workflow_id}-team",
+            static_summary=f"reviewers of {change.head[:12]} in {request.target}",
+        )
+        self._set_stage("report")
+        outcome = await workflow.execute_activity_method(
+            PrReviewActivities.report,
+            ReviewReportRequest(
+                run_key=run_key,
+                workflow=WORKFLOW_NAME,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                target=request.target,
+                started_at=started_at,
+                out_dir=request.out_dir,
+                change=change,
+                team=team,
+                not_available=plan.not_available,
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            summary="Keep findings on changed lines; verdict; Markdown, JSON, SARIF, review",
+        )
+        self._set_stage("done", outcome.verdict)
+        if marks and team.usage is not None:
+            save_usage(team.usage)
+        return PrReviewResult(
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            status="completed",
+            target=request.target,
+            base=change.base,
+            head=change.head,
+            base_ref=change.base_ref,
+            head_ref=change.head_ref,
+            files_changed=len(change.paths),
+            lines_changed=change.lines_changed,
+            verdict=outcome.verdict,
+            verdict_reasons=outcome.reasons,
+            summary=outcome.summary,
+            top=outcome.top,
+            findings=outcome.findings,
+            agents=team.agents,
+            not_available=plan.not_available,
+            artifacts=outcome.artifacts,
+            duration_s=outcome.duration_s,
+            usage=team.usage if marks else None,
+        )
+
+    def _set_stage(self, stage: str, detail: str = "") -> None:
+        advance(self._progress, stage, detail)
+        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

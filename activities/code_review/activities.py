@@ -35,6 +35,7 @@ from activities.code_review.report import (
 )
 from activities.code_review.rules import CORRECTNESS
 from activities.discovery import FILES, SKIPPED, discover_files, store_discovery
+from activities.llm.stage import apply_outcomes
 from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
 from workflows.code_facts import ChangeSet
@@ -225,6 +226,7 @@ class CodeReviewActivities:
         for extra in (request.dead_code, request.types):
             findings += self.store.get(extra.findings, FINDINGS)
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        apply_outcomes(self.store, findings, request.llm_outcomes)
         deltas = [d for b in batches for d in self.store.get(b.deltas, DELTAS)]
         deltas.sort(key=lambda d: d.file)
         skipped = self.store.get(request.discovery.skipped, SKIPPED)

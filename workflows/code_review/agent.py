@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.schemas import AgentInput, AgentResult, UsageMemo
     from workflows.wire import CODE_REVIEW_AGENT
 
-PASSED_THROUGH = ("paths", "base", "head", "profile")
+PASSED_THROUGH = ("paths", "base", "head", "profile", "max_cost_usd")
 
 
 @workflow.defn(name=CODE_REVIEW_AGENT)

@@ -7,8 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.schemas import ArtifactRef, DiscoveryResult, LLMSummary, RunStatus, UsageMemo
-from workflows.security_audit.models import AuditSummary
+from workflows.schemas import (
+    ArtifactRef,
+    DiscoveryResult,
+    LLMSummary,
+    RunStatus,
+    Tier,
+    UsageMemo,
+)
+from workflows.security_audit.models import AuditSummary, LLMOutcome
 
 Profile = Literal["default", "strict"]
 Mode = Literal["files", "diff"]
@@ -41,6 +48,11 @@ class CodeReviewRequest(BaseModel):
     max_file_bytes: int = Field(default=1_000_000, ge=1)
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"
+    )
+    max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
+    llm_ceiling: Tier = Field(default="opus", description="Highest tier LLM stages may use")
+    llm_max_findings: int = Field(
+        default=200, ge=0, description="Most severe findings sent to LLM triage"
     )
 
     @property
@@ -150,6 +162,9 @@ class ReviewReportRequest(BaseModel):
     dead_code: WholeTreeResult
     types: WholeTreeResult
     llm: LLMSummary
+    llm_outcomes: list[LLMOutcome] = Field(
+        default_factory=list, description="Verdicts and explanations to put on the findings"
+    )
 
 
 class ReviewReportOutcome(BaseModel):

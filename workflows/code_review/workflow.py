@@ -15,6 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.llm_findings import findings_llm_stage
 from workflows.runs import advance, mark_run, save_usage
 
 with workflow.unsafe.imports_passed_through():
@@ -29,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewReportRequest,
         WholeTreeRequest,
     )
-    from workflows.schemas import DiscoverRequest, LLMSummary, Progress, UsageMemo
+    from workflows.schemas import DiscoverRequest, Progress, UsageMemo
     from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
 
 WORKFLOW_NAME = "code-review"
@@ -38,8 +39,7 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
-LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM review is not part of this release")
-STAGES = ("changes", "discover", "analyze", "report")
+STAGES = ("changes", "discover", "analyze", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -132,10 +132,21 @@ class CodeReviewWorkflow:
         ]
         results = await asyncio.gather(*(self._analyze(batch, request) for batch in batches))
         dead_code, types = await asyncio.gather(*checks)
-        self._set_stage("report", f"{self._findings} findings")
         cache_hits = sum(r.cache_hits for r in results)
         cache_misses = sum(r.cache_misses for r in results)
-        usage = UsageMemo()
+        self._set_stage("llm")
+        stage = await findings_llm_stage(
+            flow=WORKFLOW_NAME,
+            run_key=run_key,
+            target=request.target,
+            findings=[*(r.findings for r in results), dead_code.findings, types.findings],
+            request=request,
+            usage=UsageMemo(),
+            progress=self._progress,
+            keep_usage=marks,
+        )
+        llm, outcomes, usage = stage.summary, stage.outcomes, stage.usage
+        self._set_stage("report", f"{self._findings} findings")
         if marks:
             save_usage(usage)
         outcome = await workflow.execute_activity_method(
@@ -158,7 +169,8 @@ class CodeReviewWorkflow:
                 cache_misses=cache_misses,
                 dead_code=dead_code,
                 types=types,
-                llm=LLM_NOT_YET,
+                llm=llm,
+                llm_outcomes=outcomes,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

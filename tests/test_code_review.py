@@ -139,6 +139,8 @@ def test_rule_rating_is_by_longest_prefix() -> None:
     assert RULES.rate("B006").category == "correctness"
     assert RULES.rate("C901").category == "maintainability"
     assert RULES.rate("SIM102").category == "clarity"
+    assert RULES.rate("PLW0120").category == "correctness"
+    assert RULES.rate("PLW1514").category == "clarity", "strict-only rules rate low"
 
 
 # --------------------------------------------------------------------------- types

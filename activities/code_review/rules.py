@@ -87,11 +87,9 @@ RATING: dict[str, RuleMeta] = {
     "B018": _r(CORRECTNESS, "low", "medium"),  # useless expression
     "B019": _r(MAINTAINABILITY, "low", "medium"),  # lru_cache on a method leaks self
     "PLE": _r(CORRECTNESS, "high"),
-    "PLW": _r(CORRECTNESS, "medium"),
-    "PLR0124": _r(CORRECTNESS, "medium"),
-    "PLR0133": _r(CORRECTNESS, "medium"),
+    # the curated bug rules; the rest of PL and RUF (strict only) rate as the fallback
+    **{code: _r(CORRECTNESS, "medium") for code in (*PYLINT_BUGS, *RUF_BUGS)},
     "PLR1704": _r(CORRECTNESS, "low"),
-    "RUF": _r(CORRECTNESS, "medium"),
     "RUF030": _r(CORRECTNESS, "low"),
     "RUF034": _r(CLARITY, "low"),
     # maintainability

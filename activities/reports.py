@@ -273,6 +273,9 @@ def _markdown_finding(f: Finding) -> list[str]:
         fence = "`" * max(3, _longest_backtick_run(f.snippet) + 1)
         language = "python" if f.file.endswith((".py", ".pyi")) else ""
         lines += [f"{fence}{language}", f.snippet.rstrip("\n"), fence, ""]
+    if f.fix_diff:
+        fence = "`" * max(3, _longest_backtick_run(f.fix_diff) + 1)
+        lines += ["Suggested fix:", "", f"{fence}diff", f.fix_diff.rstrip("\n"), fence, ""]
     return lines
 
 
@@ -470,6 +473,8 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
     }
     if f.llm:
         properties["llm"] = f.llm.model_dump(mode="json")
+    if f.fix_diff:
+        properties["fix_diff"] = f.fix_diff
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,

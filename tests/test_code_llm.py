@@ -59,6 +59,7 @@ def buggy_repo(path: Path) -> Path:
 
 TARGETS = {
     "bug-predict": buggy_repo,
+    "code-review": buggy_repo,
     "performance-audit": lambda path: slow_tree(path),
     "refactor-plan": buggy_repo,
 }
@@ -213,7 +214,8 @@ async def test_haiku_triages_sonnet_explains(
     assert models[0] == "claude-haiku-5-5", "one triage call first"
     assert len(models) >= 2 and set(models[1:]) == {"claude-sonnet-5-5"}
     triage_system_prompt = fake_anthropic.messages[0].body["system"][0]["text"]
-    assert triage_system_prompt.startswith("You triage ") and f" of {flow}" in triage_system_prompt
+    assert triage_system_prompt.startswith("You triage ")
+    assert f" of {flow}" in triage_system_prompt.split("\n")[0][:80]
     explained = len(models) - 1
     assert llm["calls_by_tier"] == {"haiku": 1, "sonnet": explained}
     assert llm["cost_usd"] == pytest.approx(HAIKU_COST + explained * SONNET_COST, abs=1e-12)

@@ -99,7 +99,7 @@ async def test_a_change_adding_eval_input_is_sent_back_and_a_clean_one_approved(
     risky = await review(client, repo.path)
     assert risky.base_ref == "merge-base of HEAD with main"
     assert risky.base == repo.git("rev-parse", "main").strip()
-    assert set(risky.agents) == {"security-audit", "bug-predict"}
+    assert set(risky.agents) == {"security-audit", "bug-predict", "code-review"}
     assert all(a.status == "ok" for a in risky.agents.values())
     assert risky.agents["bug-predict"].summary.startswith("0 bug patterns"), (
         "the agents read the changed files alone, not legacy.py"

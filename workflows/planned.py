@@ -5,7 +5,7 @@ plainly that it is not available yet, and offers `nearest`. Building one replace
 its entry-point line in pyproject.toml with the real flow unit's `FLOW`.
 """
 
-from workflows.registry import Flow, TeamRole
+from workflows.registry import Flow
 
 # fmt: off
 TEST_GENERATION = Flow(
@@ -18,18 +18,6 @@ TEST_GENERATION = Flow(
         "pytest": 1.5, "missing test": 3, "given when then": 3, "test for": 1,
     },
     examples=("Generate tests for this module", "raise our test coverage"),
-)
-CODE_REVIEW = Flow(
-    name="code-review", planned=True, nearest="quality-checks", mcp_tool="code_review",
-    summary="correctness, maintainability and clarity of files or a diff; fixes as diffs",
-    description="review files or a diff",
-    vocabulary={
-        "review*": 2, "code review": 1.5, "review code": 1, "feedback": 2, "critiqu*": 2,
-        "look over": 2, "second opinion": 2.5, "read over": 2, "improv*": 1,
-    },
-    examples=("give me a code review", "get a second opinion on this module"),
-    generic_route=True,
-    team=TeamRole(role="review", agent="CodeReviewAgent", teams=("quality-checks",)),
 )
 DOCUMENT_GEN = Flow(
     name="document-gen", planned=True,

@@ -54,6 +54,9 @@ class Finding(BaseModel):
     accepted_risk: str | None = Field(
         default=None, description="Why the project accepted this risk (project memory)"
     )
+    fix_diff: str | None = Field(
+        default=None, description="A unified diff that fixes it, where the engine has one"
+    )
 
 
 class ArtifactRef(BaseModel):

@@ -32,6 +32,7 @@ def dead_code(
     if not files:
         return []
     scanner = Vulture(ignore_names=IGNORED_NAMES, ignore_decorators=IGNORED_DECORATORS)
+    # vulture prints the files it cannot read or parse, on both streams
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         scanner.scavenge([str(root / f) for f in files])
     items = [

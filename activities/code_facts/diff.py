@@ -88,3 +88,21 @@ def change_set(directory: Path, base: str | None = None, head: str = "HEAD") -> 
             lines = changed_lines(patch)
         files.append(ChangedFile(file=paths[-1], status=status, lines=lines))
     return ChangeSet(base=base_sha, head=head_sha, base_ref=base_ref, head_ref=head, files=files)
+
+
+def branch_change(directory: Path, base: str | None = None, head: str = "HEAD") -> ChangeSet:
+    """What `head` changes since it left `base`, as a pull request shows it: against their
+    merge-base (`git diff base...head`), so commits made on `base` since then are not
+    counted as the change's. Without `base`, the default branch's merge-base."""
+    if base is None:
+        return change_set(directory, None, head)
+    base_sha, head_sha = resolve(directory, base), resolve(directory, head)
+    fork = _git(directory, "merge-base", base_sha, head_sha).strip()
+    if not fork:
+        raise NoHistory(f"{base} and {head} have no common history")
+    found = change_set(directory, fork, head)
+    if fork != base_sha:
+        found.base_ref = f"merge-base of {head} with {base}"
+    else:
+        found.base_ref = base
+    return found

@@ -1,36 +1,24 @@
 """ruff's performance families (PERF, FURB, C4, ASYNC) as attune findings.
 
-Run like the security audit's ruff (`activities.security_audit.scanners.ruff_rules`): on
-explicit paths, `--isolated`, so the target's own configuration cannot switch rules off.
+Run by the shared runner (`activities.code_facts.lint`): on explicit paths, `--isolated`,
+so the target's own configuration cannot switch rules off; this module is the rule table.
 The default profile selects the rules that point at real cost and are rarely noise; the
 strict profile turns on every rule of the four families, preview rules included.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-from ruff import find_ruff_bin
-
-from activities.security_audit.scanners.ruff_rules import _Sources
+from activities.code_facts.lint import Lint, RuleMeta, RuleSet, run_lint
 from workflows.schemas import Confidence, Finding, Severity
 
 FAMILIES = ("PERF", "FURB", "C4", "ASYNC")
 CATEGORY = "performance"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleMeta:
-    impact: str
-    severity: Severity
-    confidence: Confidence
-
-
 def _m(impact: str, severity: Severity = "low", confidence: Confidence = "high") -> RuleMeta:
-    return RuleMeta(impact, severity, confidence)
+    return RuleMeta(severity, confidence, CATEGORY, tag=impact)
 
 
 # The default profile: these rules, and no other. Left out as noisy or as style rather
@@ -100,83 +88,42 @@ GENERIC_FIX = {
 }
 
 
-def ruff_command(paths: list[str], profile: str = "default") -> list[str]:
-    """argv for ruff's performance rules on exactly `paths`, blind to the target's config."""
-    if profile == "strict":
-        selection = ["--select", ",".join(FAMILIES), "--preview"]
-    else:
-        selection = ["--select", ",".join(DEFAULT_RULES)]
-    return [
-        find_ruff_bin(),
-        "check",
-        "--isolated",
-        *selection,
-        "--output-format",
-        "json",
-        "--no-cache",
-        "--exit-zero",
-        "--quiet",
-        "--target-version",
-        "py313",
-        *paths,
-    ]
+RULES = RuleSet(
+    select=tuple(DEFAULT_RULES),
+    strict=FAMILIES,
+    meta={**DEFAULT_RULES, **STRICT_RULES},
+    fallback=STRICT_DEFAULT,
+    target_version="py313",
+)
 
 
 def run_ruff(root: Path, files: list[str], profile: str = "default") -> list[Finding]:
     """ruff's performance findings for `files` (relative to `root`)."""
-    if not files:
-        return []
-    done = subprocess.run(
-        ruff_command([str(root / f) for f in files], profile),
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=root,
-        stdin=subprocess.DEVNULL,
-    )
-    return parse_ruff_output(done.stdout, root)
+    return [as_finding(lint) for lint in run_lint(root, files, RULES, profile)]
 
 
 def _family(code: str) -> str:
     return next((f for f in FAMILIES if code.startswith(f)), "")
 
 
-def parse_ruff_output(stdout: str, root: Path) -> list[Finding]:
-    """Findings from `ruff check --output-format json`; syntax errors are not findings."""
-    if not stdout.strip():
-        return []
-    sources = _Sources(root)
-    findings = []
-    for record in json.loads(stdout):
-        code = record.get("code")
-        if not code or code == "invalid-syntax":
-            continue
-        meta = DEFAULT_RULES.get(code) or STRICT_RULES.get(code, STRICT_DEFAULT)
-        filename = record["filename"]
-        location, end = record["location"], record.get("end_location") or {}
-        fix = (
-            (record.get("fix") or {}).get("message")
-            or RULE_FIX.get(code)
-            or GENERIC_FIX.get(_family(code), "")
-        )
-        if record.get("url"):
-            fix = f"{fix} ({record['url']})" if fix else record["url"]
-        message = record.get("message") or code
-        findings.append(
-            Finding(
-                rule_id=code,
-                tool="ruff",
-                tools=["ruff"],
-                category=CATEGORY,
-                severity=meta.severity,
-                confidence=meta.confidence,
-                cwe=None,
-                file=sources.relative(filename),
-                line=location["row"],
-                column=location["column"],
-                end_line=end.get("row"),
-                message=f"{message.rstrip('.')} (impact: {meta.impact}). Fix: {fix}",
-                snippet=sources.line(filename, location["row"]).strip()[:200],
-            )
-        )
-    return findings
+def as_finding(lint: Lint) -> Finding:
+    """A performance finding: the impact class and the fix in the message."""
+    meta = RULES.rate(lint.code)
+    fix = lint.fix_message or RULE_FIX.get(lint.code) or GENERIC_FIX.get(_family(lint.code), "")
+    if lint.url:
+        fix = f"{fix} ({lint.url})" if fix else lint.url
+    return Finding(
+        rule_id=lint.code,
+        tool="ruff",
+        tools=["ruff"],
+        category=meta.category,
+        severity=meta.severity,
+        confidence=meta.confidence,
+        cwe=None,
+        file=lint.file,
+        line=lint.line,
+        column=lint.column,
+        end_line=lint.end_line,
+        message=f"{lint.message} (impact: {meta.tag}). Fix: {fix}",
+        snippet=lint.snippet,
+    )

@@ -1,5 +1,6 @@
-"""quality-checks' activity: the merged report, every check's findings in one list,
-with links to the checks' own reports."""
+"""quality-checks' activity: the merged report, every check's findings in one list with
+what several checks found once (`activities.quality_checks.dedupe`), and links to the
+checks' own reports."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
+from activities.quality_checks.dedupe import dedupe
 from activities.reports import FINDINGS
 from activities.resources import WorkerResources
 from workflows.quality_checks.models import QualityReportRequest
+from workflows.schemas import SEVERITIES
 
 
 class QualityReportActivities:
@@ -20,14 +23,15 @@ class QualityReportActivities:
 
     @activity.defn(name="write_quality_report")
     async def write_quality_report(self, request: QualityReportRequest) -> dict[str, str]:
-        findings = []
+        found = []
         lines = [f"# attune quality-checks: `{request.target}`", "", "| check | status | summary |"]
         lines.append("|---|---|---|")
         for role, result in request.team.agents.items():
             lines.append(f"| {role} | {result.status} | {result.summary} |")
             if result.report is not None:
-                for finding in self.store.get(result.report, FINDINGS):
-                    findings.append({"check": role, **finding.model_dump(mode="json")})
+                found += [(role, f) for f in self.store.get(result.report, FINDINGS)]
+        findings = dedupe(found)
+        repeated = len(found) - len(findings)
         for name in request.not_available:
             lines.append(f"| {name} | not available | not in the catalog yet |")
         reports = {
@@ -35,7 +39,12 @@ class QualityReportActivities:
         }
         lines += ["", "## Reports of the checks", ""]
         lines += [f"- {role}: `{path}`" for role, path in reports.items()]
-        lines += ["", f"{len(findings)} findings in all; see report.json for the list.", ""]
+        lines += [
+            "",
+            f"{len(findings)} findings in all ({repeated} reported by more than one check "
+            "counted once); see report.json for the list.",
+            "",
+        ]
         out = Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
         paths = {"markdown": out / "report.md", "json": out / "report.json"}
         atomic_write(paths["markdown"], "\n".join(lines).encode())
@@ -46,6 +55,11 @@ class QualityReportActivities:
             "status": "completed",
             "checks": {r: a.model_dump(mode="json") for r, a in request.team.agents.items()},
             "not_available": request.not_available,
+            "summary": {
+                "counts": {s: sum(f["severity"] == s for f in findings) for s in SEVERITIES},
+                "findings_total": len(findings),
+                "duplicates_merged": repeated,
+            },
             "findings": findings,
         }
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())

@@ -15,6 +15,9 @@ Rules (every blocker and warning names the agent it comes from):
   the latest tag blocks (the agent reports these).
 - Docs (`docs` agent): no CHANGELOG entry for the version blocks.
 - Health (`health` agent): ruff syntax-level errors (E9, F63, F7, F82) block.
+- Review (`review` agent, code-review): its findings warn, as one line with their
+  count; only high-severity correctness findings (`data["high_correctness"]`: undefined
+  names, pylint errors, code that cannot run) block.
 
 Blockers and warnings an agent reports itself are carried over as they are.
 """
@@ -27,6 +30,7 @@ from workflows.release_prep.models import Recommendation
 from workflows.schemas import AgentResult
 
 SECURITY, TESTING, VERSION, DOCS, HEALTH = "security", "testing", "version", "docs", "health"
+REVIEW = "review"
 REQUIRED_ROLES = (SECURITY, TESTING, VERSION, DOCS)
 MAX_CRITICAL = 0
 MAX_HIGH = 3
@@ -41,6 +45,7 @@ RULES = [
     "version: valid semver, higher than the latest tag",
     "docs: the CHANGELOG has an entry for the version",
     "health: no ruff syntax-level errors (E9, F63, F7, F82)",
+    "review: no high-severity correctness findings (other review findings warn)",
 ]
 
 
@@ -77,6 +82,17 @@ def _coverage(result: AgentResult) -> tuple[list[str], list[str]]:
     return [], []
 
 
+def _review(result: AgentResult) -> tuple[list[str], list[str]]:
+    high = result.data.get("high_correctness")
+    counts = result.data.get("counts")
+    total = sum(counts.values()) if isinstance(counts, dict) else 0
+    blockers = []
+    if isinstance(high, int) and high > 0:
+        blockers.append(f"review: {high} high-severity correctness finding(s)")
+    warnings = [f"review: {total} code-review finding(s): {result.summary}"] if total else []
+    return blockers, warnings
+
+
 def _agent(role: str, result: AgentResult) -> tuple[list[str], list[str]]:
     blockers = [f"{role}: {b}" for b in result.blockers]
     warnings = [f"{role}: {w}" for w in result.warnings]
@@ -85,7 +101,7 @@ def _agent(role: str, result: AgentResult) -> tuple[list[str], list[str]]:
         return blockers, warnings
     if result.status == "skipped":
         return blockers, [f"{role}: the agent was skipped: {result.summary}", *warnings]
-    judge = {SECURITY: _security, TESTING: _coverage}.get(role)
+    judge = {SECURITY: _security, TESTING: _coverage, REVIEW: _review}.get(role)
     if judge is not None:
         extra_blockers, extra_warnings = judge(result)
         blockers += extra_blockers

@@ -6,15 +6,15 @@ from workflows.registry import Flow
 # fmt: off
 FLOW = Flow(
     name="quality-checks",
-    summary="every quality check as one team in parallel (security-audit today; code-review "
-    "and bug-predict when they exist), one merged report",
+    summary="security-audit, code-review and bug-predict as one team in parallel, one merged "
+    "report with findings several checks share counted once",
     request=QualityChecksRequest,
     result=QualityChecksResult,
     workflow="workflows.quality_checks.workflow:QualityChecksWorkflow",
     activities="activities.quality_checks:worker_activities",
     mcp_tool="quality_checks",
     target="python",
-    view="starter.views:TEAM",
+    view="workflows.quality_checks.view:VIEW",
     reports=("markdown", "json"),
     description="run every quality check as one report",
     vocabulary={

@@ -1,0 +1,124 @@
+"""A file's metrics and lint, computed once per content: cached in the scan cache's SQLite
+file (`activities.security_audit.scan_cache`, so `attune gc` and its size cap cover it)
+under a key of the path, the content hash and everything the result depends on (this
+code, ruff's and lizard's versions, the rule selection). An unchanged file costs one
+lookup on the next run; the result counts hits and misses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from activities.code_facts import lint, metrics
+from activities.code_facts.lint import Lint, RuleSet, run_lint
+from activities.code_facts.metrics import file_metrics, function_metrics
+from activities.security_audit.scan_cache import ScanCache
+from workflows.code_facts import FileMetrics, FunctionMetrics
+from workflows.schemas import SkippedFile
+
+BINARY_SNIFF_BYTES = 8192
+
+
+class FileFacts(BaseModel):
+    file: str
+    metrics: FileMetrics
+    functions: list[FunctionMetrics]
+    lint: list[Lint]
+
+
+@dataclass
+class FactsResult:
+    facts: list[FileFacts] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    hits: int = 0
+    misses: int = 0
+
+
+@cache
+def _engines() -> str:
+    digest = hashlib.sha256()
+    for module in (lint, metrics):
+        digest.update(Path(module.__file__).read_bytes())
+    for package in ("ruff", "lizard"):
+        digest.update(package.encode() + metadata.version(package).encode())
+    return digest.hexdigest()
+
+
+def facts_version(rules: RuleSet, profile: str) -> str:
+    """Changes whenever a cached result could differ."""
+    material = _engines() + "\0" + rules.fingerprint(profile)
+    return "code-facts/" + hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _key(version: str, rel: str, data: bytes) -> str:
+    return hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
+
+
+def read_source(data: bytes) -> tuple[str | None, str | None]:
+    """(source, skip reason) of a file's bytes."""
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return None, "binary"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+
+
+def file_facts(
+    root: Path,
+    files: list[str],
+    rules: RuleSet,
+    profile: str = "default",
+    cache_file: Path | None = None,
+) -> FactsResult:
+    """Metrics and lint of `files` (relative to `root`), from the cache where the content
+    is unchanged; ruff runs once on all the misses."""
+    result = FactsResult()
+    version = facts_version(rules, profile)
+    store = ScanCache(cache_file) if cache_file is not None else None
+    sources: dict[str, tuple[str, str, int]] = {}
+    for rel in files:
+        try:
+            data = (root / rel).read_bytes()
+        except OSError as err:
+            result.skipped.append(SkippedFile(path=rel, reason=f"unreadable: {err.strerror}"))
+            continue
+        source, reason = read_source(data)
+        if source is None:
+            result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
+            continue
+        sources[rel] = (_key(version, rel, data), source, len(data))
+    cached = store.get_many([key for key, _, _ in sources.values()]) if store else {}
+    by_file: dict[str, FileFacts] = {}
+    misses = []
+    for rel, (key, _, _) in sources.items():
+        if (entry := cached.get(key)) is not None:
+            by_file[rel] = FileFacts.model_validate(entry)
+            result.hits += 1
+        else:
+            misses.append(rel)
+    result.misses = len(misses)
+    found: dict[str, list[Lint]] = {rel: [] for rel in misses}
+    for item in run_lint(root, misses, rules, profile):
+        found.setdefault(item.file, []).append(item)
+    fresh = {}
+    for rel in misses:
+        key, source, size = sources[rel]
+        facts = FileFacts(
+            file=rel,
+            metrics=file_metrics(source, rel, size),
+            functions=function_metrics(source, rel),
+            lint=found[rel],
+        )
+        by_file[rel] = facts
+        fresh[key] = facts.model_dump(mode="json")
+    if store is not None:
+        store.put_many(fresh)
+    result.facts = [by_file[rel] for rel in files if rel in by_file]
+    return result

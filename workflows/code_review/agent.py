@@ -1,7 +1,8 @@
 """code-review as a team member: the full code-review run as a child, summed up.
 
 A parent that reviews a change (pr-review) puts `paths`, `base` and `head` in the
-agent's params; they pass through to the review, so it reads only the change. Its
+agent's params; like every param that names a request field, they pass through to the
+review, so it reads only the change. Its
 findings never block by themselves: `data["high_correctness"]` lets a team's rules
 (release-prep's go/no-go) decide what does.
 """
@@ -17,9 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.schemas import AgentInput, AgentResult, UsageMemo
     from workflows.wire import CODE_REVIEW_AGENT
 
-PASSED_THROUGH = ("paths", "base", "head", "profile", "max_cost_usd")
-
-
 @workflow.defn(name=CODE_REVIEW_AGENT)
 class CodeReviewAgentWorkflow:
     """The review agent: a full code-review as a child workflow."""
@@ -27,13 +25,12 @@ class CodeReviewAgentWorkflow:
     @workflow.run
     async def run(self, agent: AgentInput) -> AgentResult:
         marks = mark_run()
-        given = {k: agent.params[k] for k in PASSED_THROUGH if agent.params.get(k) is not None}
         run = await workflow.execute_child_workflow(
             "code-review",
             CodeReviewRequest(
+                **agent.request_params(CodeReviewRequest),
                 target=agent.target,
                 out_dir=f"{agent.out_dir}/code-review" if agent.out_dir else None,
-                **given,
             ),
             id=f"{workflow.info().workflow_id}-code-review",
             result_type=CodeReviewResult,

@@ -325,6 +325,19 @@ def test_release_decision_reads_review_findings_as_warnings() -> None:
     assert broken.blockers == ["review: 1 high-severity correctness finding(s)"]
 
 
+def test_release_decision_warns_on_serious_bug_patterns_and_never_blocks() -> None:
+    team = _team(counts={}, high_correctness=0)
+    summary = "2 bug patterns, 5 hotspots"
+    team["bugs"] = AgentResult(
+        role="bugs", status="ok", summary=summary, data={"counts": {"high": 2, "low": 1}}
+    )
+    serious = decision.recommend(team)
+    assert serious.verdict == "go"
+    assert serious.warnings == [f"bugs: 2 critical or high bug pattern(s): {summary}"]
+    team["bugs"] = AgentResult(role="bugs", status="ok", summary="", data={"counts": {"low": 3}})
+    assert decision.recommend(team).warnings == []
+
+
 # --------------------------------------------------------------------------- the flow
 
 

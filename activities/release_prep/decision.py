@@ -18,6 +18,9 @@ Rules (every blocker and warning names the agent it comes from):
 - Review (`review` agent, code-review): its findings warn, as one line with their
   count; only high-severity correctness findings (`data["high_correctness"]`: undefined
   names, pylint errors, code that cannot run) block.
+- Bugs (`bugs` agent, bug-predict): critical or high bug patterns (a missing `await`,
+  a swallowed exception...) warn with their count; the patterns are precise but a
+  person judges whether one stops the release, so they never block.
 
 Blockers and warnings an agent reports itself are carried over as they are.
 """
@@ -30,7 +33,7 @@ from workflows.release_prep.models import Recommendation
 from workflows.schemas import AgentResult
 
 SECURITY, TESTING, VERSION, DOCS, HEALTH = "security", "testing", "version", "docs", "health"
-REVIEW = "review"
+REVIEW, BUGS = "review", "bugs"
 REQUIRED_ROLES = (SECURITY, TESTING, VERSION, DOCS)
 MAX_CRITICAL = 0
 MAX_HIGH = 3
@@ -46,6 +49,7 @@ RULES = [
     "docs: the CHANGELOG has an entry for the version",
     "health: no ruff syntax-level errors (E9, F63, F7, F82)",
     "review: no high-severity correctness findings (other review findings warn)",
+    "bugs: critical or high bug patterns warn",
 ]
 
 
@@ -93,6 +97,13 @@ def _review(result: AgentResult) -> tuple[list[str], list[str]]:
     return blockers, warnings
 
 
+def _bugs(result: AgentResult) -> tuple[list[str], list[str]]:
+    serious = sum(_severity_count(result.data, s) or 0 for s in ("critical", "high"))
+    if not serious:
+        return [], []
+    return [], [f"bugs: {serious} critical or high bug pattern(s): {result.summary}"]
+
+
 def _agent(role: str, result: AgentResult) -> tuple[list[str], list[str]]:
     blockers = [f"{role}: {b}" for b in result.blockers]
     warnings = [f"{role}: {w}" for w in result.warnings]
@@ -101,7 +112,7 @@ def _agent(role: str, result: AgentResult) -> tuple[list[str], list[str]]:
         return blockers, warnings
     if result.status == "skipped":
         return blockers, [f"{role}: the agent was skipped: {result.summary}", *warnings]
-    judge = {SECURITY: _security, TESTING: _coverage, REVIEW: _review}.get(role)
+    judge = {SECURITY: _security, TESTING: _coverage, REVIEW: _review, BUGS: _bugs}.get(role)
     if judge is not None:
         extra_blockers, extra_warnings = judge(result)
         blockers += extra_blockers

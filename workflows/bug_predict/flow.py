@@ -21,6 +21,8 @@ FLOW = Flow(
         "error prone": 3, "likely break": 3, "hotspot*": 2, "churn": 2,
     },
     examples=("where are the bugs likely to be?", "find the most fragile files"),
-    team=TeamRole(role="bugs", agent="BugPredictAgent", teams=("quality-checks", "pr-review")),
+    team=TeamRole(
+        role="bugs", agent="BugPredictAgent", teams=("quality-checks", "release-prep", "pr-review")
+    ),
 )
 # fmt: on

@@ -24,7 +24,7 @@ TIMEOUT_S = 900
 CHECKERS = ("pyright", "mypy")
 
 
-class TypeError_(BaseModel):
+class TypeCheckError(BaseModel):
     file: str
     line: int
     column: int = 1
@@ -36,7 +36,7 @@ class TypeCheck(BaseModel):
     status: Literal["ok", "skipped", "failed"]
     tool: str | None = None
     reason: str = ""
-    errors: list[TypeError_] = []
+    errors: list[TypeCheckError] = []
 
 
 def find_checker(search_path: str | None = None) -> tuple[str, str] | None:
@@ -159,7 +159,7 @@ def _relative(root: Path, filename: str) -> str:
     return path.as_posix()
 
 
-def parse_mypy(stdout: str, root: Path) -> list[TypeError_]:
+def parse_mypy(stdout: str, root: Path) -> list[TypeCheckError]:
     """mypy's `--output=json`: one object a line; notes are context, not errors."""
     errors = []
     for line in stdout.splitlines():
@@ -172,7 +172,7 @@ def parse_mypy(stdout: str, root: Path) -> list[TypeError_]:
         if record.get("hint"):
             message += f" ({record['hint']})"
         errors.append(
-            TypeError_(
+            TypeCheckError(
                 file=_relative(root, record["file"]),
                 line=max(1, int(record.get("line") or 1)),
                 column=max(1, int(record.get("column") or 0) + 1),
@@ -183,7 +183,7 @@ def parse_mypy(stdout: str, root: Path) -> list[TypeError_]:
     return errors
 
 
-def parse_pyright(stdout: str, root: Path) -> list[TypeError_]:
+def parse_pyright(stdout: str, root: Path) -> list[TypeCheckError]:
     """pyright's `--outputjson`: 0-based lines and characters."""
     errors = []
     for record in json.loads(stdout).get("generalDiagnostics", []):
@@ -191,7 +191,7 @@ def parse_pyright(stdout: str, root: Path) -> list[TypeError_]:
             continue
         start = record["range"]["start"]
         errors.append(
-            TypeError_(
+            TypeCheckError(
                 file=_relative(root, record["file"]),
                 line=start["line"] + 1,
                 column=start["character"] + 1,

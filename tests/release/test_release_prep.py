@@ -63,7 +63,15 @@ async def test_approve_through_the_cli(client: Client, repo: Repo, cli_env: dict
     assert result.status == "approved"
     (decision,) = result.decisions
     assert (decision.action, decision.reviewer, decision.text) == ("approved", "ann", "ship it")
-    assert set(result.agents) == {"security", "review", "bugs", "testing", "version", "docs", "health"}
+    assert set(result.agents) == {
+        "security",
+        "review",
+        "bugs",
+        "testing",
+        "version",
+        "docs",
+        "health",
+    }
     assert all(a.status == "ok" for a in result.agents.values()), result.agents
     assert result.agents["testing"].data["passed"] >= 2
     report = Path(result.artifacts["markdown"]).read_text()

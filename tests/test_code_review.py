@@ -24,7 +24,12 @@ from activities.code_facts.lint import RuleSet, apply_edits, run_lint
 from activities.code_facts.metrics import function_metrics
 from activities.code_facts.typecheck import find_checker, type_check, type_checked_by
 from activities.code_review.activities import CodeReviewActivities
-from activities.code_review.analysis import complexity_delta, rising_complexity, type_findings
+from activities.code_review.analysis import (
+    complexity_delta,
+    duplication_findings,
+    rising_complexity,
+    type_findings,
+)
 from activities.code_review.rules import RULES
 from activities.quality_checks.dedupe import dedupe
 from activities.release_prep import decision
@@ -33,6 +38,7 @@ from starter import runner
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_bug_predict import GitRepo
 from tests.test_cli import attune
+from tests.test_refactor_plan import INVOICES, ORDERS
 from worker import running_worker
 from workflows.code_review.models import CodeReviewRequest, ReviewBatch
 from workflows.registry import registry
@@ -529,3 +535,15 @@ async def test_analyze_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: 
     assert (whole.resumed_from, resumed.resumed_from) == (0, 2)
     assert resumed.files_analyzed == whole.files_analyzed == 3
     assert store.get(resumed.findings, FINDINGS) == store.get(whole.findings, FINDINGS)
+
+
+def test_duplicated_blocks_are_findings_on_every_copy(tmp_path: Path) -> None:
+    (tmp_path / "orders.py").write_text(ORDERS)
+    (tmp_path / "invoices.py").write_text(INVOICES)
+    found = duplication_findings(tmp_path, ["invoices.py", "orders.py"])
+    assert {(f.rule_id, f.file, f.line, f.end_line) for f in found} == {
+        ("ATNR002", "orders.py", 3, 12),
+        ("ATNR002", "invoices.py", 3, 12),
+    }
+    assert all(f.category == "maintainability" for f in found)
+    assert "duplicate invoices.py:3-12" in next(f for f in found if f.file == "orders.py").message

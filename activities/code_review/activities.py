@@ -23,6 +23,7 @@ from activities.code_facts.history import NoHistory
 from activities.code_review.analysis import (
     ChunkResult,
     dead_code_findings,
+    duplication_findings,
     on_changed_lines,
     review_chunk,
     type_findings,
@@ -186,13 +187,16 @@ class CodeReviewActivities:
 
     @activity.defn(name="code_review_dead_code")
     async def dead_code(self, request: WholeTreeRequest) -> WholeTreeResult:
-        """vulture over every Python file of the target, since a name used anywhere keeps
-        a definition alive; on a diff, only what lands on changed lines is kept."""
+        """vulture and the clone detector over every Python file of the target, since a
+        name used anywhere keeps a definition alive and a copy may sit in any file; on a
+        diff, only what lands on changed lines is kept."""
         root = target_dir(request.target)
 
         def work() -> list[Finding]:
             files = discover_files(root, 1_000_000).files
-            return dead_code_findings(root, files, request.profile)
+            return dead_code_findings(root, files, request.profile) + duplication_findings(
+                root, files
+            )
 
         found = await _heartbeating(work)
         return WholeTreeResult(

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from activities.code_facts.deadcode import dead_code
+from activities.code_facts.duplication import clone_classes, clones_in
 from activities.code_facts.facts import file_facts
 from activities.code_facts.history import NoHistory, _git
 from activities.code_facts.lint import Lint
@@ -214,6 +215,35 @@ def dead_code_findings(root: Path, files: list[str], profile: str = "default") -
     found = dead_code(root, files, DEAD_CODE_CONFIDENCE.get(profile, 80))
     left_out = DEAD_CODE_LEFT_OUT.get(profile, DEAD_CODE_LEFT_OUT["default"])
     return [_dead_finding(item) for item in found if item.kind not in left_out]
+
+
+def duplication_findings(root: Path, files: list[str]) -> list[Finding]:
+    """ATNR002 on every copy of a block duplicated across the file set (the shared
+    clone detector of code_facts.duplication): on a diff, the copy a change adds."""
+    findings = []
+    for clone in clone_classes(clones_in(root, files)):
+        for side in clone.sides:
+            others = [s for s in clone.sides if s is not side]
+            where = ", ".join(f"{s.file}:{s.line}-{s.end_line}" for s in others[:3])
+            if len(others) > 3:
+                where += f" and {len(others) - 3} more"
+            findings.append(
+                Finding(
+                    rule_id="ATNR002",
+                    tool="attune",
+                    tools=["attune"],
+                    category=MAINTAINABILITY,
+                    severity="low",
+                    confidence="medium",
+                    file=side.file,
+                    line=side.line,
+                    end_line=side.end_line,
+                    message=f"{side.lines} lines duplicate {where} ({clone.tokens} tokens "
+                    "alike, names and literals aside). Fix: extract the shared logic into "
+                    "one function both call",
+                )
+            )
+    return findings
 
 
 def type_findings(

@@ -1,5 +1,5 @@
 """code-review: find the change (on a diff), discover its files, review them in parallel
-batches while dead code and type checks run over the whole file set, and write the
+batches while dead code, duplication and type checks run over the whole file set, and write the
 reports.
 
 The workflow only routes: every git call, file read, engine run and report write is an
@@ -126,7 +126,7 @@ class CodeReviewWorkflow:
                 )
             )
             for method, summary in (
-                (CodeReviewActivities.dead_code, "Find dead code (vulture)"),
+                (CodeReviewActivities.dead_code, "Find dead code (vulture) and duplicated blocks"),
                 (CodeReviewActivities.types, "Type check (pyright or mypy, if installed)"),
             )
         ]

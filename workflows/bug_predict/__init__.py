@@ -1,1 +1,1 @@
-"""bug-predict: hotspots (complexity x churn x past fixes) and high-precision bug patterns."""
+"""bug-predict: hotspots (recent changes and fixes x complexity) and high-precision bug patterns."""

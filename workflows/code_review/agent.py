@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.schemas import AgentInput, AgentResult, UsageMemo
     from workflows.wire import CODE_REVIEW_AGENT
 
+
 @workflow.defn(name=CODE_REVIEW_AGENT)
 class CodeReviewAgentWorkflow:
     """The review agent: a full code-review as a child workflow."""

@@ -6,10 +6,10 @@
 Downloads the requests 2.34.2 source release (`pip download --no-binary :all:`) into
 `--cache` (default ~/.cache/attune-bench) unless it is there. The flows are the
 registry's built, listed flows on Python targets whose result carries `findings` (today
-security-audit, bug-predict and performance-audit; code-review and refactor-plan join by
-themselves once registered; quality-checks and release-prep compose others and are left
-out). Each runs end to end through Temporal, on a private dev server (the temporal CLI
-the tests use) with one worker, with its request's defaults and no LLM key (LLM stages say
+bug-predict, code-review, performance-audit, refactor-plan and security-audit; a later
+flow joins by itself; quality-checks and release-prep compose others and are left out).
+Each runs end to end through Temporal, on a private dev server (the temporal CLI the
+tests use) with one worker, with its request's defaults and no LLM key (LLM stages say
 skipped), in a temporary ATTUNE_HOME. The issue's bar: at most a handful of high-severity
 findings per flow on well-maintained code; which ones are real is judged by hand.
 """

@@ -13,8 +13,11 @@ Default profile, by family:
 Left out as noisy on well-kept code (strict has them): B008 (calls in defaults: FastAPI,
 typer), B009/B010 (getattr with a constant), B017, B024/B027 (abstract classes), B028
 (warn stacklevel), B904 (raise from), B905 (zip strict), B911, RUF012 (mutable class
-attributes: pydantic, Django). `profile=strict` selects every family whole, with preview
-rules and ruff's default (lower) thresholds.
+attributes: pydantic, Django). Also left out, by measurement (benchmarks/
+code_review_django.py, labels in benchmarks/labels/code_review_django.jsonl): the rules at
+precision <= 1/3 over at least 3 hand-labelled Django findings (MEASURED_NOISY).
+`profile=strict` selects every family whole, with preview rules and ruff's default (lower)
+thresholds.
 """
 
 from __future__ import annotations
@@ -67,6 +70,18 @@ CLARITY_RULES = (
     "UP004", "UP008", "UP018", "UP034", "UP039",
 )  # fmt: skip
 NOISY = ("B008", "B009", "B010", "B017", "B024", "B027", "B028", "B904", "B905", "B911")
+MEASURED_NOISY = (
+    "B006",  # 0/3: {} defaults copied or only read; bug-predict's ATNB001 flags mutated ones
+    "B015",  # 1/3: mostly `x in y` evaluated inside assertRaises on purpose
+    "B018",  # 0/3: attribute reads for their side effect (settings.INSTALLED_APPS raises)
+    "B019",  # 1/3: caches on long-lived registries, cleared by hand
+    "B023",  # 0/3: closures called within their own iteration
+    "PLE2502",  # 0/3: right-to-left marks in locale format strings, not obfuscation
+)
+"""Default-profile rules at precision <= 1/3 over >= 3 hand labels on Django 6.1.3. F821
+measured 0/3 too and stays: all of Django's are `frozendict` behind Python 3.15 guards, a
+builtin `--isolated` ruff (targeting 3.10) does not know, while an undefined name is
+otherwise a NameError waiting to happen."""
 
 RATING: dict[str, RuleMeta] = {
     # correctness
@@ -108,7 +123,7 @@ RATING: dict[str, RuleMeta] = {
 
 RULES = RuleSet(
     select=("F", "B", "PLE", *PYLINT_BUGS, *RUF_BUGS, *MAINTAINABILITY_RULES, *CLARITY_RULES),
-    ignore=NOISY,
+    ignore=(*NOISY, *MEASURED_NOISY),
     strict=("F", "B", "PL", "RUF", "C90", "SIM", "RET", "UP"),
     meta=RATING,
     fallback=_r(CLARITY, "info", "medium"),

@@ -57,9 +57,17 @@ def buggy_repo(path: Path) -> Path:
     return repo.path
 
 
+def reviewed_repo(path: Path) -> Path:
+    """BUGGY and a module with two review findings of its own (B011, F841)."""
+    repo = GitRepo(path)
+    checks = "def check(total):\n    unused = total * 2\n    assert False, total\n"
+    repo.commit("initial import", {**BUGGY, "app/checks.py": checks})
+    return repo.path
+
+
 TARGETS = {
     "bug-predict": buggy_repo,
-    "code-review": buggy_repo,
+    "code-review": reviewed_repo,
     "performance-audit": lambda path: slow_tree(path),
     "refactor-plan": buggy_repo,
 }

@@ -52,10 +52,10 @@ from datetime import timedelta
 from typing import Protocol
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 from workflows.runs import save_usage, usage_of_attempts
+from workflows.staged import RETRY
 from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -77,11 +77,6 @@ with workflow.unsafe.imports_passed_through():
 
 CODE_LLM_PATCH = "code-llm-stages"
 """Patch id of the stage in flows that shipped without it."""
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 
 
 class LLMSettings(Protocol):

@@ -7,22 +7,23 @@ import asyncio
 import json
 from concurrent.futures import Executor
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from temporalio import activity
 
 from activities import reports
 from activities.artifacts import ArtifactStore
+from activities.batches import RunArtifacts, run_chunks
 from activities.bug_predict.analysis import ChunkResult, analyze_chunk
 from activities.bug_predict.report import bug_report, render_bug_markdown, render_bug_sarif
 from activities.bug_predict.risk import rank_hotspots
 from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.llm.stage import apply_outcomes
-from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
 from workflows.bug_predict.models import (
     AnalyzeBatch,
@@ -34,7 +35,7 @@ from workflows.bug_predict.models import (
     Hotspot,
 )
 from workflows.code_facts import FileHistory, FileMetrics
-from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
+from workflows.schemas import DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 METRICS = TypeAdapter(list[FileMetrics])
@@ -44,19 +45,7 @@ BATCH_RESULT = TypeAdapter(AnalyzeBatchResult)
 TOP_IN_RESULT = 10
 
 
-class AnalyzeCursor(BaseModel):
-    """Heartbeat details: how far a batch got, and where its finished chunks are."""
-
-    next_index: int = 0
-    chunks: list[ArtifactRef] = []
-
-
-def run_base(run_key: str) -> str:
-    return f"runs/{run_key}/artifacts/bug-predict"
-
-
-def batch_result_key(run_key: str, index: int) -> str:
-    return f"{run_base(run_key)}/batch-{index:05d}/result.json"
+ARTIFACTS = RunArtifacts("bug-predict")
 
 
 CHUNK = TypeAdapter(ChunkResult)
@@ -69,39 +58,19 @@ class BugPredictActivities:
 
     @activity.defn(name="bug_predict_discover")
     async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="bug_predict_analyze_batch")
     async def analyze_batch(self, batch: AnalyzeBatch) -> AnalyzeBatchResult:
         """Metrics and patterns of a batch, chunk by chunk in the process pool; the cursor
         in the heartbeat lets a retry on another worker resume after the last chunk."""
-        info = activity.info()
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        details = info.heartbeat_details
-        cursor = AnalyzeCursor.model_validate(details[0]) if details else AnalyzeCursor()
-        resumed_from = cursor.next_index
-        root = str(target_dir(batch.target))
-        base = f"{run_base(batch.run_key)}/batch-{batch.index:05d}"
-        interval = heartbeat_interval(info.heartbeat_timeout)
-        while cursor.next_index < len(files):
-            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
-            future = asyncio.get_running_loop().run_in_executor(
-                self.pool, analyze_chunk, root, chunk
-            )
-            while True:
-                done, _ = await asyncio.wait({future}, timeout=interval)
-                if done:
-                    break
-                activity.heartbeat(cursor.model_dump(mode="json"))
-            ref = self.store.put(
-                f"{base}/chunk-{len(cursor.chunks):04d}.json", future.result(), CHUNK
-            )
-            cursor = AnalyzeCursor(
-                next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]
-            )
-            activity.heartbeat(cursor.model_dump(mode="json"))
-        chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
+        work = partial(analyze_chunk, str(target_dir(batch.target)))
+        base = ARTIFACTS.batch_base(batch.run_key, batch.index)
+        chunks, resumed_from = await run_chunks(
+            self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
+        )
         findings = [f for c in chunks for f in c.findings]
         metrics = [m for c in chunks for m in c.metrics]
         skipped = [s for c in chunks for s in c.skipped]
@@ -113,7 +82,7 @@ class BugPredictActivities:
             files_analyzed=len(metrics),
             resumed_from=resumed_from,
         )
-        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
 
     @activity.defn(name="bug_predict_history")
@@ -123,15 +92,14 @@ class BugPredictActivities:
             found = await asyncio.to_thread(git_history, directory, request.until, request.months)
         except NoHistory as reason:
             return HistoryResult(status="skipped", reason=f"no git history: {reason}")
+        key = f"{ARTIFACTS.run_base(request.run_key)}/history.json"
         return HistoryResult(
             status="ok",
             since=found.since,
             until=found.until,
             commits=found.commits,
             fix_commits=found.fix_commits,
-            files=self.store.put(
-                f"{run_base(request.run_key)}/history.json", found.files, HISTORY, len(found.files)
-            ),
+            files=self.store.put(key, found.files, HISTORY, len(found.files)),
         )
 
     @activity.defn(name="bug_predict_report")
@@ -139,12 +107,9 @@ class BugPredictActivities:
         return await asyncio.to_thread(self._report, request)
 
     def _report(self, request: BugReportRequest) -> BugReportOutcome:
-        batches: list[AnalyzeBatchResult] = []
-        for index in range(request.batch_count):
-            stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
-            if stored is None:
-                raise FileNotFoundError(f"batch {index} of {request.run_key} left no result")
-            batches.append(stored[0])
+        batches: list[AnalyzeBatchResult] = ARTIFACTS.batch_results(
+            self.store, request.run_key, request.batch_count, BATCH_RESULT
+        )
         findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
         apply_outcomes(self.store, findings, request.llm_outcomes)
@@ -156,7 +121,7 @@ class BugPredictActivities:
         history = self.store.get(request.history.files, HISTORY) if request.history.files else None
         hotspots = rank_hotspots(metrics, history, findings, request.history.until)
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
         self.store.put(f"{base}/hotspots.json", hotspots, HOTSPOTS, len(hotspots))
         out_dir = (

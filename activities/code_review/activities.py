@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
+from activities.batches import RunArtifacts, run_chunks
 from activities.code_facts.diff import branch_change
 from activities.code_facts.history import NoHistory
 from activities.code_review.analysis import (
@@ -36,8 +37,8 @@ from activities.code_review.report import (
 )
 from activities.code_review.rules import CORRECTNESS
 from activities.discovery import FILES, SKIPPED, discover_files, store_discovery
+from activities.heartbeats import heartbeating
 from activities.llm.stage import apply_outcomes
-from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
 from workflows.code_facts import ChangeSet
 from workflows.code_review.models import (
@@ -51,40 +52,16 @@ from workflows.code_review.models import (
     WholeTreeRequest,
     WholeTreeResult,
 )
-from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
+from workflows.schemas import DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 DELTAS = TypeAdapter(list[FileDelta])
 CHANGES = TypeAdapter(ChangeSet)
 CHUNK = TypeAdapter(ChunkResult)
 BATCH_RESULT = TypeAdapter(ReviewBatchResult)
-HEARTBEAT_S = 5.0
 
 
-class ReviewCursor(BaseModel):
-    """Heartbeat details: how far a batch got, and where its finished chunks are."""
-
-    next_index: int = 0
-    chunks: list[ArtifactRef] = []
-
-
-def run_base(run_key: str) -> str:
-    return f"runs/{run_key}/artifacts/code-review"
-
-
-def batch_result_key(run_key: str, index: int) -> str:
-    return f"{run_base(run_key)}/batch-{index:05d}/result.json"
-
-
-async def _heartbeating[T](work: Callable[[], T]) -> T:
-    """Run `work` in a thread, heartbeating until it returns (a type checker can take
-    minutes, and a dead worker must be noticed long before that)."""
-    task = asyncio.ensure_future(asyncio.to_thread(work))
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_S)
-        if done:
-            return task.result()
-        activity.heartbeat()
+ARTIFACTS = RunArtifacts("code-review")
 
 
 class CodeReviewActivities:
@@ -114,7 +91,7 @@ class CodeReviewActivities:
         if request.paths is not None:
             wanted = set(request.paths)
             found.files = [c for c in found.files if c.file in wanted]
-        ref = self.store.put(f"{run_base(request.run_key)}/changes.json", found, CHANGES)
+        ref = self.store.put(f"{ARTIFACTS.run_base(request.run_key)}/changes.json", found, CHANGES)
         return ChangesResult(
             status="ok",
             base=found.base,
@@ -127,41 +104,25 @@ class CodeReviewActivities:
 
     @activity.defn(name="code_review_discover")
     async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="code_review_analyze_batch")
     async def analyze_batch(self, batch: ReviewBatch) -> ReviewBatchResult:
         """Review a batch chunk by chunk in the process pool; the cursor in the heartbeat
         lets a retry on another worker resume after the last chunk."""
-        info = activity.info()
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        changes = self.store.get(batch.changes, CHANGES) if batch.changes else None
-        details = info.heartbeat_details
-        cursor = ReviewCursor.model_validate(details[0]) if details else ReviewCursor()
-        resumed_from = cursor.next_index
-        root = str(target_dir(batch.target))
-        cache_file = str(self.store.local_path("cache/scan.sqlite"))
-        base = f"{run_base(batch.run_key)}/batch-{batch.index:05d}"
-        interval = heartbeat_interval(info.heartbeat_timeout)
-        while cursor.next_index < len(files):
-            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
-            future = asyncio.get_running_loop().run_in_executor(
-                self.pool, review_chunk, root, chunk, batch.profile, changes, cache_file
-            )
-            while True:
-                done, _ = await asyncio.wait({future}, timeout=interval)
-                if done:
-                    break
-                activity.heartbeat(cursor.model_dump(mode="json"))
-            ref = self.store.put(
-                f"{base}/chunk-{len(cursor.chunks):04d}.json", future.result(), CHUNK
-            )
-            cursor = ReviewCursor(
-                next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]
-            )
-            activity.heartbeat(cursor.model_dump(mode="json"))
-        chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
+        work = partial(
+            review_chunk,
+            str(target_dir(batch.target)),
+            profile=batch.profile,
+            changes=self.store.get(batch.changes, CHANGES) if batch.changes else None,
+            cache_file=str(self.store.local_path("cache/scan.sqlite")),
+        )
+        base = ARTIFACTS.batch_base(batch.run_key, batch.index)
+        chunks, resumed_from = await run_chunks(
+            self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
+        )
         findings = [f for c in chunks for f in c.findings]
         deltas = [d for c in chunks for d in c.deltas]
         skipped = [s for c in chunks for s in c.skipped]
@@ -176,13 +137,13 @@ class CodeReviewActivities:
             cache_misses=misses,
             resumed_from=resumed_from,
         )
-        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
 
     def _whole_tree(self, request: WholeTreeRequest, name: str, findings: list[Finding]) -> Any:
         if request.changes is not None:
             findings = on_changed_lines(findings, self.store.get(request.changes, CHANGES))
-        key = f"{run_base(request.run_key)}/{name}.json"
+        key = f"{ARTIFACTS.run_base(request.run_key)}/{name}.json"
         return self.store.put(key, findings, FINDINGS, len(findings))
 
     @activity.defn(name="code_review_dead_code")
@@ -198,7 +159,7 @@ class CodeReviewActivities:
                 root, files
             )
 
-        found = await _heartbeating(work)
+        found = await heartbeating(work)
         return WholeTreeResult(
             status="ok", tool="vulture", findings=self._whole_tree(request, "dead-code", found)
         )
@@ -207,7 +168,7 @@ class CodeReviewActivities:
     async def types(self, request: WholeTreeRequest) -> WholeTreeResult:
         root = target_dir(request.target)
         files = self.store.get(request.files, FILES)
-        checked, found = await _heartbeating(lambda: type_findings(root, files, request.profile))
+        checked, found = await heartbeating(lambda: type_findings(root, files, request.profile))
         return WholeTreeResult(
             status=checked.status,
             tool=checked.tool,
@@ -220,12 +181,9 @@ class CodeReviewActivities:
         return await asyncio.to_thread(self._report, request)
 
     def _report(self, request: ReviewReportRequest) -> ReviewReportOutcome:
-        batches: list[ReviewBatchResult] = []
-        for index in range(request.batch_count):
-            stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
-            if stored is None:
-                raise FileNotFoundError(f"batch {index} of {request.run_key} left no result")
-            batches.append(stored[0])
+        batches: list[ReviewBatchResult] = ARTIFACTS.batch_results(
+            self.store, request.run_key, request.batch_count, BATCH_RESULT
+        )
         findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         for extra in (request.dead_code, request.types):
             findings += self.store.get(extra.findings, FINDINGS)
@@ -238,7 +196,7 @@ class CodeReviewActivities:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))
         skipped.sort(key=lambda s: s.path)
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
         out_dir = (
             Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)

@@ -7,16 +7,19 @@ import asyncio
 import json
 from concurrent.futures import Executor
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from temporalio import activity
 
 from activities import reports
 from activities.artifacts import ArtifactStore
+from activities.batches import RunArtifacts, run_chunks
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.heartbeats import heartbeat_interval
 from activities.llm.stage import apply_outcomes
 from activities.performance_audit.analysis import ChunkResult, ReportWarning, analyze_chunk
 from activities.performance_audit.profiling import PROFILE, apply_profile, profile_command
@@ -26,7 +29,6 @@ from activities.performance_audit.report import (
     render_performance_markdown,
     render_performance_sarif,
 )
-from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
 from workflows.performance_audit.models import (
     PerfBatch,
@@ -43,19 +45,7 @@ BATCH_RESULT = TypeAdapter(PerfBatchResult)
 WARNINGS = TypeAdapter(list[ReportWarning])
 
 
-class AnalyzeCursor(BaseModel):
-    """Heartbeat details: how far a batch got, and where its finished chunks are."""
-
-    next_index: int = 0
-    chunks: list[ArtifactRef] = []
-
-
-def run_base(run_key: str) -> str:
-    return f"runs/{run_key}/artifacts/performance-audit"
-
-
-def batch_result_key(run_key: str, index: int) -> str:
-    return f"{run_base(run_key)}/batch-{index:05d}/result.json"
+ARTIFACTS = RunArtifacts("performance-audit")
 
 
 class PerformanceAuditActivities:
@@ -65,39 +55,19 @@ class PerformanceAuditActivities:
 
     @activity.defn(name="performance_audit_discover")
     async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="performance_audit_analyze_batch")
     async def analyze_batch(self, batch: PerfBatch) -> PerfBatchResult:
         """ruff and the AST rules on a batch, chunk by chunk in the process pool; the cursor
         in the heartbeat lets a retry on another worker resume after the last chunk."""
-        info = activity.info()
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        details = info.heartbeat_details
-        cursor = AnalyzeCursor.model_validate(details[0]) if details else AnalyzeCursor()
-        resumed_from = cursor.next_index
-        root = str(target_dir(batch.target))
-        base = f"{run_base(batch.run_key)}/batch-{batch.index:05d}"
-        interval = heartbeat_interval(info.heartbeat_timeout)
-        while cursor.next_index < len(files):
-            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
-            future = asyncio.get_running_loop().run_in_executor(
-                self.pool, analyze_chunk, root, chunk, batch.profile
-            )
-            while True:
-                done, _ = await asyncio.wait({future}, timeout=interval)
-                if done:
-                    break
-                activity.heartbeat(cursor.model_dump(mode="json"))
-            ref = self.store.put(
-                f"{base}/chunk-{len(cursor.chunks):04d}.json", future.result(), CHUNK
-            )
-            cursor = AnalyzeCursor(
-                next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]
-            )
-            activity.heartbeat(cursor.model_dump(mode="json"))
-        chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
+        work = partial(analyze_chunk, str(target_dir(batch.target)), profile=batch.profile)
+        base = ARTIFACTS.batch_base(batch.run_key, batch.index)
+        chunks, resumed_from = await run_chunks(
+            self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
+        )
         findings = [f for c in chunks for f in c.findings]
         skipped = [s for c in chunks for s in c.skipped]
         warnings = [w for c in chunks for w in c.warnings]
@@ -109,7 +79,7 @@ class PerformanceAuditActivities:
             files_analyzed=sum(c.files_analyzed for c in chunks),
             resumed_from=resumed_from,
         )
-        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
 
     @activity.defn(name="performance_audit_report")
@@ -117,12 +87,9 @@ class PerformanceAuditActivities:
         return await asyncio.to_thread(self._report, request)
 
     def _report(self, request: PerfReportRequest) -> PerfReportOutcome:
-        batches: list[PerfBatchResult] = []
-        for index in range(request.batch_count):
-            stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
-            if stored is None:
-                raise FileNotFoundError(f"batch {index} of {request.run_key} left no result")
-            batches.append(stored[0])
+        batches: list[PerfBatchResult] = ARTIFACTS.batch_results(
+            self.store, request.run_key, request.batch_count, BATCH_RESULT
+        )
         findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
         apply_outcomes(self.store, findings, request.llm_outcomes)
@@ -138,7 +105,7 @@ class PerformanceAuditActivities:
         )
         warnings.extend(profile_warnings)
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
         out_dir = (
             Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
@@ -180,7 +147,7 @@ class PerformanceAuditActivities:
         """Run `profile_cmd` under cProfile in the target directory, heartbeating while it
         runs; its failure or timeout is part of the outcome, not an activity error."""
         info = activity.info()
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         outcome = await profile_command(
             request.command,
             target_dir(request.target),

@@ -5,30 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
+from activities.batches import RunArtifacts, run_chunks
 from activities.code_facts.deadcode import dead_code
 from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
 from activities.code_facts.history import NoHistory, git_history
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.refactor_plan.analysis import ChunkFacts, FileFacts, measure_chunk
 from activities.refactor_plan.apply import commit_patch
 from activities.refactor_plan.patches import RuffFailed, ruff_patch
 from activities.refactor_plan.plan import build_plan, plan_findings
 from activities.refactor_plan.report import plan_report, render_plan_markdown, render_plan_sarif
-from activities.security_audit.activities import heartbeat_interval
 from activities.target import target_dir
 from workflows.bug_predict.models import HistoryRequest, HistoryResult
 from workflows.code_facts import DeadCode, FileHistory
@@ -47,7 +48,7 @@ from workflows.refactor_plan.models import (
     PlanReportRequest,
     RankedPlan,
 )
-from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
+from workflows.schemas import DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 FACTS = TypeAdapter(list[FileFacts])
@@ -62,19 +63,7 @@ TOP_IN_RESULT = 10
 PATCH_FILE = "refactor.patch"
 
 
-class MeasureCursor(BaseModel):
-    """Heartbeat details: how far a batch got, and where its finished chunks are."""
-
-    next_index: int = 0
-    chunks: list[ArtifactRef] = []
-
-
-def run_base(run_key: str) -> str:
-    return f"runs/{run_key}/artifacts/refactor-plan"
-
-
-def batch_result_key(run_key: str, index: int) -> str:
-    return f"{run_base(run_key)}/batch-{index:05d}/result.json"
+ARTIFACTS = RunArtifacts("refactor-plan")
 
 
 def _cross_file_facts(root: str, files: list[str]) -> tuple[list[CloneClass], list[DeadCode]]:
@@ -87,42 +76,21 @@ class RefactorPlanActivities:
         self.store = store
         self.pool = pool
 
-    async def _in_pool(self, interval: float, details: Any, fn: Callable[..., Any], *args) -> Any:
-        """Run `fn` in the process pool, heartbeating `details` until it is done."""
-        future = asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-        while True:
-            done, _ = await asyncio.wait({future}, timeout=interval)
-            if done:
-                return future.result()
-            activity.heartbeat(details)
-
     @activity.defn(name="refactor_plan_discover")
     async def discover(self, request: DiscoverRequest) -> DiscoveryResult:
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return await asyncio.to_thread(store_discovery, self.store, request, base)
 
     @activity.defn(name="refactor_plan_measure_batch")
     async def measure_batch(self, batch: PlanBatch) -> PlanBatchResult:
         """Per-function metrics of a batch, chunk by chunk in the process pool; the cursor
         in the heartbeat lets a retry on another worker resume after the last chunk."""
-        info = activity.info()
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        details = info.heartbeat_details
-        cursor = MeasureCursor.model_validate(details[0]) if details else MeasureCursor()
-        resumed_from = cursor.next_index
-        root = str(target_dir(batch.target))
-        base = f"{run_base(batch.run_key)}/batch-{batch.index:05d}"
-        interval = heartbeat_interval(info.heartbeat_timeout)
-        while cursor.next_index < len(files):
-            chunk = files[cursor.next_index : cursor.next_index + batch.chunk_size]
-            beat = cursor.model_dump(mode="json")
-            measured = await self._in_pool(interval, beat, measure_chunk, root, chunk)
-            ref = self.store.put(f"{base}/chunk-{len(cursor.chunks):04d}.json", measured, CHUNK)
-            cursor = MeasureCursor(
-                next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]
-            )
-            activity.heartbeat(cursor.model_dump(mode="json"))
-        chunks = [self.store.get(ref, CHUNK) for ref in cursor.chunks]
+        work = partial(measure_chunk, str(target_dir(batch.target)))
+        base = ARTIFACTS.batch_base(batch.run_key, batch.index)
+        chunks, resumed_from = await run_chunks(
+            self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
+        )
         facts = [f for c in chunks for f in c.facts]
         skipped = [s for c in chunks for s in c.skipped]
         result = PlanBatchResult(
@@ -132,7 +100,7 @@ class RefactorPlanActivities:
             files_analyzed=len(facts),
             resumed_from=resumed_from,
         )
-        self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
+        self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
 
     @activity.defn(name="refactor_plan_history")
@@ -142,15 +110,14 @@ class RefactorPlanActivities:
             found = await asyncio.to_thread(git_history, directory, request.until, request.months)
         except NoHistory as reason:
             return HistoryResult(status="skipped", reason=f"no git history: {reason}")
+        key = f"{ARTIFACTS.run_base(request.run_key)}/history.json"
         return HistoryResult(
             status="ok",
             since=found.since,
             until=found.until,
             commits=found.commits,
             fix_commits=found.fix_commits,
-            files=self.store.put(
-                f"{run_base(request.run_key)}/history.json", found.files, HISTORY, len(found.files)
-            ),
+            files=self.store.put(key, found.files, HISTORY, len(found.files)),
         )
 
     @activity.defn(name="refactor_plan_cross_file")
@@ -160,10 +127,10 @@ class RefactorPlanActivities:
         files = self.store.get(request.files, FILES)
         interval = heartbeat_interval(activity.info().heartbeat_timeout)
         root = str(target_dir(request.target))
-        clones, dead = await self._in_pool(
-            interval, {"files": len(files)}, _cross_file_facts, root, files
+        clones, dead = await in_pool(
+            self.pool, interval, {"files": len(files)}, _cross_file_facts, root, files
         )
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return CrossFileResult(
             clones=self.store.put(f"{base}/clones.json", clones, CLONES, len(clones)),
             dead_code=self.store.put(f"{base}/dead-code.json", dead, DEAD, len(dead)),
@@ -177,7 +144,7 @@ class RefactorPlanActivities:
             patch = await asyncio.to_thread(ruff_patch, root, files, request.python_version)
         except RuffFailed as err:
             return PatchResult(status="failed", reason=f"ruff failed: {err}")
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return PatchResult(
             status="ok",
             patch=self.store.put(f"{base}/{PATCH_FILE}.json", patch.text, TEXT, len(patch.files)),
@@ -209,12 +176,9 @@ class RefactorPlanActivities:
         return await asyncio.to_thread(self._rank, request)
 
     def _rank(self, request: PlanRankRequest) -> RankedPlan:
-        batches: list[PlanBatchResult] = []
-        for index in range(request.batch_count):
-            stored = self.store.find(batch_result_key(request.run_key, index), BATCH_RESULT)
-            if stored is None:
-                raise FileNotFoundError(f"batch {index} of {request.run_key} left no result")
-            batches.append(stored[0])
+        batches: list[PlanBatchResult] = ARTIFACTS.batch_results(
+            self.store, request.run_key, request.batch_count, BATCH_RESULT
+        )
         facts = [f for b in batches for f in self.store.get(b.facts, FACTS)]
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
         for batch in batches:
@@ -229,7 +193,7 @@ class RefactorPlanActivities:
         if patches.findings is not None:
             findings += self.store.get(patches.findings, FINDINGS)
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
-        base = run_base(request.run_key)
+        base = ARTIFACTS.run_base(request.run_key)
         return RankedPlan(
             plan=self.store.put(f"{base}/plan.json", plan, PLAN, len(plan)),
             findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
@@ -250,7 +214,10 @@ class RefactorPlanActivities:
         apply_outcomes(self.store, findings, request.llm_outcomes)
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
         findings_ref = self.store.put(
-            f"{run_base(request.run_key)}/findings-reported.json", findings, FINDINGS, len(findings)
+            f"{ARTIFACTS.run_base(request.run_key)}/findings-reported.json",
+            findings,
+            FINDINGS,
+            len(findings),
         )
         patches = request.patches
         out_dir = (

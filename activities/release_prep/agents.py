@@ -7,7 +7,6 @@ full outcome as a claim check and returns the small AgentResult pointing at it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -19,24 +18,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import ArtifactStore
+from activities.heartbeats import heartbeating
 from activities.release_prep import docs, health, testing, versioning
 from activities.release_prep.commits import Commit
 from activities.target import target_repository
 from workflows.schemas import AgentInput, AgentResult
 
-HEARTBEAT_S = 5.0
 DEFAULT_TEST_TIMEOUT_S = 600
 VERSION_MEMORY_KEY = "version"
-
-
-async def heartbeating[T](work: Callable[[], T]) -> T:
-    """Run `work` in a thread, heartbeating until it returns."""
-    task = asyncio.ensure_future(asyncio.to_thread(work))
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_S)
-        if done:
-            return task.result()
-        activity.heartbeat()
 
 
 def _target(agent: AgentInput) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from temporalio.client import Client
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.heartbeats import heartbeat_interval
 from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
@@ -39,15 +40,7 @@ from workflows.security_audit.models import (
 from workflows.wire import ACCEPTED_RISK_PREFIX
 
 CHUNK_REFS = TypeAdapter(list[ArtifactRef])
-MAX_HEARTBEAT_INTERVAL = timedelta(seconds=10)
 CHUNK_STOP_GRACE_S = 30.0
-
-
-def heartbeat_interval(heartbeat_timeout: timedelta | None) -> float:
-    """Seconds between heartbeats while a chunk runs: a third of the timeout, at most 10 s."""
-    if not heartbeat_timeout:
-        return MAX_HEARTBEAT_INTERVAL.total_seconds()
-    return min(heartbeat_timeout / 3, MAX_HEARTBEAT_INTERVAL).total_seconds()
 
 
 def _retrieve(future: asyncio.Future) -> None:

@@ -12,10 +12,10 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from workflows.llm_findings import CODE_LLM_PATCH, findings_llm_stage
-from workflows.runs import advance, mark_run, save_usage
+from workflows.runs import mark_run, save_usage
+from workflows.staged import RETRY, StagedWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.bug_predict.activities import BugPredictActivities
@@ -27,40 +27,23 @@ with workflow.unsafe.imports_passed_through():
         BugReportRequest,
         HistoryRequest,
     )
-    from workflows.schemas import DiscoverRequest, LLMSummary, Progress, UsageMemo
-    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+    from workflows.schemas import DiscoverRequest, LLMSummary, UsageMemo
 
 WORKFLOW_NAME = "bug-predict"
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 # What runs recorded before the LLM stage (CODE_LLM_PATCH) report, as they did.
 LLM_NOT_YET = LLMSummary(status="skipped", reason="LLM explanation is not part of this release")
 STAGES = ("discover", "analyze", "history", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class BugPredictWorkflow:
+class BugPredictWorkflow(StagedWorkflow):
     @workflow.init
     def __init__(self, request: BugPredictRequest) -> None:
-        self._progress = Progress.of(*STAGES)
-
-    @workflow.query(name=PROGRESS_QUERY)
-    def progress(self) -> Progress:
-        return self._progress
+        super().__init__(STAGES)
 
     @workflow.run
     async def run(self, request: BugPredictRequest) -> BugPredictResult:
-        try:
-            return await self._predict(request)
-        except asyncio.CancelledError:
-            self._set_stage("cancelled")
-            raise
-        except Exception:
-            self._set_stage("failed")
-            raise
+        return await self._tracked(self._predict(request))
 
     async def _predict(self, request: BugPredictRequest) -> BugPredictResult:
         marks = mark_run()
@@ -94,7 +77,7 @@ class BugPredictWorkflow:
             for index, start in enumerate(range(0, discovery.file_count, size))
         ]
         self._set_stage("analyze", f"0/{discovery.file_count} files")
-        self._files_done, self._files_total, self._findings = 0, discovery.file_count, 0
+        self._files_total = discovery.file_count
         history_task = asyncio.ensure_future(
             workflow.execute_activity_method(
                 BugPredictActivities.history,
@@ -179,12 +162,5 @@ class BugPredictWorkflow:
             summary=f"Measure and check files {batch.start + 1}-{batch.end} "
             f"(batch {batch.index + 1})",
         )
-        self._files_done += batch.end - batch.start
-        self._findings += result.findings.count
-        if self._progress.stage == "analyze":
-            self._progress.detail = f"{self._files_done}/{self._files_total} files"
+        self._batch_done(batch.end - batch.start, result.findings.count)
         return result
-
-    def _set_stage(self, stage: str, detail: str = "") -> None:
-        advance(self._progress, stage, detail)
-        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

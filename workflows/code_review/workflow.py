@@ -13,10 +13,10 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from workflows.llm_findings import findings_llm_stage
-from workflows.runs import advance, mark_run, save_usage
+from workflows.runs import mark_run, save_usage
+from workflows.staged import RETRY, StagedWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.code_review.activities import CodeReviewActivities
@@ -30,39 +30,21 @@ with workflow.unsafe.imports_passed_through():
         ReviewReportRequest,
         WholeTreeRequest,
     )
-    from workflows.schemas import DiscoverRequest, Progress, UsageMemo
-    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+    from workflows.schemas import DiscoverRequest, UsageMemo
 
 WORKFLOW_NAME = "code-review"
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 STAGES = ("changes", "discover", "analyze", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class CodeReviewWorkflow:
+class CodeReviewWorkflow(StagedWorkflow):
     @workflow.init
     def __init__(self, request: CodeReviewRequest) -> None:
-        self._progress = Progress.of(*STAGES)
-        self._files_done = self._files_total = self._findings = 0
-
-    @workflow.query(name=PROGRESS_QUERY)
-    def progress(self) -> Progress:
-        return self._progress
+        super().__init__(STAGES)
 
     @workflow.run
     async def run(self, request: CodeReviewRequest) -> CodeReviewResult:
-        try:
-            return await self._review(request)
-        except asyncio.CancelledError:
-            self._set_stage("cancelled")
-            raise
-        except Exception:
-            self._set_stage("failed")
-            raise
+        return await self._tracked(self._review(request))
 
     async def _review(self, request: CodeReviewRequest) -> CodeReviewResult:
         marks = mark_run()
@@ -229,12 +211,5 @@ class CodeReviewWorkflow:
             retry_policy=RETRY,
             summary=f"Review files {batch.start + 1}-{batch.end} (batch {batch.index + 1})",
         )
-        self._files_done += batch.end - batch.start
-        self._findings += result.findings.count
-        if self._progress.stage == "analyze":
-            self._progress.detail = f"{self._files_done}/{self._files_total} files"
+        self._batch_done(batch.end - batch.start, result.findings.count)
         return result
-
-    def _set_stage(self, stage: str, detail: str = "") -> None:
-        advance(self._progress, stage, detail)
-        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

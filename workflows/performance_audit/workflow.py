@@ -16,7 +16,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from workflows.llm_findings import CODE_LLM_PATCH, findings_llm_stage
-from workflows.runs import advance, mark_run, save_usage
+from workflows.runs import mark_run, save_usage
+from workflows.staged import RETRY, StagedWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.performance_audit.activities import PerformanceAuditActivities
@@ -28,15 +29,9 @@ with workflow.unsafe.imports_passed_through():
         PerfProfileRequest,
         PerfReportRequest,
     )
-    from workflows.schemas import ArtifactRef, DiscoverRequest, LLMSummary, Progress, UsageMemo
-    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+    from workflows.schemas import ArtifactRef, DiscoverRequest, LLMSummary, UsageMemo
 
 WORKFLOW_NAME = "performance-audit"
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 # The command runs again only if its worker died (a failure of its own is an outcome).
 PROFILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 # What runs recorded before the LLM stage (CODE_LLM_PATCH) report, as they did.
@@ -45,26 +40,14 @@ STAGES = ("discover", "analyze", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class PerformanceAuditWorkflow:
+class PerformanceAuditWorkflow(StagedWorkflow):
     @workflow.init
     def __init__(self, request: PerformanceAuditRequest) -> None:
-        self._progress = Progress.of(*STAGES)
-        self._files_done = self._files_total = self._findings = 0
-
-    @workflow.query(name=PROGRESS_QUERY)
-    def progress(self) -> Progress:
-        return self._progress
+        super().__init__(STAGES)
 
     @workflow.run
     async def run(self, request: PerformanceAuditRequest) -> PerformanceAuditResult:
-        try:
-            return await self._audit(request)
-        except asyncio.CancelledError:
-            self._set_stage("cancelled")
-            raise
-        except Exception:
-            self._set_stage("failed")
-            raise
+        return await self._tracked(self._audit(request))
 
     async def _audit(self, request: PerformanceAuditRequest) -> PerformanceAuditResult:
         marks = mark_run()
@@ -168,10 +151,7 @@ class PerformanceAuditWorkflow:
             retry_policy=RETRY,
             summary=f"Check files {batch.start + 1}-{batch.end} (batch {batch.index + 1})",
         )
-        self._files_done += batch.end - batch.start
-        self._findings += result.findings.count
-        if self._progress.stage == "analyze":
-            self._progress.detail = f"{self._files_done}/{self._files_total} files"
+        self._batch_done(batch.end - batch.start, result.findings.count)
         return result
 
     async def _profile(
@@ -197,7 +177,3 @@ class PerformanceAuditWorkflow:
         except ActivityError as err:
             return None, str(err.cause or err)
         return ref, None
-
-    def _set_stage(self, stage: str, detail: str = "") -> None:
-        advance(self._progress, stage, detail)
-        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

@@ -8,14 +8,13 @@ findings on changed lines and writes the verdict, the reports and a GitHub revie
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from workflows.llm_findings import findings_llm_stage
-from workflows.runs import advance, mark_run, save_usage
+from workflows.runs import mark_run, save_usage
+from workflows.staged import RETRY, StagedWorkflow
 from workflows.team import TeamWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -28,38 +27,21 @@ with workflow.unsafe.imports_passed_through():
         ReviewReportRequest,
         SelectRequest,
     )
-    from workflows.schemas import Progress, TeamPlanRequest, TeamRequest, UsageMemo
-    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+    from workflows.schemas import TeamPlanRequest, TeamRequest, UsageMemo
 
 WORKFLOW_NAME = "pr-review"
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 STAGES = ("change", "team", "select", "llm", "report")
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class PrReviewWorkflow:
+class PrReviewWorkflow(StagedWorkflow):
     @workflow.init
     def __init__(self, request: PrReviewRequest) -> None:
-        self._progress = Progress.of(*STAGES)
-
-    @workflow.query(name=PROGRESS_QUERY)
-    def progress(self) -> Progress:
-        return self._progress
+        super().__init__(STAGES)
 
     @workflow.run
     async def run(self, request: PrReviewRequest) -> PrReviewResult:
-        try:
-            return await self._review(request)
-        except asyncio.CancelledError:
-            self._set_stage("cancelled")
-            raise
-        except Exception:
-            self._set_stage("failed")
-            raise
+        return await self._tracked(self._review(request))
 
     async def _review(self, request: PrReviewRequest) -> PrReviewResult:
         marks = mark_run()
@@ -169,7 +151,3 @@ class PrReviewWorkflow:
             duration_s=outcome.duration_s,
             usage=usage if marks else None,
         )
-
-    def _set_stage(self, stage: str, detail: str = "") -> None:
-        advance(self._progress, stage, detail)
-        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

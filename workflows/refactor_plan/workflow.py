@@ -13,10 +13,10 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from workflows.llm_findings import findings_llm_stage
-from workflows.runs import advance, mark_run, save_usage
+from workflows.runs import mark_run, save_usage
+from workflows.staged import RETRY, StagedWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.refactor_plan.activities import RefactorPlanActivities
@@ -33,15 +33,9 @@ with workflow.unsafe.imports_passed_through():
         RefactorPlanRequest,
         RefactorPlanResult,
     )
-    from workflows.schemas import ArtifactRef, DiscoverRequest, Progress, UsageMemo
-    from workflows.wire import ATTUNE_STAGE, PROGRESS_QUERY
+    from workflows.schemas import ArtifactRef, DiscoverRequest, UsageMemo
 
 WORKFLOW_NAME = "refactor-plan"
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 STAGES = ("discover", "analyze", "cross-file", "patches", "apply", "rank", "llm", "report")
 
 
@@ -56,25 +50,14 @@ def branch_name(run_id: str) -> str:
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class RefactorPlanWorkflow:
+class RefactorPlanWorkflow(StagedWorkflow):
     @workflow.init
     def __init__(self, request: RefactorPlanRequest) -> None:
-        self._progress = Progress.of(*stages(request.apply))
-
-    @workflow.query(name=PROGRESS_QUERY)
-    def progress(self) -> Progress:
-        return self._progress
+        super().__init__(stages(request.apply))
 
     @workflow.run
     async def run(self, request: RefactorPlanRequest) -> RefactorPlanResult:
-        try:
-            return await self._plan(request)
-        except asyncio.CancelledError:
-            self._set_stage("cancelled")
-            raise
-        except Exception:
-            self._set_stage("failed")
-            raise
+        return await self._tracked(self._plan(request))
 
     async def _plan(self, request: RefactorPlanRequest) -> RefactorPlanResult:
         marks = mark_run()
@@ -105,7 +88,7 @@ class RefactorPlanWorkflow:
             for index, start in enumerate(range(0, discovery.file_count, size))
         ]
         self._set_stage("analyze", f"0/{discovery.file_count} files")
-        self._files_done, self._files_total = 0, discovery.file_count
+        self._files_total = discovery.file_count
         history_task = asyncio.ensure_future(
             workflow.execute_activity_method(
                 RefactorPlanActivities.history,
@@ -257,11 +240,5 @@ class RefactorPlanWorkflow:
             retry_policy=RETRY,
             summary=f"Measure files {batch.start + 1}-{batch.end} (batch {batch.index + 1})",
         )
-        self._files_done += batch.end - batch.start
-        if self._progress.stage == "analyze":
-            self._progress.detail = f"{self._files_done}/{self._files_total} files"
+        self._batch_done(batch.end - batch.start)
         return result
-
-    def _set_stage(self, stage: str, detail: str = "") -> None:
-        advance(self._progress, stage, detail)
-        workflow.upsert_search_attributes([ATTUNE_STAGE.value_set(stage)])

@@ -11,11 +11,11 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ChildWorkflowError
 
 from workflows.llm_findings import llm_summary, llm_task, with_llm_usage
 from workflows.runs import mark_run
+from workflows.staged import RETRY
 from workflows.tier_escalation import TierEscalationWorkflow
 
 with workflow.unsafe.imports_passed_through():
@@ -45,11 +45,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 WORKFLOW_NAME = "security-audit"
-RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
 LLM_NOT_YET = LLMSummary(
     status="skipped",
     reason="LLM triage is not part of this attune release; deterministic engines only",

@@ -1,0 +1,46 @@
+"""Heartbeating while an activity waits on work that runs elsewhere (a process pool or
+a thread), so a long wait never looks like a dead worker and a dead worker is noticed
+long before the work would have ended."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+
+MAX_HEARTBEAT_INTERVAL = timedelta(seconds=10)
+HEARTBEAT_S = 5.0
+
+
+def heartbeat_interval(heartbeat_timeout: timedelta | None) -> float:
+    """Seconds between heartbeats while a chunk runs: a third of the timeout, at most 10 s."""
+    if not heartbeat_timeout:
+        return MAX_HEARTBEAT_INTERVAL.total_seconds()
+    return min(heartbeat_timeout / 3, MAX_HEARTBEAT_INTERVAL).total_seconds()
+
+
+async def in_pool(
+    pool: Executor, interval: float, details: Any, fn: Callable[..., Any], *args: Any
+) -> Any:
+    """`fn(*args)` run in `pool`, heartbeating `details` every `interval` seconds until
+    it is done."""
+    future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+    while True:
+        done, _ = await asyncio.wait({future}, timeout=interval)
+        if done:
+            return future.result()
+        activity.heartbeat(details)
+
+
+async def heartbeating[T](work: Callable[[], T]) -> T:
+    """Run `work` in a thread, heartbeating (without details) until it returns."""
+    task = asyncio.ensure_future(asyncio.to_thread(work))
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_S)
+        if done:
+            return task.result()
+        activity.heartbeat()

@@ -455,8 +455,11 @@ async def test_bug_predict_end_to_end(
         "reason": "ANTHROPIC_API_KEY is not set",
     }
     assert report["warnings"] == []
+    assert report["type_check"]["status"] == "skipped", "the repo configures no checker"
+    assert "configures no type checker" in report["type_check"]["reason"]
     markdown = Path(result.artifacts["markdown"]).read_text()
     assert "## Hotspots" in markdown and "core/engine.py" in markdown
+    assert "Type check skipped: the project configures no type checker" in markdown
     sarif = json.loads(Path(result.artifacts["sarif"]).read_text())
     assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["ATNB001"]
 

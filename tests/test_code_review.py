@@ -22,13 +22,12 @@ from activities.code_facts.diff import branch_change
 from activities.code_facts.facts import file_facts
 from activities.code_facts.lint import RuleSet, apply_edits, run_lint
 from activities.code_facts.metrics import function_metrics
-from activities.code_facts.typecheck import find_checker, type_check, type_checked_by
+from activities.code_facts.typecheck import find_checker, type_check, type_checked_by, type_findings
 from activities.code_review.activities import CodeReviewActivities
 from activities.code_review.analysis import (
     complexity_delta,
     duplication_findings,
     rising_complexity,
-    type_findings,
 )
 from activities.code_review.rules import RULES
 from activities.quality_checks.dedupe import dedupe
@@ -189,7 +188,7 @@ def test_type_errors_need_a_configured_checker_outside_strict(tmp_path: Path) ->
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "m.py").write_text("def f(x: int) -> str:\n    return x\n")
-    checked, found = type_findings(package, ["m.py"])
+    checked, found = type_findings(package, ["m.py"], "correctness")
     assert (checked.status, found) == ("skipped", [])
     assert "configures no type checker" in checked.reason
     (tmp_path / "pyproject.toml").write_text("[tool.mypy]\nwarn_unused_ignores = true\n")
@@ -197,7 +196,7 @@ def test_type_errors_need_a_configured_checker_outside_strict(tmp_path: Path) ->
     checker = find_checker()
     if checker is None:
         return  # the skip above is what a worker without a checker reports anyway
-    checked, found = type_findings(package, ["m.py"])
+    checked, found = type_findings(package, ["m.py"], "correctness")
     assert checked.status == "ok", checked.reason
     assert [(f.tool, f.category, f.line) for f in found] == [(checker[0], "correctness", 2)]
 

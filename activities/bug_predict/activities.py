@@ -19,10 +19,13 @@ from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
 from activities.bug_predict.analysis import ChunkResult, analyze_chunk
+from activities.bug_predict.patterns import CATEGORY
 from activities.bug_predict.report import bug_report, render_bug_markdown, render_bug_sarif
 from activities.bug_predict.risk import rank_hotspots
 from activities.code_facts.history import NoHistory, git_history
+from activities.code_facts.typecheck import type_findings
 from activities.discovery import FILES, SKIPPED, store_discovery
+from activities.heartbeats import heartbeating
 from activities.llm.stage import apply_outcomes
 from activities.target import target_dir
 from workflows.bug_predict.models import (
@@ -51,6 +54,18 @@ ARTIFACTS = RunArtifacts("bug-predict")
 CHUNK = TypeAdapter(ChunkResult)
 
 
+def _type_check(batches: list[AnalyzeBatchResult]) -> dict[str, Any]:
+    """One line for the run: failed if any batch's check failed, ok if one ran."""
+    for status in ("failed", "ok", "skipped"):
+        if batch := next((b for b in batches if b.type_check == status), None):
+            return {
+                "status": status,
+                "tool": batch.type_checker,
+                "reason": batch.type_check_reason,
+            }
+    return {"status": "skipped", "tool": None, "reason": "no file was analysed"}
+
+
 class BugPredictActivities:
     def __init__(self, store: ArtifactStore, pool: Executor) -> None:
         self.store = store
@@ -74,6 +89,9 @@ class BugPredictActivities:
         findings = [f for c in chunks for f in c.findings]
         metrics = [m for c in chunks for m in c.metrics]
         skipped = [s for c in chunks for s in c.skipped]
+        root, readable = target_dir(batch.target), [m.file for m in metrics]
+        checked, typed = await heartbeating(lambda: type_findings(root, readable, CATEGORY))
+        findings += typed
         result = AnalyzeBatchResult(
             index=batch.index,
             findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
@@ -81,6 +99,9 @@ class BugPredictActivities:
             skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
             files_analyzed=len(metrics),
             resumed_from=resumed_from,
+            type_check=checked.status,
+            type_checker=checked.tool,
+            type_check_reason=checked.reason,
         )
         self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
@@ -131,6 +152,7 @@ class BugPredictActivities:
         duration = round((datetime.now(UTC) - request.started_at).total_seconds(), 3)
         report = bug_report(
             request=request,
+            type_check=_type_check(batches),
             duration_s=duration,
             summary=summary,
             findings=findings,

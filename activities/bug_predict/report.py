@@ -30,6 +30,7 @@ def bug_report(
     metrics: list[FileMetrics],
     hotspots: list[Hotspot],
     artifacts: dict[str, str],
+    type_check: dict[str, Any],
 ) -> dict[str, Any]:
     report = reports.build_report(
         workflow=request.workflow,
@@ -67,6 +68,7 @@ def bug_report(
         "nloc": sum(m.nloc for m in metrics),
         "max_complexity": max((m.max_complexity for m in metrics), default=0),
     }
+    report["type_check"] = type_check
     report["warnings"] = warnings
     return report
 
@@ -82,6 +84,11 @@ def render_bug_markdown(report: dict[str, Any]) -> str:
         )
     else:
         out.append(f"Git history skipped: {reports._inline(history['reason'])}.")
+    typed = report["type_check"]
+    if typed["status"] == "ok":
+        out.append(f"Type errors from {typed['tool']} are among the findings.")
+    else:
+        out.append(f"Type check {typed['status']}: {reports._inline(typed['reason'])}.")
     out += ["", f"Risk model: `{RISK_MODEL}`.", ""]
     if report["hotspots"]:
         out += ["| # | File | Score | Reasons |", "|---:|---|---:|---|"]

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from workflows.schemas import Finding
+
 TIMEOUT_S = 900
 CHECKERS = ("pyright", "mypy")
 
@@ -89,6 +91,32 @@ def type_check(root: Path, files: list[str], search_path: str | None = None) -> 
         )
     wanted = set(files)
     return TypeCheck(status="ok", tool=name, errors=[e for e in errors if e.file in wanted])
+
+
+def type_findings(
+    root: Path, files: list[str], category: str, profile: str = "default"
+) -> tuple[TypeCheck, list[Finding]]:
+    """Type errors, in the default profile only for a project that configures a checker
+    (on other code they are mostly the checker's limits, not bugs); strict always."""
+    if profile != "strict" and type_checked_by(root) is None:
+        reason = "the project configures no type checker (mypy or pyright); profile=strict runs one"
+        return TypeCheck(status="skipped", reason=reason), []
+    checked = type_check(root, files)
+    return checked, [
+        Finding(
+            rule_id=error.code or "type-error",
+            tool=checked.tool or "typecheck",
+            tools=[checked.tool or "typecheck"],
+            category=category,
+            severity="medium",
+            confidence="medium",
+            file=error.file,
+            line=error.line,
+            column=error.column,
+            message=error.message,
+        )
+        for error in checked.errors
+    ]
 
 
 CONFIG_FILES = ("mypy.ini", ".mypy.ini", "pyrightconfig.json")

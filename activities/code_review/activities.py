@@ -21,13 +21,13 @@ from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
 from activities.code_facts.diff import branch_change
 from activities.code_facts.history import NoHistory
+from activities.code_facts.typecheck import type_findings
 from activities.code_review.analysis import (
     ChunkResult,
     dead_code_findings,
     duplication_findings,
     on_changed_lines,
     review_chunk,
-    type_findings,
 )
 from activities.code_review.report import (
     category_counts,
@@ -168,7 +168,9 @@ class CodeReviewActivities:
     async def types(self, request: WholeTreeRequest) -> WholeTreeResult:
         root = target_dir(request.target)
         files = self.store.get(request.files, FILES)
-        checked, found = await heartbeating(lambda: type_findings(root, files, request.profile))
+        checked, found = await heartbeating(
+            lambda: type_findings(root, files, CORRECTNESS, request.profile)
+        )
         return WholeTreeResult(
             status=checked.status,
             tool=checked.tool,

@@ -21,8 +21,7 @@ from activities.code_facts.facts import file_facts
 from activities.code_facts.history import NoHistory, _git
 from activities.code_facts.lint import Lint
 from activities.code_facts.metrics import function_metrics
-from activities.code_facts.typecheck import TypeCheck, type_check, type_checked_by
-from activities.code_review.rules import CORRECTNESS, MAINTAINABILITY, RULES
+from activities.code_review.rules import MAINTAINABILITY, RULES
 from activities.security_audit.scanners.merge import merge_findings
 from workflows.code_facts import ChangeSet, DeadCode, FunctionMetrics
 from workflows.code_review.models import FileDelta, FunctionDelta
@@ -244,29 +243,3 @@ def duplication_findings(root: Path, files: list[str]) -> list[Finding]:
                 )
             )
     return findings
-
-
-def type_findings(
-    root: Path, files: list[str], profile: str = "default"
-) -> tuple[TypeCheck, list[Finding]]:
-    """Type errors, in the default profile only for a project that configures a checker
-    (on other code they are mostly the checker's limits, not bugs); strict always."""
-    if profile != "strict" and type_checked_by(root) is None:
-        reason = "the project configures no type checker (mypy or pyright); profile=strict runs one"
-        return TypeCheck(status="skipped", reason=reason), []
-    checked = type_check(root, files)
-    return checked, [
-        Finding(
-            rule_id=error.code or "type-error",
-            tool=checked.tool or "typecheck",
-            tools=[checked.tool or "typecheck"],
-            category=CORRECTNESS,
-            severity="medium",
-            confidence="medium",
-            file=error.file,
-            line=error.line,
-            column=error.column,
-            message=error.message,
-        )
-        for error in checked.errors
-    ]

@@ -62,6 +62,11 @@ class AnalyzeBatchResult(BaseModel):
     skipped: ArtifactRef
     files_analyzed: int
     resumed_from: int = 0
+    type_check: Literal["ok", "skipped", "failed"] = Field(
+        default="skipped", description="Whether a type checker ran on the batch's files"
+    )
+    type_checker: str | None = None
+    type_check_reason: str = ""
 
 
 class HistoryRequest(BaseModel):

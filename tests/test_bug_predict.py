@@ -24,12 +24,11 @@ from activities.bug_predict.report import RISK_MODEL
 from activities.bug_predict.risk import (
     FIX_WEIGHT,
     HALF_LIFE_DAYS,
-    Kind,
-    file_kinds,
     heat,
     rank_hotspots,
 )
 from activities.code_facts.history import NoHistory, git_history, is_fix, months_before
+from activities.code_facts.kinds import Kind, file_kinds
 from activities.code_facts.metrics import file_metrics, function_metrics
 from activities.reports import FINDINGS
 from starter import runner

@@ -553,3 +553,12 @@ def test_duplicated_blocks_are_findings_on_every_copy(tmp_path: Path) -> None:
     }
     assert all(f.category == "maintainability" for f in found)
     assert "duplicate invoices.py:3-12" in next(f for f in found if f.file == "orders.py").message
+
+
+def test_blocks_repeated_only_among_tests_are_left_to_strict(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_orders.py").write_text(ORDERS)
+    (tmp_path / "tests" / "test_invoices.py").write_text(INVOICES)
+    files = ["tests/test_invoices.py", "tests/test_orders.py"]
+    assert duplication_findings(tmp_path, files) == []
+    assert len(duplication_findings(tmp_path, files, "strict")) == 2

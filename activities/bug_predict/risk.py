@@ -49,57 +49,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from enum import IntEnum
-from pathlib import PurePosixPath
 
+from activities.code_facts.kinds import Kind, file_kinds
 from workflows.bug_predict.models import Hotspot
 from workflows.code_facts import FileHistory, FileMetrics
 from workflows.schemas import Finding
 
 HALF_LIFE_DAYS = 7.0
 FIX_WEIGHT = 2.0
-TEST_DIRS = frozenset({"tests", "test", "testing"})
-SUPPORT_DIRS = frozenset(
-    {"docs", "doc", "examples", "example", "benchmarks", "benchmark", "scripts"}
-)
-
-
-class Kind(IntEnum):
-    """Ranking tier: lower ranks first."""
-
-    SOURCE = 0
-    SUPPORT = 1
-    TEST = 2
-
-
-def is_test(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    name = parts[-1] if parts else path
-    return (
-        any(p in TEST_DIRS for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
-def file_kinds(paths: list[str]) -> dict[str, Kind]:
-    """Each path's kind; packages are the directories of the `__init__.py` files among
-    `paths`, and a file under any of them (a namespace subfolder included) is in one."""
-    packages = {
-        str(PurePosixPath(p).parent) for p in paths if PurePosixPath(p).name == "__init__.py"
-    }
-    kinds: dict[str, Kind] = {}
-    for path in paths:
-        pure = PurePosixPath(path)
-        outside = bool(packages) and not any(str(d) in packages for d in pure.parents)
-        if is_test(path):
-            kinds[path] = Kind.TEST
-        elif outside or any(p in SUPPORT_DIRS for p in pure.parts[:-1]):
-            kinds[path] = Kind.SUPPORT
-        else:
-            kinds[path] = Kind.SOURCE
-    return kinds
 
 
 def heat(past: FileHistory, now: datetime) -> float:

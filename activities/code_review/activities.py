@@ -156,7 +156,7 @@ class CodeReviewActivities:
         def work() -> list[Finding]:
             files = discover_files(root, 1_000_000).files
             return dead_code_findings(root, files, request.profile) + duplication_findings(
-                root, files
+                root, files, request.profile
             )
 
         found = await heartbeating(work)

@@ -19,6 +19,7 @@ from activities.code_facts.deadcode import dead_code
 from activities.code_facts.duplication import clone_classes, clones_in
 from activities.code_facts.facts import file_facts
 from activities.code_facts.history import NoHistory, _git
+from activities.code_facts.kinds import is_test
 from activities.code_facts.lint import Lint
 from activities.code_facts.metrics import function_metrics
 from activities.code_review.rules import MAINTAINABILITY, RULES
@@ -216,11 +217,14 @@ def dead_code_findings(root: Path, files: list[str], profile: str = "default") -
     return [_dead_finding(item) for item in found if item.kind not in left_out]
 
 
-def duplication_findings(root: Path, files: list[str]) -> list[Finding]:
+def duplication_findings(root: Path, files: list[str], profile: str = "default") -> list[Finding]:
     """ATNR002 on every copy of a block duplicated across the file set (the shared
-    clone detector of code_facts.duplication): on a diff, the copy a change adds."""
+    clone detector of code_facts.duplication): on a diff, the copy a change adds. Blocks
+    repeated only among tests are left to strict: explicit test setup is often chosen."""
     findings = []
     for clone in clone_classes(clones_in(root, files)):
+        if profile != "strict" and all(is_test(side.file) for side in clone.sides):
+            continue
         for side in clone.sides:
             others = [s for s in clone.sides if s is not side]
             where = ", ".join(f"{s.file}:{s.line}-{s.end_line}" for s in others[:3])

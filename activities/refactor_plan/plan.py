@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import math
 from hashlib import sha256
-from pathlib import PurePosixPath
 
 from activities.code_facts.duplication import CloneClass
+from activities.code_facts.kinds import is_test
 from activities.refactor_plan.analysis import FileFacts
 from workflows.code_facts import DeadCode, FileHistory, FunctionMetrics
 from workflows.refactor_plan.models import Effort, Location, PlanItem
@@ -58,16 +58,6 @@ SCORING = (
     "score = benefit * (1 + h) / cost; h = the file's churn / the most churned file's; "
     "cost S=1, M=1.5, L=2; test code at half benefit"
 )
-
-
-def is_test_code(file: str) -> bool:
-    path = PurePosixPath(file)
-    return (
-        any(part in ("test", "tests", "testing") for part in path.parts[:-1])
-        or path.name.startswith("test_")
-        or path.name.endswith("_test.py")
-        or path.name == "conftest.py"
-    )
 
 
 def _capped(points: float) -> float:
@@ -106,7 +96,7 @@ def build_plan(
     items += [(_dead(d), churn(d.file)) for d in dead if d.kind != "import"]
     plan = []
     for item, h in items:
-        if is_test_code(item.file):
+        if is_test(item.file):
             item.benefit_points = round(item.benefit_points / 2, 2)
             item.evidence.append("in test code: half the benefit")
         item.score = round(item.benefit_points * (1 + h) / COST[item.effort], 2)

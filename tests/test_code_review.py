@@ -418,6 +418,8 @@ async def test_code_review_of_files_end_to_end(
 
     again, _ = await review(client, repo.path)
     assert (again.cache_hits, again.cache_misses) == (3, 0)
+    assert again.usage is not None, "the usage memo counts the content cache too"
+    assert (again.usage.scan_cache_hits, again.usage.scan_cache_misses) == (3, 0)
     assert again.summary.findings_total == result.summary.findings_total
 
 

@@ -123,7 +123,7 @@ class CodeReviewWorkflow(StagedWorkflow):
             target=request.target,
             findings=[*(r.findings for r in results), dead_code.findings, types.findings],
             request=request,
-            usage=UsageMemo(),
+            usage=UsageMemo(scan_cache_hits=cache_hits, scan_cache_misses=cache_misses),
             progress=self._progress,
             keep_usage=marks,
         )

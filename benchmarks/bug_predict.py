@@ -44,8 +44,9 @@ from datetime import datetime
 from pathlib import Path
 
 from activities.bug_predict.analysis import analyze_file
-from activities.bug_predict.risk import file_kinds, is_test, rank_hotspots
+from activities.bug_predict.risk import rank_hotspots
 from activities.code_facts.history import NoHistory, git_history
+from activities.code_facts.kinds import file_kinds, is_test
 from activities.discovery import discover_files
 from workflows.bug_predict.models import BugPredictRequest
 

@@ -53,11 +53,12 @@ from _django import (
 )
 
 from activities.code_facts.deadcode import dead_code
+from activities.code_facts.typecheck import type_findings
 from activities.code_review.analysis import (
     DEAD_CODE_CONFIDENCE,
     dead_code_findings,
+    duplication_findings,
     review_chunk,
-    type_findings,
 )
 from activities.code_review.rules import RULES
 from activities.discovery import discover_files
@@ -71,7 +72,9 @@ def review(root: Path, files: list[str], cache_file: Path) -> tuple[float, list[
     chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
     started = time.perf_counter()
     with ThreadPoolExecutor(1) as thread, ProcessPoolExecutor(os.cpu_count()) as pool:
-        dead = thread.submit(dead_code_findings, root, files, "default")
+        dead = thread.submit(
+            lambda: dead_code_findings(root, files) + duplication_findings(root, files)
+        )
         results = list(
             pool.map(
                 review_chunk,
@@ -112,7 +115,7 @@ def main() -> int:
     if [f.model_dump() for f in warm] != [f.model_dump() for f in findings]:
         print("warm run reported other findings than the cold run", file=sys.stderr)
         return 1
-    types, _ = type_findings(root, files, "default")
+    types, _ = type_findings(root, files, "correctness")
     options = RULES.command_options("default")
     ruff_s, ruff_rules = ruff_alone(root, files, options)
     vulture_s, vulture_n = vulture_alone(root, files)

@@ -463,6 +463,32 @@ async def test_bug_predict_end_to_end(
     assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["ATNB001"]
 
 
+async def test_a_second_run_measures_unchanged_files_from_the_content_cache(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    repo = churny_repo(tmp_path / "repo")
+    _, first, _ = await predict(client, repo.path, batch_size=2, chunk_size=1)
+    assert (first.cache_hits, first.cache_misses) == (0, 4)
+
+    _, again, _ = await predict(client, repo.path)
+    assert (again.cache_hits, again.cache_misses) == (4, 0)
+    assert again.usage is not None, "the usage memo counts the content cache"
+    assert (again.usage.scan_cache_hits, again.usage.scan_cache_misses) == (4, 0)
+    report = json.loads(Path(again.artifacts["json"]).read_text())
+    assert report["cache"] == {"hits": 4, "misses": 0}
+    assert report["metrics"] == json.loads(Path(first.artifacts["json"]).read_text())["metrics"]
+    assert [h.file for h in again.hotspots] == [h.file for h in first.hotspots]
+    store = ArtifactStore()
+    assert store.get(again.findings, FINDINGS) == store.get(first.findings, FINDINGS)
+
+    (repo.path / "core" / "tiny.py").write_text(COMPLEX.format(n=9))
+    _, edited, _ = await predict(client, repo.path)
+    assert (edited.cache_hits, edited.cache_misses) == (3, 1), "a changed file is measured anew"
+    edited_report = json.loads(Path(edited.artifacts["json"]).read_text())
+    assert edited_report["metrics"]["complexity"] > report["metrics"]["complexity"]
+
+
 async def test_bug_predict_without_git_says_history_skipped(
     client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,8 +167,9 @@ async def test_every_run_is_marked_and_parents_roll_up_usage(client: Client) -> 
         assert described.typed_search_attributes.get(ATTUNE_WORKFLOW), execution.workflow_type
         memo = await described.memo_value(USAGE_MEMO, None, type_hint=UsageMemo)
         assert memo is not None, execution.workflow_type
-    caching = [e for e in family if e.workflow_type in ("security-audit", "code-review")]
-    assert len(caching) == 2, "the runs that use the scan cache's file"
+    cached = ("security-audit", "code-review", "bug-predict")
+    caching = [e for e in family if e.workflow_type in cached]
+    assert len(caching) == 3, "the runs that use the scan cache's file"
     misses = 0
     for run in caching:
         memo = await (await client.get_workflow_handle(run.id).describe()).memo_value(

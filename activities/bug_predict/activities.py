@@ -81,7 +81,11 @@ class BugPredictActivities:
         """Metrics and patterns of a batch, chunk by chunk in the process pool; the cursor
         in the heartbeat lets a retry on another worker resume after the last chunk."""
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        work = partial(analyze_chunk, str(target_dir(batch.target)))
+        work = partial(
+            analyze_chunk,
+            str(target_dir(batch.target)),
+            cache_file=str(self.store.local_path("cache/scan.sqlite")),
+        )
         base = ARTIFACTS.batch_base(batch.run_key, batch.index)
         chunks, resumed_from = await run_chunks(
             self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
@@ -98,6 +102,8 @@ class BugPredictActivities:
             metrics=self.store.put(f"{base}/metrics.json", metrics, METRICS, len(metrics)),
             skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
             files_analyzed=len(metrics),
+            cache_hits=sum(c.cache_hits for c in chunks),
+            cache_misses=sum(c.cache_misses for c in chunks),
             resumed_from=resumed_from,
             type_check=checked.status,
             type_checker=checked.tool,

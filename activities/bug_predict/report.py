@@ -1,5 +1,5 @@
 """bug-predict's report: the section 6 envelope (activities.reports builds it) plus
-`hotspots`, `history`, `metrics` and `warnings`; Markdown and SARIF from the shared
+`hotspots`, `history`, `metrics`, `cache` and `warnings`; Markdown and SARIF from the shared
 writers, with the hotspots added and the rules tagged as bugs rather than security."""
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def bug_report(
         "max_complexity": max((m.max_complexity for m in metrics), default=0),
     }
     report["type_check"] = type_check
+    report["cache"] = {"hits": request.cache_hits, "misses": request.cache_misses}
     report["warnings"] = warnings
     return report
 

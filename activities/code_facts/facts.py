@@ -2,7 +2,9 @@
 file (`activities.security_audit.scan_cache`, so `attune gc` and its size cap cover it)
 under a key of the path, the content hash and everything the result depends on (this
 code, ruff's and lizard's versions, the rule selection). An unchanged file costs one
-lookup on the next run; the result counts hits and misses.
+lookup on the next run; the result counts hits and misses. Without a rule selection the
+facts are metrics only, keyed by the metrics engine alone, so every flow that only
+measures (bug-predict, refactor-plan) shares one entry per file content.
 """
 
 from __future__ import annotations
@@ -41,17 +43,19 @@ class FactsResult:
 
 
 @cache
-def _engines() -> str:
+def _engines(with_lint: bool = True) -> str:
     digest = hashlib.sha256()
-    for module in (lint, metrics):
+    for module in (lint, metrics) if with_lint else (metrics,):
         digest.update(Path(module.__file__).read_bytes())
-    for package in ("ruff", "lizard"):
+    for package in ("ruff", "lizard") if with_lint else ("lizard",):
         digest.update(package.encode() + metadata.version(package).encode())
     return digest.hexdigest()
 
 
-def facts_version(rules: RuleSet, profile: str) -> str:
+def facts_version(rules: RuleSet | None, profile: str) -> str:
     """Changes whenever a cached result could differ."""
+    if rules is None:
+        return "code-metrics/" + _engines(with_lint=False)[:16]
     material = _engines() + "\0" + rules.fingerprint(profile)
     return "code-facts/" + hashlib.sha256(material.encode()).hexdigest()[:16]
 
@@ -73,12 +77,12 @@ def read_source(data: bytes) -> tuple[str | None, str | None]:
 def file_facts(
     root: Path,
     files: list[str],
-    rules: RuleSet,
+    rules: RuleSet | None,
     profile: str = "default",
     cache_file: Path | None = None,
 ) -> FactsResult:
     """Metrics and lint of `files` (relative to `root`), from the cache where the content
-    is unchanged; ruff runs once on all the misses."""
+    is unchanged; ruff runs once on all the misses, and not at all without `rules`."""
     result = FactsResult()
     version = facts_version(rules, profile)
     store = ScanCache(cache_file) if cache_file is not None else None
@@ -105,7 +109,7 @@ def file_facts(
             misses.append(rel)
     result.misses = len(misses)
     found: dict[str, list[Lint]] = {rel: [] for rel in misses}
-    for item in run_lint(root, misses, rules, profile):
+    for item in run_lint(root, misses, rules, profile) if rules is not None else []:
         found.setdefault(item.file, []).append(item)
     fresh = {}
     for rel in misses:

@@ -61,6 +61,8 @@ class AnalyzeBatchResult(BaseModel):
     metrics: ArtifactRef
     skipped: ArtifactRef
     files_analyzed: int
+    cache_hits: int = 0
+    cache_misses: int = 0
     resumed_from: int = 0
     type_check: Literal["ok", "skipped", "failed"] = Field(
         default="skipped", description="Whether a type checker ran on the batch's files"
@@ -103,6 +105,8 @@ class BugReportRequest(BaseModel):
     discovery: DiscoveryResult
     batch_count: int = Field(ge=0)
     files_analyzed: int = Field(ge=0)
+    cache_hits: int = 0
+    cache_misses: int = 0
     history: HistoryResult
     top_hotspots: int
     llm: LLMSummary
@@ -130,6 +134,8 @@ class BugPredictResult(BaseModel):
     hotspots: list[Hotspot] = Field(description="The top ten; report.json has the rest")
     history: Literal["ok", "skipped"]
     history_reason: str = ""
+    cache_hits: int = 0
+    cache_misses: int = 0
     artifacts: dict[str, str] = Field(description="Report paths: markdown, json, sarif")
     findings: ArtifactRef
     duration_s: float

@@ -95,7 +95,9 @@ class BugPredictWorkflow(StagedWorkflow):
         results = await asyncio.gather(*(self._analyze(batch, request) for batch in batches))
         self._set_stage("history")
         history = await history_task
-        usage = UsageMemo()
+        cache_hits = sum(r.cache_hits for r in results)
+        cache_misses = sum(r.cache_misses for r in results)
+        usage = UsageMemo(scan_cache_hits=cache_hits, scan_cache_misses=cache_misses)
         llm, outcomes = LLM_NOT_YET, []
         if workflow.patched(CODE_LLM_PATCH):
             self._set_stage("llm")
@@ -126,6 +128,8 @@ class BugPredictWorkflow(StagedWorkflow):
                 discovery=discovery,
                 batch_count=len(results),
                 files_analyzed=sum(r.files_analyzed for r in results),
+                cache_hits=cache_hits,
+                cache_misses=cache_misses,
                 history=history,
                 top_hotspots=request.top_hotspots,
                 llm=llm,
@@ -145,6 +149,8 @@ class BugPredictWorkflow(StagedWorkflow):
             hotspots=outcome.hotspots,
             history=history.status,
             history_reason=history.reason,
+            cache_hits=cache_hits,
+            cache_misses=cache_misses,
             artifacts=outcome.artifacts,
             findings=outcome.findings,
             duration_s=outcome.duration_s,

@@ -27,6 +27,8 @@ from activities.code_facts.duplication import (
     find_clones,
     normalised_tokens,
 )
+from activities.code_facts.facts import file_facts
+from activities.code_review.rules import RULES
 from activities.refactor_plan.activities import RefactorPlanActivities
 from activities.refactor_plan.analysis import FileFacts
 from activities.refactor_plan.apply import commit_patch
@@ -573,6 +575,34 @@ async def test_refactor_plan_without_git_leaves_hotspots_out_and_says_why(
     assert (root / "pkg" / "legacy.py").read_text() == LEGACY
 
 
+async def test_refactor_plan_and_bug_predict_share_the_cached_metrics(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_bug_predict import predict
+
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    root = project(tmp_path / "plain")
+    first, _ = await plan_run(client, root)
+    assert (first.cache_hits, first.cache_misses) == (0, len(FILES))
+
+    again, _ = await plan_run(client, root)
+    assert (again.cache_hits, again.cache_misses) == (len(FILES), 0)
+    assert again.usage is not None, "the usage memo counts the content cache"
+    assert (again.usage.scan_cache_hits, again.usage.scan_cache_misses) == (len(FILES), 0)
+    report = json.loads(Path(again.artifacts["json"]).read_text())
+    assert report["cache"] == {"hits": len(FILES), "misses": 0}
+    assert report["plan"] == json.loads(Path(first.artifacts["json"]).read_text())["plan"]
+
+    (root / "pkg" / "nested.py").write_text(NESTED.format(n=1))
+    edited, _ = await plan_run(client, root)
+    assert (edited.cache_hits, edited.cache_misses) == (len(FILES) - 1, 1)
+
+    _, predicted, _ = await predict(client, root)
+    assert (predicted.cache_hits, predicted.cache_misses) == (len(FILES), 0), (
+        "bug-predict reads the metrics refactor-plan measured"
+    )
+
+
 async def test_apply_without_git_fails_with_a_clear_cause(
     client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -620,6 +650,20 @@ def test_cli_runs_refactor_plan_and_applies(cli_env: dict[str, str], tmp_path: P
         validation = validate(out / "report.sarif", validator)
         assert validation.errors == [], validation.output
         assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
+
+
+def test_metrics_only_facts_lint_nothing_and_are_keyed_without_rules(tmp_path: Path) -> None:
+    root = project(tmp_path / "p")
+    cache = tmp_path / "cache.sqlite"
+    first = file_facts(root, FILES, None, cache_file=cache)
+    assert (first.hits, first.misses) == (0, len(FILES))
+    assert all(f.lint == [] for f in first.facts) and len(first.facts) == len(FILES)
+    again = file_facts(root, FILES, None, "strict", cache)
+    assert (again.hits, again.misses) == (len(FILES), 0), "no rule selection in the key"
+    assert again.facts == first.facts
+    linted = file_facts(root, FILES, RULES, "default", cache)
+    assert linted.misses == len(FILES), "facts with lint are another entry"
+    assert any(f.lint for f in linted.facts)
 
 
 async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: Path) -> None:

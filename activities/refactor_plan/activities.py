@@ -86,7 +86,11 @@ class RefactorPlanActivities:
         """Per-function metrics of a batch, chunk by chunk in the process pool; the cursor
         in the heartbeat lets a retry on another worker resume after the last chunk."""
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        work = partial(measure_chunk, str(target_dir(batch.target)))
+        work = partial(
+            measure_chunk,
+            str(target_dir(batch.target)),
+            cache_file=str(self.store.local_path("cache/scan.sqlite")),
+        )
         base = ARTIFACTS.batch_base(batch.run_key, batch.index)
         chunks, resumed_from = await run_chunks(
             self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
@@ -98,6 +102,8 @@ class RefactorPlanActivities:
             facts=self.store.put(f"{base}/facts.json", facts, FACTS, len(facts)),
             skipped=self.store.put(f"{base}/skipped.json", skipped, SKIPPED, len(skipped)),
             files_analyzed=len(facts),
+            cache_hits=sum(c.cache_hits for c in chunks),
+            cache_misses=sum(c.cache_misses for c in chunks),
             resumed_from=resumed_from,
         )
         self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)

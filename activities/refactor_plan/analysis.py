@@ -1,5 +1,7 @@
 """Measuring one chunk of files (per-function metrics), run in the worker's process pool
-so both cores parse Python. Unreadable files are recorded as skipped with a reason."""
+so both cores parse Python. Unreadable files are recorded as skipped with a reason. The
+metrics come from the shared content cache (`code_facts.facts`, metrics only), so an
+unchanged file is measured once across runs and flows."""
 
 from __future__ import annotations
 
@@ -7,11 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from activities.code_facts.metrics import file_metrics, function_metrics
+from activities.code_facts.facts import file_facts
 from workflows.code_facts import FileMetrics, FunctionMetrics
 from workflows.schemas import SkippedFile
-
-BINARY_SNIFF_BYTES = 8192
 
 
 class FileFacts(BaseModel):
@@ -22,32 +22,16 @@ class FileFacts(BaseModel):
 class ChunkFacts(BaseModel):
     facts: list[FileFacts]
     skipped: list[SkippedFile]
+    cache_hits: int = 0
+    cache_misses: int = 0
 
 
-def read_source(path: Path) -> tuple[str | None, str | None, int]:
-    """(source, skip reason, size in bytes) of one file."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return None, f"unreadable: {err.strerror or err}", 0
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return None, "binary", len(data)
-    try:
-        return data.decode("utf-8"), None, len(data)
-    except UnicodeDecodeError:
-        return None, "not UTF-8", len(data)
-
-
-def measure_chunk(root: str, files: list[str]) -> ChunkFacts:
-    result = ChunkFacts(facts=[], skipped=[])
-    for rel in files:
-        source, reason, size = read_source(Path(root) / rel)
-        if source is None:
-            result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
-            continue
-        result.facts.append(
-            FileFacts(
-                metrics=file_metrics(source, rel, size), functions=function_metrics(source, rel)
-            )
-        )
-    return result
+def measure_chunk(root: str, files: list[str], cache_file: str | None = None) -> ChunkFacts:
+    """Metrics of `files`, from the cache in `cache_file` where the content is unchanged."""
+    found = file_facts(Path(root), files, None, cache_file=Path(cache_file) if cache_file else None)
+    return ChunkFacts(
+        facts=[FileFacts(metrics=f.metrics, functions=f.functions) for f in found.facts],
+        skipped=found.skipped,
+        cache_hits=found.hits,
+        cache_misses=found.misses,
+    )

@@ -1,5 +1,5 @@
 """refactor-plan's report: the section 6 envelope (activities.reports builds it) plus
-`plan`, `patches`, `applied`, `history` and `warnings`; Markdown with the plan as a ranked
+`plan`, `patches`, `applied`, `history`, `cache` and `warnings`; Markdown with the plan as a ranked
 table and each item's details; SARIF from the shared writer, tagged as maintainability."""
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def plan_report(
         "commits": history.commits,
     }
     report["facts"] = {"clone_classes": clones, "dead_code": dead_code}
+    report["cache"] = {"hits": request.cache_hits, "misses": request.cache_misses}
     report["warnings"] = warnings
     return report
 

@@ -79,6 +79,8 @@ class PlanBatchResult(BaseModel):
     facts: ArtifactRef = Field(description="list[FileFacts]")
     skipped: ArtifactRef
     files_analyzed: int
+    cache_hits: int = 0
+    cache_misses: int = 0
     resumed_from: int = 0
 
 
@@ -189,6 +191,8 @@ class PlanReportRequest(BaseModel):
     discovery: DiscoveryResult
     batch_count: int = Field(ge=0)
     files_analyzed: int = Field(ge=0)
+    cache_hits: int = 0
+    cache_misses: int = 0
     history: HistoryResult
     cross_file: CrossFileResult
     patches: PatchResult
@@ -224,6 +228,8 @@ class RefactorPlanResult(BaseModel):
     applied: ApplyOutcome
     history: Literal["ok", "skipped"]
     history_reason: str = ""
+    cache_hits: int = 0
+    cache_misses: int = 0
     artifacts: dict[str, str] = Field(description="Report paths: markdown, json, sarif, patch")
     findings: ArtifactRef
     duration_s: float

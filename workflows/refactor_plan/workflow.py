@@ -152,6 +152,8 @@ class RefactorPlanWorkflow(StagedWorkflow):
             retry_policy=RETRY,
             summary="Rank the plan items by benefit, churn and effort",
         )
+        cache_hits = sum(r.cache_hits for r in results)
+        cache_misses = sum(r.cache_misses for r in results)
         self._set_stage("llm")
         stage = await findings_llm_stage(
             flow=WORKFLOW_NAME,
@@ -159,7 +161,7 @@ class RefactorPlanWorkflow(StagedWorkflow):
             target=request.target,
             findings=[ranked.findings],
             request=request,
-            usage=UsageMemo(),
+            usage=UsageMemo(scan_cache_hits=cache_hits, scan_cache_misses=cache_misses),
             progress=self._progress,
             keep_usage=marks,
         )
@@ -180,6 +182,8 @@ class RefactorPlanWorkflow(StagedWorkflow):
                 discovery=discovery,
                 batch_count=len(results),
                 files_analyzed=sum(r.files_analyzed for r in results),
+                cache_hits=cache_hits,
+                cache_misses=cache_misses,
                 history=history,
                 cross_file=cross_file,
                 patches=patches,
@@ -206,6 +210,8 @@ class RefactorPlanWorkflow(StagedWorkflow):
             applied=applied,
             history=history.status,
             history_reason=history.reason,
+            cache_hits=cache_hits,
+            cache_misses=cache_misses,
             artifacts=outcome.artifacts,
             findings=outcome.findings,
             duration_s=outcome.duration_s,

@@ -1,19 +1,29 @@
 """Analysing one chunk of files (metrics and bug patterns), run in the worker's process
 pool so both cores parse Python. Unreadable files are recorded as skipped with a reason.
 The metrics come from the shared content cache (`code_facts.facts`, metrics only), so an
-unchanged file is measured once across runs and flows."""
+unchanged file is measured once across runs and flows; the pattern findings are cached
+per content beside them, under a version of the pattern rules' code."""
 
 from __future__ import annotations
 
+import hashlib
+import sys
+from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from activities.bug_predict import patterns
 from activities.bug_predict.patterns import find_patterns
-from activities.code_facts.facts import file_facts
+from activities.code_facts.facts import content_key, file_facts
 from activities.code_facts.metrics import file_metrics
+from activities.security_audit.scan_cache import ScanCache
+from activities.security_audit.scanners import merge
+from workflows import schemas
 from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, SkippedFile
+
+FINDINGS = TypeAdapter(list[Finding])
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -41,18 +51,51 @@ def analyze_file(root: Path, rel: str) -> tuple[FileMetrics | None, list[Finding
     return file_metrics(source, rel, len(data)), find_patterns(source, rel), None
 
 
+@cache
+def patterns_version() -> str:
+    """Changes whenever cached findings could differ: the rules, their merge, the schema,
+    the Python whose `ast` parses the source."""
+    digest = hashlib.sha256(sys.version.encode())
+    for module in (patterns, merge, schemas):
+        digest.update(Path(module.__file__).read_bytes())
+    return "bug-patterns/" + digest.hexdigest()[:16]
+
+
+def cached_patterns(
+    root: Path, files: list[str], cache_file: Path | None
+) -> tuple[list[Finding], int, int]:
+    """(findings, hits, misses): the bug patterns of `files` (all readable UTF-8), from the
+    cache where the content is unchanged."""
+    version = patterns_version()
+    store = ScanCache(cache_file) if cache_file is not None else None
+    contents = {rel: (root / rel).read_bytes() for rel in files}
+    keys = {rel: content_key(version, rel, data) for rel, data in contents.items()}
+    cached = store.get_many(list(keys.values())) if store else {}
+    findings: list[Finding] = []
+    fresh = {}
+    for rel in files:
+        if (entry := cached.get(keys[rel])) is not None:
+            findings += FINDINGS.validate_python(entry["findings"])
+            continue
+        found = find_patterns(contents[rel].decode("utf-8"), rel)
+        fresh[keys[rel]] = {"findings": FINDINGS.dump_python(found, mode="json")}
+        findings += found
+    if store is not None:
+        store.put_many(fresh)
+    return findings, len(files) - len(fresh), len(fresh)
+
+
 def analyze_chunk(root: str, files: list[str], cache_file: str | None = None) -> ChunkResult:
-    """Metrics (cached per content in `cache_file`) and bug patterns of `files`."""
+    """Metrics and bug patterns of `files`, each cached per content in `cache_file`; hits
+    and misses count both lookups, two per readable file."""
     directory = Path(root)
-    facts = file_facts(directory, files, None, cache_file=Path(cache_file) if cache_file else None)
-    result = ChunkResult(
-        findings=[],
+    cache_path = Path(cache_file) if cache_file else None
+    facts = file_facts(directory, files, None, cache_file=cache_path)
+    findings, hits, misses = cached_patterns(directory, [f.file for f in facts.facts], cache_path)
+    return ChunkResult(
+        findings=findings,
         metrics=[f.metrics for f in facts.facts],
         skipped=facts.skipped,
-        cache_hits=facts.hits,
-        cache_misses=facts.misses,
+        cache_hits=facts.hits + hits,
+        cache_misses=facts.misses + misses,
     )
-    for fact in facts.facts:
-        source = (directory / fact.file).read_bytes().decode("utf-8")
-        result.findings.extend(find_patterns(source, fact.file))
-    return result

@@ -60,7 +60,8 @@ def facts_version(rules: RuleSet | None, profile: str) -> str:
     return "code-facts/" + hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
-def _key(version: str, rel: str, data: bytes) -> str:
+def content_key(version: str, rel: str, data: bytes) -> str:
+    """The cache key of one file's content under `version`: path and bytes both count."""
     return hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
 
 
@@ -97,7 +98,7 @@ def file_facts(
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
-        sources[rel] = (_key(version, rel, data), source, len(data))
+        sources[rel] = (content_key(version, rel, data), source, len(data))
     cached = store.get_many([key for key, _, _ in sources.values()]) if store else {}
     by_file: dict[str, FileFacts] = {}
     misses = []

@@ -25,7 +25,9 @@ from activities.code_facts.duplication import (
     clone_classes,
     diversity,
     find_clones,
+    keyword_call_run,
     normalised_tokens,
+    variety,
 )
 from activities.code_facts.facts import file_facts
 from activities.code_review.rules import RULES
@@ -173,8 +175,74 @@ def test_runs_of_one_repeated_shape_are_not_clones() -> None:
     second = init([f"option_{i}" for i in range(14)])
     assert diversity(tokens(first, "a.py").kinds) < 0.2
     assert find_clones([tokens(first, "a.py"), tokens(second, "b.py")]) == []
-    assert find_clones([tokens(first, "a.py"), tokens(second, "b.py")], min_diversity=0) != []
+    pair = [tokens(first, "a.py"), tokens(second, "b.py")]
+    assert find_clones(pair, min_diversity=0, min_variety=0) != []
     assert diversity(tokens(ORDERS, "orders.py").kinds) > 0.5
+
+
+def keyword_table(names: list[str]) -> str:
+    """A deconstruct() of Django's kind: one `if`/assignment row per option."""
+    rows = "".join(
+        f"    if self.{n} is not None:\n        kwargs['{n}'] = self.{n}\n"
+        if i % 3 == 0
+        else f"    if self.{n}:\n        kwargs['{n}'] = self.{n}\n"
+        for i, n in enumerate(names)
+    )
+    return f"def deconstruct(self):\n    kwargs = {{}}\n{rows}    return (self.path, [], kwargs)\n"
+
+
+def test_a_table_of_statement_rows_is_not_a_clone() -> None:
+    first = keyword_table(["sql", "reverse_sql", "hints", "elidable", "state", "atomic"])
+    second = keyword_table(["fields", "name", "tablespace", "opclasses", "condition", "include"])
+    pair = [tokens(first, "special.py"), tokens(second, "indexes.py")]
+    assert diversity(pair[0].kinds) >= 0.3  # long rows: the 4-gram measure lets it through
+    assert variety(pair[0].kinds) < 2 / 3
+    assert find_clones(pair) == []
+    assert find_clones(pair, min_variety=0) != []
+
+
+def add_arguments(calls: list[str]) -> str:
+    body = "".join(f"    parser.add_argument({call})\n" for call in calls)
+    return f"def add_arguments(self, parser):\n{body}"
+
+
+def test_a_run_of_keyword_calls_to_one_callee_is_not_a_clone() -> None:
+    first = add_arguments([
+        "'args', metavar='app_label', nargs='*'",
+        "'--tag', '-t', action='append', dest='tags', help=('only these' 'tags')",
+        "'--list-tags', action='store_true', default=[], help='list them'",
+        "'--deploy', type=int",
+        "'--fail-level', default='ERROR', choices=sorted(LEVELS), help='level'",
+        "'--database', dest='databases', action='append', default=None",
+        "'--verbose', '-v', '--loud', type=int, choices=[0, 1, 2, 3]",
+    ])  # fmt: skip
+    second = add_arguments([
+        "'addrport', metavar='port', nargs='?'",
+        "'--ipv6', '-6', action='store_true', dest='ipv6', help=('use' 'IPv6')",
+        "'--nothreading', action='store_false', default=[], help='no threads'",
+        "'--limit', type=float",
+        "'--protocol', default='http', choices=sorted(SCHEMES), help='scheme'",
+        "'--insecure', dest='insecure_serving', action='store_true', default=None",
+        "'--workers', '-w', '--jobs', type=int, choices=[1, 2, 4, 8]",
+    ])  # fmt: skip
+    pair = [tokens(first, "check.py"), tokens(second, "runserver.py")]
+    assert keyword_call_run(pair[0].kinds)
+    # what the two other measures let through:
+    assert diversity(pair[0].kinds) >= 0.3 and variety(pair[0].kinds) >= 2 / 3
+    assert find_clones(pair) == []
+
+
+def test_calls_among_other_statements_are_not_a_keyword_run() -> None:
+    logic = tokens(ORDERS, "orders.py").kinds
+    assert not keyword_call_run(logic)
+    mixed = add_arguments([("a", "store", "x"), ("b", "store", "y")]) + "    parsed = 1\n"
+    assert not keyword_call_run(tokens(mixed, "m.py").kinds)
+
+
+def test_logic_of_as_many_statements_is_still_a_clone() -> None:
+    orders = tokens(ORDERS, "orders.py")
+    assert variety(orders.kinds) >= 2 / 3
+    assert find_clones([orders, tokens(INVOICES, "invoices.py")]) != []
 
 
 def test_a_clone_within_one_file_never_overlaps_itself() -> None:

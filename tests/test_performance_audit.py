@@ -321,3 +321,20 @@ async def test_analyze_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: 
     assert (whole.resumed_from, resumed.resumed_from) == (0, 1)
     assert resumed.files_analyzed == whole.files_analyzed == 2
     assert store.get(resumed.findings, FINDINGS) == store.get(whole.findings, FINDINGS)
+
+
+async def test_an_unchanged_file_is_read_from_the_cache(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    tree = slow_tree(tmp_path / "tree")
+    _, first, _ = await audit(client, tree)
+    _, again, _ = await audit(client, tree)
+    (tree / "pkg" / "fine.py").write_text("def one():\n    return 2\n")
+    _, edited, _ = await audit(client, tree)
+    counts = [(r.usage.scan_cache_hits, r.usage.scan_cache_misses) for r in (first, again, edited)]
+    assert counts == [(0, 2), (2, 0), (1, 1)]
+    store = ArtifactStore()
+    assert store.get(again.findings, FINDINGS) == store.get(first.findings, FINDINGS)
+    report = json.loads(Path(again.artifacts["json"]).read_text())
+    assert report["cache"] == {"hits": 2, "misses": 0}

@@ -63,7 +63,12 @@ class PerformanceAuditActivities:
         """ruff and the AST rules on a batch, chunk by chunk in the process pool; the cursor
         in the heartbeat lets a retry on another worker resume after the last chunk."""
         files = self.store.get(batch.files, FILES)[batch.start : batch.end]
-        work = partial(analyze_chunk, str(target_dir(batch.target)), profile=batch.profile)
+        work = partial(
+            analyze_chunk,
+            str(target_dir(batch.target)),
+            profile=batch.profile,
+            cache_file=str(self.store.local_path("cache/scan.sqlite")),
+        )
         base = ARTIFACTS.batch_base(batch.run_key, batch.index)
         chunks, resumed_from = await run_chunks(
             self.store, self.pool, files, batch.chunk_size, base, work, CHUNK
@@ -78,6 +83,8 @@ class PerformanceAuditActivities:
             warnings=self.store.put(f"{base}/warnings.json", warnings, WARNINGS, len(warnings)),
             files_analyzed=sum(c.files_analyzed for c in chunks),
             resumed_from=resumed_from,
+            cache_hits=sum(c.cache_hits for c in chunks),
+            cache_misses=sum(c.cache_misses for c in chunks),
         )
         self.store.put(ARTIFACTS.batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
@@ -122,6 +129,10 @@ class PerformanceAuditActivities:
             artifacts=paths,
             profiling=profiling,
         )
+        report["cache"] = {
+            "hits": sum(b.cache_hits for b in batches),
+            "misses": sum(b.cache_misses for b in batches),
+        }
         version = metadata.version("attune")
         contents: dict[str, Any] = {
             "markdown": render_performance_markdown(report),

@@ -1,15 +1,28 @@
 """Analysing one chunk of files (ruff's performance families and attune's AST rules), run
-in the worker's process pool. Unreadable files are recorded as skipped with a reason."""
+in the worker's process pool. Unreadable files are recorded as skipped with a reason.
+Each file's findings are cached per content in the scan cache's file (like the shared
+code facts, `code_facts.facts`), under a version of the rules' code, ruff's version and
+the profile, so an unchanged file costs one lookup on the next run."""
 
 from __future__ import annotations
 
+import hashlib
+import sys
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-from activities.performance_audit.ruff_perf import run_ruff
+from activities.code_facts import lint
+from activities.code_facts.facts import content_key
+from activities.performance_audit import ruff_perf, rules
+from activities.performance_audit.ruff_perf import RULES, run_ruff
 from activities.performance_audit.rules import check_source
+from activities.security_audit.scan_cache import ScanCache
+from activities.security_audit.scanners import merge
 from activities.security_audit.scanners.merge import merge_findings
+from workflows import schemas
 from workflows.schemas import Finding, SkippedFile
 
 BINARY_SNIFF_BYTES = 8192
@@ -29,6 +42,29 @@ class ChunkResult(BaseModel):
     skipped: list[SkippedFile]
     warnings: list[ReportWarning] = []
     files_analyzed: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
+class FileResult(BaseModel):
+    """What the cache keeps of one file."""
+
+    findings: list[Finding]
+    warning: ReportWarning | None = None
+
+
+FILE_RESULT = TypeAdapter(FileResult)
+
+
+@cache
+def findings_version(profile: str) -> str:
+    """Changes whenever a cached result could differ: the rules and their merge, ruff and
+    its runner, the schema, the profile, the Python whose `ast` parses the source."""
+    digest = hashlib.sha256(sys.version.encode() + metadata.version("ruff").encode())
+    for module in (rules, ruff_perf, lint, merge, schemas):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(RULES.fingerprint(profile).encode())
+    return "perf-findings/" + digest.hexdigest()[:16]
 
 
 def read_source(root: Path, rel: str) -> tuple[str | None, str | None]:
@@ -45,28 +81,55 @@ def read_source(root: Path, rel: str) -> tuple[str | None, str | None]:
         return None, "not UTF-8"
 
 
-def analyze_chunk(root: str, files: list[str], profile: str = "default") -> ChunkResult:
+def _analyze(source: str, rel: str, profile: str) -> FileResult:
+    """attune's rules on one file; ruff's findings join it after one run over the chunk."""
+    findings, error = check_source(source, rel, profile)
+    warning = None
+    if error is not None:
+        warning = ReportWarning(
+            code="unparsable",
+            message=f"not valid Python, attune's rules skipped it: {error.msg}",
+            file=rel,
+            line=error.lineno,
+        )
+    return FileResult(findings=findings, warning=warning)
+
+
+def analyze_chunk(
+    root: str, files: list[str], profile: str = "default", cache_file: str | None = None
+) -> ChunkResult:
+    """The findings of `files`, from the cache where the content is unchanged; ruff runs
+    once on all the misses."""
     base = Path(root)
     result = ChunkResult(findings=[], skipped=[])
-    readable = []
+    version = findings_version(profile)
+    store = ScanCache(Path(cache_file)) if cache_file else None
+    sources: dict[str, tuple[str, str]] = {}
     for rel in files:
         source, reason = read_source(base, rel)
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
-        readable.append(rel)
-        findings, error = check_source(source, rel, profile)
-        result.findings.extend(findings)
-        if error is not None:
-            result.warnings.append(
-                ReportWarning(
-                    code="unparsable",
-                    message=f"not valid Python, attune's rules skipped it: {error.msg}",
-                    file=rel,
-                    line=error.lineno,
-                )
-            )
-    result.findings.extend(run_ruff(base, readable, profile))
+        sources[rel] = (content_key(version, rel, source.encode("utf-8")), source)
+    cached = store.get_many([key for key, _ in sources.values()]) if store else {}
+    by_file = {
+        rel: FILE_RESULT.validate_python(cached[key])
+        for rel, (key, _) in sources.items()
+        if key in cached
+    }
+    misses = [rel for rel in sources if rel not in by_file]
+    for rel in misses:
+        by_file[rel] = _analyze(sources[rel][1], rel, profile)
+    for finding in run_ruff(base, misses, profile):
+        by_file[finding.file].findings.append(finding)
+    if store is not None:
+        store.put_many({sources[rel][0]: FILE_RESULT.dump_python(by_file[rel], mode="json")
+                        for rel in misses})  # fmt: skip
+    for rel in sources:
+        result.findings.extend(by_file[rel].findings)
+        if by_file[rel].warning is not None:
+            result.warnings.append(by_file[rel].warning)
     result.findings = merge_findings(result.findings)
-    result.files_analyzed = len(readable)
+    result.files_analyzed = len(sources)
+    result.cache_hits, result.cache_misses = len(sources) - len(misses), len(misses)
     return result

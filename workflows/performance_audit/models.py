@@ -90,6 +90,8 @@ class PerfBatchResult(BaseModel):
     warnings: ArtifactRef | None = Field(default=None, description="list[ReportWarning]")
     files_analyzed: int
     resumed_from: int = 0
+    cache_hits: int = Field(default=0, description="Files whose findings came from the cache")
+    cache_misses: int = 0
 
 
 class PerfReportRequest(BaseModel):

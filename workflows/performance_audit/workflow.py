@@ -84,7 +84,10 @@ class PerformanceAuditWorkflow(StagedWorkflow):
         if request.profile_cmd and workflow.patched("perf-profiling"):
             profiling = asyncio.ensure_future(self._profile(request, run_key))
         results = await asyncio.gather(*(self._analyze(batch, request) for batch in batches))
-        usage = UsageMemo()
+        usage = UsageMemo(
+            scan_cache_hits=sum(r.cache_hits for r in results),
+            scan_cache_misses=sum(r.cache_misses for r in results),
+        )
         llm, outcomes = LLM_NOT_YET, []
         if workflow.patched(CODE_LLM_PATCH):
             self._set_stage("llm")

@@ -4,8 +4,11 @@ per-file git history, dead code and changed lines. They travel in the artifact s
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from workflows.schemas import ArtifactRef
 
 
 class FunctionMetrics(BaseModel):
@@ -76,3 +79,20 @@ class ChangeSet(BaseModel):
     base_ref: str = Field(description="How the base was named or found")
     head_ref: str
     files: list[ChangedFile] = Field(default_factory=list)
+
+
+class HistoryRequest(BaseModel):
+    run_key: str
+    target: str
+    until: datetime = Field(description="End of the window: the workflow's start time")
+    months: int
+
+
+class HistoryResult(BaseModel):
+    status: Literal["ok", "skipped"]
+    reason: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    commits: int = 0
+    fix_commits: int = 0
+    files: ArtifactRef | None = Field(default=None, description="list[FileHistory]")

@@ -22,7 +22,7 @@ from activities.bug_predict.analysis import ChunkResult, analyze_chunk
 from activities.bug_predict.patterns import CATEGORY
 from activities.bug_predict.report import bug_report, render_bug_markdown, render_bug_sarif
 from activities.bug_predict.risk import rank_hotspots
-from activities.code_facts.history import NoHistory, git_history
+from activities.code_facts.history import HISTORY, stored_history
 from activities.code_facts.typecheck import type_findings
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.heartbeats import heartbeating
@@ -33,16 +33,13 @@ from workflows.bug_predict.models import (
     AnalyzeBatchResult,
     BugReportOutcome,
     BugReportRequest,
-    HistoryRequest,
-    HistoryResult,
     Hotspot,
 )
-from workflows.code_facts import FileHistory, FileMetrics
+from workflows.code_facts import FileMetrics, HistoryRequest, HistoryResult
 from workflows.schemas import DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 METRICS = TypeAdapter(list[FileMetrics])
-HISTORY = TypeAdapter(list[FileHistory])
 HOTSPOTS = TypeAdapter(list[Hotspot])
 BATCH_RESULT = TypeAdapter(AnalyzeBatchResult)
 TOP_IN_RESULT = 10
@@ -114,20 +111,8 @@ class BugPredictActivities:
 
     @activity.defn(name="bug_predict_history")
     async def history(self, request: HistoryRequest) -> HistoryResult:
-        directory = target_dir(request.target)
-        try:
-            found = await asyncio.to_thread(git_history, directory, request.until, request.months)
-        except NoHistory as reason:
-            return HistoryResult(status="skipped", reason=f"no git history: {reason}")
         key = f"{ARTIFACTS.run_base(request.run_key)}/history.json"
-        return HistoryResult(
-            status="ok",
-            since=found.since,
-            until=found.until,
-            commits=found.commits,
-            fix_commits=found.fix_commits,
-            files=self.store.put(key, found.files, HISTORY, len(found.files)),
-        )
+        return await asyncio.to_thread(stored_history, self.store, request, key)
 
     @activity.defn(name="bug_predict_report")
     async def report(self, request: BugReportRequest) -> BugReportOutcome:

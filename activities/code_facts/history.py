@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workflows.code_facts import FileHistory
+from pydantic import TypeAdapter
+
+from activities.artifacts import ArtifactStore
+from activities.target import target_dir
+from workflows.code_facts import FileHistory, HistoryRequest, HistoryResult
 
 FIX_PATTERN = re.compile(
     r"\b(fix(es|ed|ing)?|bug(s|fix(es)?)?|hotfix(es)?|regression)\b|(?<![\w&])#\d+\b|\bGH-\d+\b",
@@ -30,6 +34,7 @@ FIX_PATTERN = re.compile(
 RECORD = "\x1e"
 UNIT = "\x1f"
 GIT_TIMEOUT_S = 600
+HISTORY = TypeAdapter(list[FileHistory])
 
 
 class NoHistory(Exception):
@@ -185,3 +190,20 @@ def _first_commits(directory: Path, paths: set[str]) -> dict[str, datetime]:
             if name and name in paths:
                 born.setdefault(name, moment)  # newest first: the latest add wins
     return born
+
+
+def stored_history(store: ArtifactStore, request: HistoryRequest, key: str) -> HistoryResult:
+    """Every flow's history activity: the window's facts, the per-file list stored under
+    `key`; without git history, `skipped` and why."""
+    try:
+        found = git_history(target_dir(request.target), request.until, request.months)
+    except NoHistory as reason:
+        return HistoryResult(status="skipped", reason=f"no git history: {reason}")
+    return HistoryResult(
+        status="ok",
+        since=found.since,
+        until=found.until,
+        commits=found.commits,
+        fix_commits=found.fix_commits,
+        files=store.put(key, found.files, HISTORY, len(found.files)),
+    )

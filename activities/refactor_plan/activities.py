@@ -21,7 +21,7 @@ from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
 from activities.code_facts.deadcode import dead_code
 from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
-from activities.code_facts.history import NoHistory, git_history
+from activities.code_facts.history import HISTORY, NoHistory, stored_history
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
@@ -31,8 +31,7 @@ from activities.refactor_plan.patches import RuffFailed, ruff_patch
 from activities.refactor_plan.plan import build_plan, plan_findings
 from activities.refactor_plan.report import plan_report, render_plan_markdown, render_plan_sarif
 from activities.target import target_dir
-from workflows.bug_predict.models import HistoryRequest, HistoryResult
-from workflows.code_facts import DeadCode, FileHistory
+from workflows.code_facts import DeadCode, HistoryRequest, HistoryResult
 from workflows.refactor_plan.models import (
     ApplyOutcome,
     ApplyRequest,
@@ -52,7 +51,6 @@ from workflows.schemas import DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 FACTS = TypeAdapter(list[FileFacts])
-HISTORY = TypeAdapter(list[FileHistory])
 CLONES = TypeAdapter(list[CloneClass])
 DEAD = TypeAdapter(list[DeadCode])
 PLAN = TypeAdapter(list[PlanItem])
@@ -111,20 +109,8 @@ class RefactorPlanActivities:
 
     @activity.defn(name="refactor_plan_history")
     async def history(self, request: HistoryRequest) -> HistoryResult:
-        directory = target_dir(request.target)
-        try:
-            found = await asyncio.to_thread(git_history, directory, request.until, request.months)
-        except NoHistory as reason:
-            return HistoryResult(status="skipped", reason=f"no git history: {reason}")
         key = f"{ARTIFACTS.run_base(request.run_key)}/history.json"
-        return HistoryResult(
-            status="ok",
-            since=found.since,
-            until=found.until,
-            commits=found.commits,
-            fix_commits=found.fix_commits,
-            files=self.store.put(key, found.files, HISTORY, len(found.files)),
-        )
+        return await asyncio.to_thread(stored_history, self.store, request, key)
 
     @activity.defn(name="refactor_plan_cross_file")
     async def cross_file(self, request: CrossFileRequest) -> CrossFileResult:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.code_facts import HistoryResult
 from workflows.schemas import (
     ArtifactRef,
     DiscoveryResult,
@@ -69,23 +70,6 @@ class AnalyzeBatchResult(BaseModel):
     )
     type_checker: str | None = None
     type_check_reason: str = ""
-
-
-class HistoryRequest(BaseModel):
-    run_key: str
-    target: str
-    until: datetime = Field(description="End of the window: the workflow's start time")
-    months: int
-
-
-class HistoryResult(BaseModel):
-    status: Literal["ok", "skipped"]
-    reason: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-    commits: int = 0
-    fix_commits: int = 0
-    files: ArtifactRef | None = Field(default=None, description="list[FileHistory]")
 
 
 class Hotspot(BaseModel):

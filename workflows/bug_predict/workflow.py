@@ -25,8 +25,8 @@ with workflow.unsafe.imports_passed_through():
         BugPredictRequest,
         BugPredictResult,
         BugReportRequest,
-        HistoryRequest,
     )
+    from workflows.code_facts import HistoryRequest
     from workflows.schemas import DiscoverRequest, LLMSummary, UsageMemo
 
 WORKFLOW_NAME = "bug-predict"

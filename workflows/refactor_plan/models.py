@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.bug_predict.models import HistoryResult
+from workflows.code_facts import HistoryResult
 from workflows.schemas import (
     ArtifactRef,
     DiscoveryResult,

@@ -20,7 +20,7 @@ from workflows.staged import RETRY, StagedWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.refactor_plan.activities import RefactorPlanActivities
-    from workflows.bug_predict.models import HistoryRequest
+    from workflows.code_facts import HistoryRequest
     from workflows.refactor_plan.models import (
         ApplyOutcome,
         ApplyRequest,

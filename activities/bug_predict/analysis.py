@@ -11,19 +11,16 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from activities.bug_predict import patterns
 from activities.bug_predict.patterns import find_patterns
-from activities.code_facts.facts import content_key, file_facts
+from activities.code_facts.facts import cached_by_content, file_facts
 from activities.code_facts.metrics import file_metrics
-from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanners import merge
 from workflows import schemas
 from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, SkippedFile
-
-FINDINGS = TypeAdapter(list[Finding])
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -61,28 +58,30 @@ def patterns_version() -> str:
     return "bug-patterns/" + digest.hexdigest()[:16]
 
 
+class FilePatterns(BaseModel):
+    """What the cache keeps of one file."""
+
+    findings: list[Finding]
+
+
 def cached_patterns(
     root: Path, files: list[str], cache_file: Path | None
 ) -> tuple[list[Finding], int, int]:
     """(findings, hits, misses): the bug patterns of `files` (all readable UTF-8), from the
     cache where the content is unchanged."""
-    version = patterns_version()
-    store = ScanCache(cache_file) if cache_file is not None else None
     contents = {rel: (root / rel).read_bytes() for rel in files}
-    keys = {rel: content_key(version, rel, data) for rel, data in contents.items()}
-    cached = store.get_many(list(keys.values())) if store else {}
-    findings: list[Finding] = []
-    fresh = {}
-    for rel in files:
-        if (entry := cached.get(keys[rel])) is not None:
-            findings += FINDINGS.validate_python(entry["findings"])
-            continue
-        found = find_patterns(contents[rel].decode("utf-8"), rel)
-        fresh[keys[rel]] = {"findings": FINDINGS.dump_python(found, mode="json")}
-        findings += found
-    if store is not None:
-        store.put_many(fresh)
-    return findings, len(files) - len(fresh), len(fresh)
+
+    def compute(misses: list[str]) -> dict[str, FilePatterns]:
+        return {
+            rel: FilePatterns(findings=find_patterns(contents[rel].decode("utf-8"), rel))
+            for rel in misses
+        }
+
+    found, misses = cached_by_content(
+        cache_file, patterns_version(), contents, FilePatterns, compute
+    )
+    findings = [f for rel in files for f in found[rel].findings]
+    return findings, len(files) - misses, misses
 
 
 def analyze_chunk(root: str, files: list[str], cache_file: str | None = None) -> ChunkResult:

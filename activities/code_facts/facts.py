@@ -10,6 +10,7 @@ measures (bug-predict, refactor-plan) shares one entry per file content.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -65,6 +66,27 @@ def content_key(version: str, rel: str, data: bytes) -> str:
     return hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
 
 
+def cached_by_content[T: BaseModel](
+    cache_file: Path | None,
+    version: str,
+    sources: dict[str, bytes],
+    model: type[T],
+    compute: Callable[[list[str]], dict[str, T]],
+) -> tuple[dict[str, T], int]:
+    """(each file's result, how many were computed): from the cache where a file's
+    content is unchanged under `version`; `compute` gets all the misses at once, so a
+    tool that runs over many files (ruff) runs once."""
+    store = ScanCache(cache_file) if cache_file is not None else None
+    keys = {rel: content_key(version, rel, data) for rel, data in sources.items()}
+    cached = store.get_many(list(keys.values())) if store else {}
+    results = {rel: model.model_validate(cached[key]) for rel, key in keys.items() if key in cached}
+    misses = [rel for rel in sources if rel not in results]
+    fresh = compute(misses) if misses else {}
+    if store is not None:
+        store.put_many({keys[rel]: fresh[rel].model_dump(mode="json") for rel in misses})
+    return results | fresh, len(misses)
+
+
 def read_source(data: bytes) -> tuple[str | None, str | None]:
     """(source, skip reason) of a file's bytes."""
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
@@ -85,9 +107,8 @@ def file_facts(
     """Metrics and lint of `files` (relative to `root`), from the cache where the content
     is unchanged; ruff runs once on all the misses, and not at all without `rules`."""
     result = FactsResult()
-    version = facts_version(rules, profile)
-    store = ScanCache(cache_file) if cache_file is not None else None
-    sources: dict[str, tuple[str, str, int]] = {}
+    contents: dict[str, bytes] = {}
+    sources: dict[str, str] = {}
     for rel in files:
         try:
             data = (root / rel).read_bytes()
@@ -98,32 +119,25 @@ def file_facts(
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
-        sources[rel] = (content_key(version, rel, data), source, len(data))
-    cached = store.get_many([key for key, _, _ in sources.values()]) if store else {}
-    by_file: dict[str, FileFacts] = {}
-    misses = []
-    for rel, (key, _, _) in sources.items():
-        if (entry := cached.get(key)) is not None:
-            by_file[rel] = FileFacts.model_validate(entry)
-            result.hits += 1
-        else:
-            misses.append(rel)
-    result.misses = len(misses)
-    found: dict[str, list[Lint]] = {rel: [] for rel in misses}
-    for item in run_lint(root, misses, rules, profile) if rules is not None else []:
-        found.setdefault(item.file, []).append(item)
-    fresh = {}
-    for rel in misses:
-        key, source, size = sources[rel]
-        facts = FileFacts(
-            file=rel,
-            metrics=file_metrics(source, rel, size),
-            functions=function_metrics(source, rel),
-            lint=found[rel],
-        )
-        by_file[rel] = facts
-        fresh[key] = facts.model_dump(mode="json")
-    if store is not None:
-        store.put_many(fresh)
+        contents[rel], sources[rel] = data, source
+
+    def compute(misses: list[str]) -> dict[str, FileFacts]:
+        found: dict[str, list[Lint]] = {rel: [] for rel in misses}
+        for item in run_lint(root, misses, rules, profile) if rules is not None else []:
+            found.setdefault(item.file, []).append(item)
+        return {
+            rel: FileFacts(
+                file=rel,
+                metrics=file_metrics(sources[rel], rel, len(contents[rel])),
+                functions=function_metrics(sources[rel], rel),
+                lint=found[rel],
+            )
+            for rel in misses
+        }
+
+    by_file, result.misses = cached_by_content(
+        cache_file, facts_version(rules, profile), contents, FileFacts, compute
+    )
+    result.hits = len(contents) - result.misses
     result.facts = [by_file[rel] for rel in files if rel in by_file]
     return result

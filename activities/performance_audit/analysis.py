@@ -12,14 +12,13 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from activities.code_facts import lint
-from activities.code_facts.facts import content_key
+from activities.code_facts.facts import cached_by_content
 from activities.performance_audit import ruff_perf, rules
 from activities.performance_audit.ruff_perf import RULES, run_ruff
 from activities.performance_audit.rules import check_source
-from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanners import merge
 from activities.security_audit.scanners.merge import merge_findings
 from workflows import schemas
@@ -51,9 +50,6 @@ class FileResult(BaseModel):
 
     findings: list[Finding]
     warning: ReportWarning | None = None
-
-
-FILE_RESULT = TypeAdapter(FileResult)
 
 
 @cache
@@ -102,34 +98,33 @@ def analyze_chunk(
     once on all the misses."""
     base = Path(root)
     result = ChunkResult(findings=[], skipped=[])
-    version = findings_version(profile)
-    store = ScanCache(Path(cache_file)) if cache_file else None
-    sources: dict[str, tuple[str, str]] = {}
+    sources: dict[str, str] = {}
     for rel in files:
         source, reason = read_source(base, rel)
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
-        sources[rel] = (content_key(version, rel, source.encode("utf-8")), source)
-    cached = store.get_many([key for key, _ in sources.values()]) if store else {}
-    by_file = {
-        rel: FILE_RESULT.validate_python(cached[key])
-        for rel, (key, _) in sources.items()
-        if key in cached
-    }
-    misses = [rel for rel in sources if rel not in by_file]
-    for rel in misses:
-        by_file[rel] = _analyze(sources[rel][1], rel, profile)
-    for finding in run_ruff(base, misses, profile):
-        by_file[finding.file].findings.append(finding)
-    if store is not None:
-        store.put_many({sources[rel][0]: FILE_RESULT.dump_python(by_file[rel], mode="json")
-                        for rel in misses})  # fmt: skip
+        sources[rel] = source
+
+    def compute(misses: list[str]) -> dict[str, FileResult]:
+        fresh = {rel: _analyze(sources[rel], rel, profile) for rel in misses}
+        for finding in run_ruff(base, misses, profile):
+            fresh[finding.file].findings.append(finding)
+        return fresh
+
+    contents = {rel: source.encode("utf-8") for rel, source in sources.items()}
+    by_file, misses = cached_by_content(
+        Path(cache_file) if cache_file else None,
+        findings_version(profile),
+        contents,
+        FileResult,
+        compute,
+    )
     for rel in sources:
         result.findings.extend(by_file[rel].findings)
         if by_file[rel].warning is not None:
             result.warnings.append(by_file[rel].warning)
     result.findings = merge_findings(result.findings)
     result.files_analyzed = len(sources)
-    result.cache_hits, result.cache_misses = len(sources) - len(misses), len(misses)
+    result.cache_hits, result.cache_misses = len(sources) - misses, misses
     return result

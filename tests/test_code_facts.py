@@ -10,6 +10,8 @@ import pytest
 from activities.code_facts.deadcode import dead_code
 from activities.code_facts.diff import change_set, changed_lines
 from activities.code_facts.history import NoHistory
+from workflows.performance_audit.models import PerfBatch
+from workflows.schemas import ArtifactRef, DiscoveryResult
 
 
 def git(repo: Path, *args: str) -> str:
@@ -91,3 +93,13 @@ def test_dead_code_across_files(tmp_path: Path) -> None:
     assert ("lib.py", "used", "function") not in found
     unreachable = [d for d in found.values() if d.kind == "unreachable_code"]
     assert unreachable and unreachable[0].line == 11
+
+
+def test_discovered_files_split_into_batches() -> None:
+    ref = ArtifactRef(key="runs/r/files.json", sha256="0" * 64, size=2, count=5)
+    discovery = DiscoveryResult(files=ref, skipped=ref, file_count=5, total_bytes=10)
+    batches = PerfBatch.split("r/1", "/t", discovery, 2, 1, profile="strict")
+    assert [(b.index, b.start, b.end) for b in batches] == [(0, 0, 2), (1, 2, 4), (2, 4, 5)]
+    assert {(b.profile, b.chunk_size, b.files.key) for b in batches} == {
+        ("strict", 1, "runs/r/files.json")
+    }

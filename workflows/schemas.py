@@ -9,7 +9,7 @@ and move as an `ArtifactRef` (claim check), keeping payloads and history small.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
@@ -89,6 +89,40 @@ class DiscoveryResult(BaseModel):
     file_count: int
     total_bytes: int
     skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+
+
+class FileBatch(BaseModel):
+    """A slice of a run's discovered files that one analysis activity works through, in
+    chunks of `chunk_size`; each flow's batch adds its own fields."""
+
+    run_key: str
+    target: str
+    files: ArtifactRef
+    index: int
+    start: int
+    end: int
+    chunk_size: int = 50
+
+    @classmethod
+    def split(
+        cls, run_key: str, target: str, discovery: DiscoveryResult, size: int, chunk_size: int,
+        **extra: Any,
+    ) -> list[Self]:  # fmt: skip
+        """The discovered files in batches of `size`, each with the flow's `extra` fields."""
+        count = discovery.file_count
+        return [
+            cls(
+                run_key=run_key,
+                target=target,
+                files=discovery.files,
+                index=index,
+                start=start,
+                end=min(start + size, count),
+                chunk_size=chunk_size,
+                **extra,
+            )
+            for index, start in enumerate(range(0, count, size))
+        ]
 
 
 class LLMSummary(BaseModel):

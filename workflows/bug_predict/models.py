@@ -11,6 +11,7 @@ from workflows.code_facts import HistoryResult
 from workflows.schemas import (
     ArtifactRef,
     DiscoveryResult,
+    FileBatch,
     LLMSummary,
     RunStatus,
     Tier,
@@ -46,14 +47,8 @@ class BugPredictRequest(BaseModel):
     )
 
 
-class AnalyzeBatch(BaseModel):
-    run_key: str
-    target: str
-    files: ArtifactRef
-    index: int
-    start: int
-    end: int
-    chunk_size: int = 50
+class AnalyzeBatch(FileBatch):
+    """bug-predict's batch: metrics and patterns of its files."""
 
 
 class AnalyzeBatchResult(BaseModel):

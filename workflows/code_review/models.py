@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflows.schemas import (
     ArtifactRef,
     DiscoveryResult,
+    FileBatch,
     LLMSummary,
     RunStatus,
     Tier,
@@ -81,14 +82,7 @@ class ChangesResult(BaseModel):
     changes: ArtifactRef | None = Field(default=None, description="ChangeSet")
 
 
-class ReviewBatch(BaseModel):
-    run_key: str
-    target: str
-    files: ArtifactRef
-    index: int
-    start: int
-    end: int
-    chunk_size: int = 50
+class ReviewBatch(FileBatch):
     profile: Profile = "default"
     changes: ArtifactRef | None = Field(
         default=None, description="ChangeSet: diff mode reviews its head version and lines"

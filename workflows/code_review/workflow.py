@@ -72,21 +72,15 @@ class CodeReviewWorkflow(StagedWorkflow):
             summary=f"Discover Python files in {request.target}",
         )
         changes_ref = changes.changes if diff and changes is not None else None
-        size = request.batch_size
-        batches = [
-            ReviewBatch(
-                run_key=run_key,
-                target=request.target,
-                files=discovery.files,
-                index=index,
-                start=start,
-                end=min(start + size, discovery.file_count),
-                chunk_size=request.chunk_size,
-                profile=request.profile,
-                changes=changes_ref,
-            )
-            for index, start in enumerate(range(0, discovery.file_count, size))
-        ]
+        batches = ReviewBatch.split(
+            run_key,
+            request.target,
+            discovery,
+            request.batch_size,
+            request.chunk_size,
+            profile=request.profile,
+            changes=changes_ref,
+        )
         self._files_total = discovery.file_count
         self._set_stage("analyze", f"0/{discovery.file_count} files")
         whole = WholeTreeRequest(

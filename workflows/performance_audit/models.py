@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from workflows.schemas import (
     ArtifactRef,
     DiscoveryResult,
+    FileBatch,
     LLMSummary,
     RunStatus,
     Tier,
@@ -72,14 +73,7 @@ class PerformanceAuditRequest(BaseModel):
         return value
 
 
-class PerfBatch(BaseModel):
-    run_key: str
-    target: str
-    files: ArtifactRef
-    index: int
-    start: int
-    end: int
-    chunk_size: int = 50
+class PerfBatch(FileBatch):
     profile: Profile = "default"
 
 

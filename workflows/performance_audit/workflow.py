@@ -64,20 +64,14 @@ class PerformanceAuditWorkflow(StagedWorkflow):
             retry_policy=RETRY,
             summary=f"Discover Python files in {request.target}",
         )
-        size = request.batch_size
-        batches = [
-            PerfBatch(
-                run_key=run_key,
-                target=request.target,
-                files=discovery.files,
-                index=index,
-                start=start,
-                end=min(start + size, discovery.file_count),
-                chunk_size=request.chunk_size,
-                profile=request.profile,
-            )
-            for index, start in enumerate(range(0, discovery.file_count, size))
-        ]
+        batches = PerfBatch.split(
+            run_key,
+            request.target,
+            discovery,
+            request.batch_size,
+            request.chunk_size,
+            profile=request.profile,
+        )
         self._files_total = discovery.file_count
         self._set_stage("analyze", f"0/{discovery.file_count} files")
         profiling = None

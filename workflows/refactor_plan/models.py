@@ -11,6 +11,7 @@ from workflows.code_facts import HistoryResult
 from workflows.schemas import (
     ArtifactRef,
     DiscoveryResult,
+    FileBatch,
     LLMSummary,
     RunStatus,
     Tier,
@@ -64,14 +65,8 @@ class RefactorPlanRequest(BaseModel):
     )
 
 
-class PlanBatch(BaseModel):
-    run_key: str
-    target: str
-    files: ArtifactRef
-    index: int
-    start: int
-    end: int
-    chunk_size: int = 50
+class PlanBatch(FileBatch):
+    """refactor-plan's batch: the metrics of its files."""
 
 
 class PlanBatchResult(BaseModel):

@@ -74,19 +74,13 @@ class RefactorPlanWorkflow(StagedWorkflow):
             retry_policy=RETRY,
             summary=f"Discover Python files in {request.target}",
         )
-        size = request.batch_size
-        batches = [
-            PlanBatch(
-                run_key=run_key,
-                target=request.target,
-                files=discovery.files,
-                index=index,
-                start=start,
-                end=min(start + size, discovery.file_count),
-                chunk_size=request.chunk_size,
-            )
-            for index, start in enumerate(range(0, discovery.file_count, size))
-        ]
+        batches = PlanBatch.split(
+            run_key,
+            request.target,
+            discovery,
+            request.batch_size,
+            request.chunk_size,
+        )
         self._set_stage("analyze", f"0/{discovery.file_count} files")
         self._files_total = discovery.file_count
         history_task = asyncio.ensure_future(

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
+from activities.apply_branch import commit_patch
 from activities.artifacts import ArtifactStore
 from activities.code_facts.duplication import (
     BARRIER,
@@ -33,7 +34,6 @@ from activities.code_facts.facts import file_facts
 from activities.code_review.rules import RULES
 from activities.refactor_plan.activities import RefactorPlanActivities
 from activities.refactor_plan.analysis import FileFacts
-from activities.refactor_plan.apply import commit_patch
 from activities.refactor_plan.patches import oldest_python, ruff_patch, split_diff
 from activities.refactor_plan.plan import build_plan
 from activities.reports import FINDINGS

@@ -59,6 +59,16 @@ class Finding(BaseModel):
     )
 
 
+class ApplyOutcome(BaseModel):
+    """What `--apply` did: the flows that offer a patch commit it to a new git branch."""
+
+    status: Literal["committed", "unchanged", "nothing-to-apply", "failed", "not-requested"]
+    reason: str = ""
+    branch: str | None = None
+    commit: str | None = None
+    base: str | None = None
+
+
 class ArtifactRef(BaseModel):
     """A claim check: where a large JSON document lives in the artifact store."""
 

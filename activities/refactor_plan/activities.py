@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import reports
+from activities.apply_branch import commit_patch
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
 from activities.code_facts.deadcode import dead_code
@@ -26,14 +27,12 @@ from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.refactor_plan.analysis import ChunkFacts, FileFacts, measure_chunk
-from activities.refactor_plan.apply import commit_patch
 from activities.refactor_plan.patches import RuffFailed, ruff_patch
 from activities.refactor_plan.plan import build_plan, plan_findings
 from activities.refactor_plan.report import plan_report, render_plan_markdown, render_plan_sarif
 from activities.target import target_dir
 from workflows.code_facts import DeadCode, HistoryRequest, HistoryResult
 from workflows.refactor_plan.models import (
-    ApplyOutcome,
     ApplyRequest,
     CrossFileRequest,
     CrossFileResult,
@@ -47,7 +46,7 @@ from workflows.refactor_plan.models import (
     PlanReportRequest,
     RankedPlan,
 )
-from workflows.schemas import DiscoverRequest, DiscoveryResult, Finding
+from workflows.schemas import ApplyOutcome, DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 FACTS = TypeAdapter(list[FileFacts])

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.code_facts import HistoryResult
 from workflows.schemas import (
+    ApplyOutcome,
     ArtifactRef,
     DiscoveryResult,
     FileBatch,
@@ -119,14 +120,6 @@ class ApplyRequest(BaseModel):
     patch: ArtifactRef
     branch: str
     message: str
-
-
-class ApplyOutcome(BaseModel):
-    status: Literal["committed", "unchanged", "nothing-to-apply", "failed", "not-requested"]
-    reason: str = ""
-    branch: str | None = None
-    commit: str | None = None
-    base: str | None = None
 
 
 class Location(BaseModel):

@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.refactor_plan.activities import RefactorPlanActivities
     from workflows.code_facts import HistoryRequest
     from workflows.refactor_plan.models import (
-        ApplyOutcome,
         ApplyRequest,
         CrossFileRequest,
         PatchRequest,
@@ -33,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         RefactorPlanRequest,
         RefactorPlanResult,
     )
-    from workflows.schemas import ArtifactRef, DiscoverRequest, UsageMemo
+    from workflows.schemas import ApplyOutcome, ArtifactRef, DiscoverRequest, UsageMemo
 
 WORKFLOW_NAME = "refactor-plan"
 STAGES = ("discover", "analyze", "cross-file", "patches", "apply", "rank", "llm", "report")

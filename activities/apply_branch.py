@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.code_facts.history import NoHistory, repository_of
-from workflows.refactor_plan.models import ApplyOutcome
+from workflows.schemas import ApplyOutcome
 
 GIT_TIMEOUT_S = 120
 IDENTITY = {
@@ -62,7 +62,7 @@ def _ref(top: Path, name: str) -> str | None:
 
 
 def check_request(request: Any) -> None:
-    """refactor-plan's `Flow.validate`: `apply` needs a git repository with a commit to
+    """`Flow.validate` of the flows with `--apply`: it needs a git repository with a commit to
     branch from, known before the workflow starts."""
     if not request.apply:
         return
@@ -81,7 +81,7 @@ def commit_patch(directory: Path, patch: str, branch: str, message: str) -> Appl
     prefix = directory.resolve().relative_to(top.resolve()).as_posix()
     head = _git(top, "rev-parse", "HEAD")
     if not patch.strip():
-        return ApplyOutcome(status="nothing-to-apply", reason="no mechanical fix", base=head)
+        return ApplyOutcome(status="nothing-to-apply", reason="the patch is empty", base=head)
     with tempfile.TemporaryDirectory(prefix="attune-apply-") as scratch:
         index = Path(scratch) / "index"
         try:

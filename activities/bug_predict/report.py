@@ -10,7 +10,7 @@ from activities import reports
 from activities.bug_predict.risk import FIX_WEIGHT, HALF_LIFE_DAYS
 from workflows.bug_predict.models import BugReportRequest, Hotspot
 from workflows.code_facts import FileMetrics
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 RISK_MODEL = (
@@ -32,6 +32,11 @@ def bug_report(
     artifacts: dict[str, str],
     type_check: dict[str, Any],
 ) -> dict[str, Any]:
+    history_warnings = []
+    if request.history.status == "skipped":
+        history_warnings.append(
+            ReportWarning(code="history-skipped", message=request.history.reason)
+        )
     report = reports.build_report(
         workflow=request.workflow,
         workflow_id=request.workflow_id,
@@ -45,11 +50,9 @@ def bug_report(
         skipped=skipped,
         llm=request.llm,
         artifacts=artifacts,
+        warnings=[*request.discovery.warnings, *history_warnings],
     )
     history = request.history
-    warnings = []
-    if history.status == "skipped":
-        warnings.append({"code": "history-skipped", "message": history.reason})
     report["hotspots"] = [h.model_dump(mode="json") for h in hotspots]
     report["risk_model"] = RISK_MODEL
     report["history"] = {
@@ -70,7 +73,6 @@ def bug_report(
     }
     report["type_check"] = type_check
     report["cache"] = {"hits": request.cache_hits, "misses": request.cache_misses}
-    report["warnings"] = warnings
     return report
 
 

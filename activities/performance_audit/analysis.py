@@ -22,18 +22,9 @@ from activities.performance_audit.rules import check_source
 from activities.security_audit.scanners import merge
 from activities.security_audit.scanners.merge import merge_findings
 from workflows import schemas
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 
 BINARY_SNIFF_BYTES = 8192
-
-
-class ReportWarning(BaseModel):
-    """An entry of the report's `warnings` (DESIGN section 10)."""
-
-    code: str
-    message: str
-    file: str | None = None
-    line: int | None = None
 
 
 class ChunkResult(BaseModel):

@@ -2,7 +2,8 @@
 
 The walk honours `.gitignore` files (including those of enclosing directories up
 to the repository root), prunes virtualenvs and vendored trees, and records
-symlinks instead of following them, so it never loops or leaves the target. A
+symlinks instead of following them, so it never loops or leaves the target.
+Submodules and nested repositories are other projects, left out as git leaves them. A
 pattern git cannot parse (a lone `!`, a trailing backslash) is skipped, as git skips
 it, and becomes a warning with its file and line: repositories keep broken ignore
 files on purpose, as test data.
@@ -107,6 +108,11 @@ def _prune_reason(entry: os.DirEntry[str]) -> str | None:
         return "vendored tree"
     if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
         return "virtualenv"
+    git = os.path.join(entry.path, ".git")
+    if os.path.isfile(git):
+        return "git submodule"
+    if os.path.isdir(git):
+        return "nested git repository"
     return None
 
 

@@ -15,8 +15,9 @@ from workflows.security_audit.models import AuditSummary
 
 RISK_MODEL = (
     "source files before support files before tests; within each, the most recently"
-    " changed first, then the most complex; score = 100 * 0.5 ** (days since the file's"
-    f" last change / {HALF_LIFE_DAYS:g}); no history: 100 * c / 4, c = complexity / max"
+    " changed first, then the most complex; score = 100 * 0.5 ** (days from the file's"
+    f" last change to the newest change / {HALF_LIFE_DAYS:g}); no history: 100 * c / 4,"
+    " c = complexity / max"
 )
 
 

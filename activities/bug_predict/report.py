@@ -7,16 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from activities import reports
-from activities.bug_predict.risk import FIX_WEIGHT, HALF_LIFE_DAYS
+from activities.bug_predict.risk import HALF_LIFE_DAYS
 from workflows.bug_predict.models import BugReportRequest, Hotspot
 from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 RISK_MODEL = (
-    "source files before support files before tests; score = 100 * h * (1 + c) / 2;"
-    f" h = recency-weighted changes (half-life {HALF_LIFE_DAYS:g} days, fix commits"
-    f" x{FIX_WEIGHT:g}) / max, c = complexity / max; no history: 100 * c / 4"
+    "source files before support files before tests; within each, the most recently"
+    " changed first, then the most complex; score = 100 * 0.5 ** (days from the file's"
+    f" last change to the newest change / {HALF_LIFE_DAYS:g}); no history: 100 * c / 4,"
+    " c = complexity / max"
 )
 
 

@@ -29,16 +29,6 @@ DOCUMENT_GEN = Flow(
     },
     examples=("document this package", "write the missing docstrings"),
 )
-RESEARCH_SYNTHESIS = Flow(
-    name="research-synthesis", planned=True,
-    summary="question + sources -> cited synthesis",
-    description="research a question and synthesise sources",
-    vocabulary={
-        "research*": 4, "synthes*": 3, "literatur*": 3, "paper*": 2, "summariz*": 2, "sources": 2,
-        "investigat*": 1, "state art": 2.5,
-    },
-    examples=("research how others solve this", "summarize these sources"),
-)
 DEPENDENCY_CHECK = Flow(
     name="dependency-check", planned=True, nearest="security-audit",
     summary="dependency inventory, OSV advisories from a local database, hygiene, SBOM",

@@ -14,14 +14,19 @@ summary per source, the claims several sources share and the ones they disagree 
   development topics (benchmarks/research_synthesis.py), among a small grid.
   `lexrank_baseline` is sumy's LexRank with its defaults, the benchmark's reference point.
 - Shared claims: two sentences of different sources whose TF-IDF cosine is at least
-  AGREE (0.5) say the same thing; linked sentences form one claim, kept when two or more
+  AGREE (0.5) say the same thing, unless one is negated and the other not or their
+  numbers differ (see below); linked sentences form one claim, kept when two or more
   sources back it.
 - Contradictions: sentences of different sources on the same topic (cosine >= TOPIC,
-  0.35, over the words left once negations and numbers are removed) where exactly one is
-  negated (not, no, never, n't, cannot, without...) or where both state numbers or
-  versions and these differ. Limits: it cannot see paraphrased negation ("fails to"),
-  antonyms ("slow"/"fast"), numbers about different things in one sentence, or a claim
-  and its qualification; it flags candidates for a reader, it proves nothing.
+  0.5, over the words left once negations and numbers are removed) where
+  - negation: exactly one is negated (not, no, never, n't, cannot, without...) and their
+    content words mostly coincide (Jaccard >= SAME_WORDS, 0.5), or
+  - numbers: the same word stands next to a different number or version in each
+    ("Python 3.12" / "Python 3.13", "timeout of 30 s" / "timeout of 60 s").
+  Limits: it cannot see paraphrased negation ("fails to"), antonyms ("slow"/"fast"),
+  a number far from the word it measures, or a claim and its qualification; a negation
+  elsewhere in a long sentence can still trigger it. It flags candidates for a reader;
+  it proves nothing.
 """
 
 from __future__ import annotations
@@ -37,13 +42,18 @@ from pydantic import BaseModel, Field
 from activities.research_synthesis.sources import Document, Sentence
 
 AGREE = 0.5
-TOPIC = 0.35
+TOPIC = 0.5
+SAME_WORDS = 0.5
 REDUNDANT = 0.6
 RELEVANCE_WEIGHT = 0.2
 """Share of the summary score that comes from the question (BM25); the rest is centrality."""
 LENGTH_PENALTY = 0.5
 """The score is divided by (content words) ** LENGTH_PENALTY: a long sentence is central
 because it says many things, a summary wants the ones that say one thing well."""
+ON_TOPIC_FACTOR = 3
+"""When a source has at least this many times `count` sentences sharing a word with the
+question, the summary picks among those only: a source about many things is summarised
+on the question's topic."""
 LEXRANK_POOL = 150
 """LexRank (sumy, pure Python, quadratic) runs on a source's most question-relevant
 sentences, at most this many."""
@@ -232,6 +242,9 @@ def summarize(question: str, texts: Sequence[str], count: int) -> list[int]:
     if not eligible:
         return []
     relevant = dict(zip(eligible, bm25_scores(question, [texts[i] for i in eligible]), strict=True))
+    on_topic = [i for i in eligible if relevant[i] > 0]
+    if len(on_topic) >= ON_TOPIC_FACTOR * count:
+        eligible = on_topic
     if len(eligible) > LEXRANK_POOL:
         eligible = sorted(sorted(eligible, key=lambda i: (-relevant[i], i))[:LEXRANK_POOL])
     central = dict(zip(eligible, lexrank_scores([texts[i] for i in eligible]), strict=True))
@@ -299,6 +312,9 @@ def shared_claims(sentences: Sequence[Sentence]) -> list[Claim]:
 
     degree: Counter[int] = Counter()
     for i, j, _ in _pairs(sentences, vectors, AGREE):
+        a, b = sentences[i].text, sentences[j].text
+        if is_negated(a) != is_negated(b) or numbers_differ(a, b):
+            continue  # a candidate contradiction, not agreement
         if len(words[i]) >= MIN_WORDS - 1 and len(words[j]) >= MIN_WORDS - 1:
             parent[find(i)] = find(j)
             degree[i] += 1
@@ -323,6 +339,32 @@ def shared_claims(sentences: Sequence[Sentence]) -> list[Claim]:
     return claims
 
 
+def number_contexts(text: str) -> dict[str, set[str]]:
+    """Stemmed words standing right before or after each number or version."""
+    tokens = WORD.findall(text.lower())
+    stem = _stemmer().stem
+    contexts: dict[str, set[str]] = defaultdict(set)
+    for i, token in enumerate(tokens):
+        if not token[0].isdigit():
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(tokens) and not tokens[j][0].isdigit():
+                word = tokens[j]
+                if word not in stop_words() and len(word) > 1:
+                    contexts[stem(word)].add(token)
+    return contexts
+
+
+def numbers_differ(a: str, b: str) -> bool:
+    """The same word next to a different number in each, and neither number in both."""
+    left, right = number_contexts(a), number_contexts(b)
+    for word in left.keys() & right.keys():
+        only_left, only_right = left[word] - right[word], right[word] - left[word]
+        if only_left and only_right and not (only_left & numbers(b) or only_right & numbers(a)):
+            return True
+    return False
+
+
 def contradictions(sentences: Sequence[Sentence]) -> list[Contradiction]:
     """Candidate disagreements between sources (the rule is in the module docstring)."""
     words = [terms(s.text, keep_numbers=False) for s in sentences]
@@ -332,9 +374,10 @@ def contradictions(sentences: Sequence[Sentence]) -> list[Contradiction]:
         a, b = sentences[i], sentences[j]
         if min(len(words[i]), len(words[j])) < MIN_WORDS - 1:
             continue
-        if is_negated(a.text) != is_negated(b.text):
+        both, either = set(words[i]) & set(words[j]), set(words[i]) | set(words[j])
+        if is_negated(a.text) != is_negated(b.text) and len(both) >= SAME_WORDS * len(either):
             rule = "negation"
-        elif numbers(a.text) and numbers(b.text) and numbers(a.text) != numbers(b.text):
+        elif numbers_differ(a.text, b.text):
             rule = "numbers"
         else:
             continue

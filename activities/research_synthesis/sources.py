@@ -5,8 +5,10 @@ the target, `git:<sha>`, `issues.json#12`, `paper.pdf#page=3`, a URL) and its se
 each with the line it starts on in that document. A citation is `name:line`.
 
 Markup is removed line by line, so line numbers stay those of the file: Markdown
-headings, list markers, emphasis, links and fenced code; reST section underlines,
-directives and literal blocks; HTML through selectolax, whose text blocks are located
+list markers, emphasis, links and fenced code; reST directives and literal blocks;
+headings and section titles name topics and claim nothing, so they are not sentences
+(an issue's title and a commit's subject are); HTML through selectolax (paragraphs, list
+items, cells, definitions, quotes), whose text blocks are located
 back in the raw file by their first words (a block whose words cannot be found keeps the
 line of the block before it: entities and tags inside the first words hide them).
 """
@@ -140,9 +142,7 @@ def markdown_lines(text: str) -> Iterator[tuple[int, str | None]]:
         line = MD_PREFIX.sub("", raw)
         line = MD_EMPHASIS.sub("", MD_LINK.sub(r"\1", line))
         line = HTML_TAG.sub("", line)
-        if heading:  # a heading is a sentence of its own
-            yield number, None
-            yield number, line if line.rstrip().endswith((".", "?", "!")) else line + "."
+        if heading:  # a heading names a topic, it claims nothing: not a sentence
             yield number, None
         elif MD_PREFIX.match(raw):  # a list item starts a new sentence
             yield number, None
@@ -170,8 +170,7 @@ def rst_lines(text: str) -> Iterator[tuple[int, str | None]]:
             yield number, None
             continue
         if stripped and RST_UNDERLINE.match(following.strip()):
-            yield number, None
-            yield number, stripped if stripped.endswith((".", "?", "!")) else stripped + "."
+            yield number, None  # a section title: not a sentence
             continue
         line = RST_LINK.sub(r"\1", RST_ROLE.sub(r"\1", raw))
         line = line.replace("``", "").replace("**", "").replace("*", "")
@@ -188,23 +187,23 @@ def text_lines(text: str) -> Iterator[tuple[int, str | None]]:
     return ((number, line) for number, line in enumerate(text.splitlines(), 1))
 
 
-HTML_BLOCKS = "p, li, h1, h2, h3, h4, h5, h6, td, th, dt, dd, blockquote, pre, figcaption, title"
+HTML_BLOCKS = "p, li, td, th, dt, dd, blockquote, pre, figcaption"
 
 
 def html_lines(text: str) -> Iterator[tuple[int, str | None]]:
     """The innermost text blocks of a page (selectolax), each at the line where its first
     words appear in the raw HTML; scripts, styles and navigation are left out."""
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser
 
-    tree = HTMLParser(text)
+    tree = LexborHTMLParser(text)
     for node in tree.css("script, style, nav, noscript, template"):
         node.decompose()
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     position, line = 0, 1
     for node in tree.css(HTML_BLOCKS):
-        if node.css_first(HTML_BLOCKS.replace("title", "p")) is not None and node.tag != "pre":
-            continue  # an outer block: its inner blocks carry the text
-        block = " ".join(node.text(deep=True, separator=" ").split())
+        if len(node.css(HTML_BLOCKS)) > 1 and node.tag != "pre":
+            continue  # an outer block (lexbor's css() includes the node): inner ones carry the text
+        block = " ".join(node.text(deep=True).split())
         if not block or node.tag == "pre":
             continue
         head = re.escape(" ".join(block.split()[:3])).replace(r"\ ", r"\s+(?:<[^>]+>\s*)*")
@@ -213,8 +212,8 @@ def html_lines(text: str) -> Iterator[tuple[int, str | None]]:
             position = found.start()
             line = _line_of(line_starts, position)
         yield line, None
-        heading = node.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "title", "th", "dt")
-        yield line, block + ("." if heading and not block.endswith((".", "?", "!")) else "")
+        label = node.tag in ("th", "dt") and not block.endswith((".", "?", "!", ":"))
+        yield line, block + ("." if label else "")
         yield line, None
 
 

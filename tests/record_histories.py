@@ -60,6 +60,9 @@ def request_on(flow: Flow, target: Path) -> Any:
         values["base"] = "HEAD~1"  # a change to review: the repository's last commit
     if "spec" in flow.request.model_fields:
         values["spec"] = load_spec(SPEC).model_dump(mode="json")
+    for name, field in flow.request.model_fields.items():
+        if field.is_required() and name not in values and field.examples:
+            values[name] = field.examples[0]  # research-synthesis's question
     return flow.request.model_validate(values)
 
 

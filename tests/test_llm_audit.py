@@ -61,6 +61,10 @@ def answer_everything(fake: FakeAnthropic, confidence: float = 0.9) -> None:
         system = body["system"][0]["text"]
         if "user-defined attune workflow" in system:
             answer = {"answer": "- risk is high\n- fix the SQL", "confidence": confidence}
+        elif '"title":"AnswerOutput"' in system:  # a free answer citing its material's lines
+            cited = re.findall(r"^\[([^\]]+)\] (.*)$", body["messages"][0]["content"], re.M)
+            text = " ".join(f"{line} [{citation}]" for citation, line in cited[:2])
+            answer = {"answer": text or "The material says nothing.", "confidence": confidence}
         elif "You triage" in system:
             verdicts = [
                 {

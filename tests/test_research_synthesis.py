@@ -198,7 +198,7 @@ def test_git_log_cites_each_commit_by_its_sha(tmp_path: Path) -> None:
     repo.commit("Stop retrying on bad input\n\nA 400 answer never succeeds later.", {"a.txt": "2"})
     sha = repo.git("rev-parse", "HEAD").strip()[:12]
     documents = git_log(repo.path, "repo:git-log")
-    assert [d.name for d in documents][0] == f"git:{sha}"
+    assert documents[0].name == f"git:{sha}"
     assert cited(documents)[f"git:{sha}:1"] == "Stop retrying on bad input."
     assert cited(documents)[f"git:{sha}:3"] == "A 400 answer never succeeds later."
     with pytest.raises(SourceProblem, match="not a git repository"):
@@ -254,7 +254,10 @@ def test_read_source_folders_urls_and_what_it_cannot_read(tmp_path: Path, page_s
 
 
 def sentences_of(source: str, *texts: str) -> list[Sentence]:
-    return [Sentence(text=t, doc=f"{source}.md", line=n, source=source) for n, t in enumerate(texts, 1)]  # fmt: skip
+    return [
+        Sentence(text=text, doc=f"{source}.md", line=n, source=source)
+        for n, text in enumerate(texts, 1)
+    ]
 
 
 def test_retrieval_ranks_the_sentences_that_answer_the_question() -> None:
@@ -291,12 +294,12 @@ def test_shared_claims_need_two_sources_and_contradictions_follow_the_rule() -> 
             "docs",
             "The worker retries a failed activity five times by default.",
             "The server keeps workflow history for 30 days of retention.",
-        ),  # fmt: skip
+        ),
         *sentences_of(
             "log",
             "By default the worker retries a failed activity five times.",
             "The server keeps workflow history for 90 days of retention.",
-        ),  # fmt: skip
+        ),
         *sentences_of("issues", "The worker never retries a failed activity by default."),
     ]
     claims = shared_claims(pool)
@@ -305,7 +308,8 @@ def test_shared_claims_need_two_sources_and_contradictions_follow_the_rule() -> 
     ]
     found = {(c.rule, c.a.citation, c.b.citation) for c in contradictions(pool)}
     assert ("numbers", "docs.md:2", "log.md:2") in found
-    assert {("negation", "docs.md:1", "issues.md:1"), ("negation", "log.md:1", "issues.md:1")} <= found  # fmt: skip
+    negations = {("negation", "docs.md:1", "issues.md:1"), ("negation", "log.md:1", "issues.md:1")}
+    assert negations <= found
     assert not any(rule == "negation" and "docs.md:1" in (a, b) and "log.md:1" in (a, b)
                    for rule, a, b in found)  # fmt: skip
 
@@ -328,7 +332,7 @@ def test_citations_are_held_to_the_sources() -> None:
             "docs",
             "The worker retries a failed activity five times.",
             "Heartbeats tell the server the activity is alive.",
-        )  # fmt: skip
+        )
     )
     answer = (
         "The worker retries failed activities five times [docs.md:1]. "
@@ -376,8 +380,9 @@ def test_request_takes_one_or_many_sources_and_refuses_bad_ones(tmp_path: Path) 
 
 def project(path: Path) -> GitRepo:
     repo = GitRepo(path)
-    write(path, {"docs/guide.md": GUIDE_MD, "notes.rst": NOTES_RST, "ops.html": PAGE_HTML,
-                 "README.md": "# Demo\n\nThe worker retries a failed activity five times.\n"})  # fmt: skip
+    readme = "# Demo\n\nThe worker retries a failed activity five times.\n"
+    files = {"docs/guide.md": GUIDE_MD, "notes.rst": NOTES_RST, "ops.html": PAGE_HTML}
+    write(path, {**files, "README.md": readme})
     repo.commit("The server keeps workflow history for 30 days", {})
     return repo
 

@@ -60,7 +60,8 @@ def read_one(store: ArtifactStore, request: ReadRequest) -> ReadResult:
     try:
         documents, skipped = read_source(root, request.source, request.url_timeout_s)
     except SourceProblem as err:
-        return ReadResult(source=request.source, status="skipped", reason=str(err))
+        reason = str(err).removeprefix(f"{request.source}: ")  # the report names the source
+        return ReadResult(source=request.source, status="skipped", reason=reason)
     sentences = sum(len(d.sentences) for d in documents)
     if sentences == 0:
         return ReadResult(

@@ -22,7 +22,7 @@ class ResearchSynthesisRequest(BaseModel):
         min_length=3,
         max_length=2000,
         description="What to find out from the sources",
-        examples=["How does attune run a workflow durably?"],
+        examples=["Why should a workflow engine keep the history of every run?"],
     )
     sources: list[str] = Field(
         default_factory=lambda: list(REPO_SOURCES),

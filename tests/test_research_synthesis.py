@@ -42,6 +42,7 @@ from starter import runner
 from tests.fake_anthropic import FakeAnthropic
 from tests.test_bug_predict import GitRepo
 from tests.test_cli import attune
+from tests.test_mcp import call, mcp_session, poll, refused
 from worker import running_worker
 from workflows.registry import registry
 from workflows.research_synthesis.models import ResearchSynthesisRequest
@@ -493,3 +494,23 @@ def test_cli_refuses_a_source_outside_the_target(cli_env: dict[str, str], tmp_pa
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().endswith(f"source '../b.md' is outside the target {root}")
+
+
+async def test_over_mcp_through_workflow_run(cli_env: dict[str, str], tmp_path: Path) -> None:
+    root = project(tmp_path / "proj").path
+    params = {"question": "How does the worker retry a failed activity?"}
+    async with mcp_session(cli_env, tmp_path, wait_budget_s=120) as (session, _):
+        text = await refused(
+            session, "workflow_run", name="research-synthesis", path=str(root),
+            params={**params, "sources": ["docs", "../elsewhere"]},
+        )  # fmt: skip
+        assert "outside the target" in text
+        run = await call(
+            session, "workflow_run", name="research-synthesis", path=str(root),
+            params={**params, "sources": ["docs", "notes.rst"]},
+        )  # fmt: skip
+        done = await poll(session, run["workflow_id"], lambda s: s["status"] != "running")
+    assert done["status"] == "completed", done
+    report = json.loads(Path(done["report_paths"]["json"]).read_text())
+    assert [s["status"] for s in report["sources"]] == ["ok", "ok"]
+    assert report["relevant"][0]["citation"] in {"docs/guide.md:3", "notes.rst:4"}

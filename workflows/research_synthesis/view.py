@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from starter.views import EXIT_FAILED, Brief, View
 
@@ -35,7 +36,7 @@ def _render(result: Any, console: Console) -> None:
     else:
         console.print(f"LLM {llm.status}: {llm.reason}", highlight=False, markup=False)
     for warning in result.warnings[:10]:
-        console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        console.print(f"[yellow]warning[/]: {escape(warning)}", highlight=False)
     if len(result.warnings) > 10:
         console.print(f"{len(result.warnings) - 10} more warnings in report.json")
     for kind, path in result.artifacts.items():

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from activities.research_synthesis.engine import (
+    analyse,
     contradictions,
     lexrank_baseline,
     retrieve,
@@ -514,3 +515,11 @@ async def test_over_mcp_through_workflow_run(cli_env: dict[str, str], tmp_path: 
     report = json.loads(Path(done["report_paths"]["json"]).read_text())
     assert [s["status"] for s in report["sources"]] == ["ok", "ok"]
     assert report["relevant"][0]["citation"] in {"docs/guide.md:3", "notes.rst:4"}
+
+
+def test_a_document_in_two_sources_counts_once() -> None:
+    guide = read_text("docs/guide.md", "docs", "markdown", GUIDE_MD)
+    again = guide.model_copy(update={"source": "docs/guide.md"})
+    analysis = analyse("How are activities retried?", [guide, again])
+    assert [s.source for s in analysis.summaries] == ["docs"]
+    assert analysis.claims == [] and analysis.contradictions == []

@@ -425,7 +425,13 @@ def analyse(
     max_claims: int = 50,
     max_contradictions: int = 30,
 ) -> Analysis:
-    """The whole offline synthesis of `documents` (grouped by their source)."""
+    """The whole offline synthesis of `documents` (grouped by their source). A document
+    two sources share (a folder and a file in it) counts for the first one only, so it
+    never agrees with or contradicts itself."""
+    unique: dict[str, Document] = {}
+    for document in documents:
+        unique.setdefault(document.name, document)
+    documents = list(unique.values())
     by_source: dict[str, list[Document]] = defaultdict(list)
     for document in documents:
         by_source[document.source].append(document)

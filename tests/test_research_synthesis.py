@@ -136,6 +136,29 @@ def test_markdown_drops_headings_code_and_markup_and_keeps_file_lines() -> None:
     assert doc.sentences[0].citation == "guide.md:3"
 
 
+def test_markdown_setext_headings_rules_html_and_placeholders() -> None:
+    text = textwrap.dedent(
+        """\
+        Title
+        =====
+
+        Reports go to runs/<id>/report.md when <b>done</b>.
+
+        ---
+
+        Subtitle
+        --------
+        The end is near.
+        <div align="center"><img src="logo.png"></div>
+        """
+    )
+    doc = read_text("a.md", "a", "markdown", text)
+    assert [(s.line, s.text) for s in doc.sentences] == [
+        (4, "Reports go to runs/<id>/report.md when done."),
+        (10, "The end is near."),
+    ]
+
+
 def test_rst_drops_titles_directives_and_literal_blocks() -> None:
     doc = read_text("notes.rst", "notes", "rst", NOTES_RST)
     texts = [(s.line, s.text) for s in doc.sentences]

@@ -118,14 +118,22 @@ MD_PREFIX = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+)")
 RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+.:_])\1{2,}\s*$")
 RST_ROLE = re.compile(r":[\w:-]+:`([^`<]*?)(?:\s*<[^>]*>)?`")
 RST_LINK = re.compile(r"`([^`<]+?)\s*<[^>]*>`_+")
-HTML_TAG = re.compile(r"<[^>]+>")
+HTML_TAG = re.compile(
+    r"</?(?:a|abbr|b|br|code|del|details|div|em|i|img|ins|kbd|mark|p|s|small|span|strong|sub|"
+    r"summary|sup|u)\b[^<>]*/?>",
+    re.IGNORECASE,
+)
+"""Inline HTML inside Markdown; a placeholder such as `<id>` is text and stays."""
+MD_RULE = re.compile(r"^\s{0,3}([-*_=])(\s*\1){2,}\s*$")
 
 
 def markdown_lines(text: str) -> Iterator[tuple[int, str | None]]:
     """Prose lines of Markdown; code fences, tables and HTML comments become breaks."""
     fence = None
-    for number, raw in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for number, raw in enumerate(lines, 1):
         stripped = raw.strip()
+        following = lines[number] if number < len(lines) else ""
         if fence is not None:
             if stripped.startswith(fence):
                 fence = None
@@ -135,8 +143,12 @@ def markdown_lines(text: str) -> Iterator[tuple[int, str | None]]:
             fence = stripped[:3]
             yield number, None
             continue
-        if stripped.startswith(("|", "<!--", "<")) or raw.startswith("    "):
-            yield number, None
+        block = stripped.startswith(("|", "<!--")) or HTML_TAG.match(stripped) is not None
+        if block or raw.startswith("    ") or MD_RULE.match(raw):
+            yield number, None  # a table, HTML, indented code, a rule or an underline
+            continue
+        if stripped and re.match(r"^\s{0,3}(=+|-+)\s*$", following):
+            yield number, None  # a setext heading
             continue
         heading = bool(re.match(r"^\s{0,3}#{1,6}\s", raw))
         line = MD_PREFIX.sub("", raw)

@@ -187,7 +187,9 @@ def _answer(report: dict[str, Any]) -> list[str]:
     final = next((t for t in answer["tasks"] if t["task_id"] == answer["final"]), None)
     if final is None:
         llm = report["llm"]
-        why = llm["reason"] or llm["status"]
+        why = llm["reason"] or (
+            "no task gave a valid answer" if llm["status"] == "ok" else llm["status"]
+        )
         out += [f"No LLM answer ({reports._inline(why)}); the offline synthesis below stands.", ""]
         return out
     out.append(f"By {final['tier']} ({final['kind']}; the question is "

@@ -14,6 +14,7 @@ from temporalio import activity
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts
+from activities.heartbeats import heartbeating
 from activities.llm.stage import CHARS_PER_TOKEN
 from activities.research_synthesis.engine import Analysis, analyse
 from activities.research_synthesis.llm import (
@@ -204,11 +205,12 @@ class ResearchSynthesisActivities:
 
     @activity.defn(name="research_read_source")
     async def read(self, request: ReadRequest) -> ReadResult:
-        return await asyncio.to_thread(read_one, self.store, request)
+        """Heartbeats while it reads: a folder of PDFs or a long git log takes a while."""
+        return await heartbeating(lambda: read_one(self.store, request))
 
     @activity.defn(name="research_analyze")
     async def analyze(self, request: AnalyzeRequest) -> AnalyzeResult:
-        return await asyncio.to_thread(analyze, self.store, request)
+        return await heartbeating(lambda: analyze(self.store, request))
 
     @activity.defn(name="research_plan_llm")
     async def plan_llm(self, request: LLMPlanRequest) -> list[PromptPlan]:

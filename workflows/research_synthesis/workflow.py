@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
 
 WORKFLOW_NAME = "research-synthesis"
 STAGES = ("read", "analyze", "llm", "report")
+HEARTBEAT_TIMEOUT = timedelta(seconds=60)
+"""Reading and analysing heartbeat every few seconds: a dead worker's share moves on."""
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -77,6 +79,7 @@ class ResearchSynthesisWorkflow(StagedWorkflow):
                 top_relevant=request.top_relevant,
             ),
             start_to_close_timeout=timedelta(minutes=20),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=RETRY,
             summary="Retrieve, summarise, find shared claims and contradictions",
         )
@@ -150,6 +153,7 @@ class ResearchSynthesisWorkflow(StagedWorkflow):
             ),
             activity_id=f"read-source-{index}",
             start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=RETRY,
             summary=f"Read {source}",
         )

@@ -51,6 +51,7 @@ ANALYSIS = TypeAdapter(Analysis)
 CHECKS = TypeAdapter(list[AnswerCheck])
 PROMPT = TypeAdapter(LLMPrompt)
 ARTIFACTS = RunArtifacts("research-synthesis")
+MAX_SKIPPED_SHOWN = 50
 FINAL_KINDS = ("synthesis", "analysis")
 """The answer a reader gets: Opus's synthesis when it ran, else Sonnet's analysis."""
 
@@ -60,6 +61,12 @@ def read_one(store: ArtifactStore, request: ReadRequest) -> ReadResult:
     root = target_dir(request.target)
     try:
         documents, skipped = read_source(root, request.source, request.url_timeout_s)
+        if len(skipped) > MAX_SKIPPED_SHOWN:  # the result travels in the workflow's history
+            more = len(skipped) - MAX_SKIPPED_SHOWN
+            skipped = [
+                *skipped[:MAX_SKIPPED_SHOWN],
+                (request.source, f"{more} more unreadable files"),
+            ]
     except SourceProblem as err:
         reason = str(err).removeprefix(f"{request.source}: ")  # the report names the source
         return ReadResult(source=request.source, status="skipped", reason=reason)

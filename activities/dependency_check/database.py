@@ -71,6 +71,8 @@ def documents(source: Path) -> Iterator[tuple[str, bytes]]:
                 path = Path(folder) / name
                 if path.suffix.lower() in SUFFIXES and path.stat().st_size <= MAX_DOCUMENT_BYTES:
                     yield str(path.relative_to(source)), path.read_bytes()
+    elif source.is_file() and source.suffix.lower() in SUFFIXES:
+        yield source.name, source.read_bytes()
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
             for info in archive.infolist():
@@ -84,7 +86,9 @@ def documents(source: Path) -> Iterator[tuple[str, bytes]]:
                     if handle is not None:
                         yield member.name, handle.read()
     elif source.exists():
-        raise DatabaseError(f"{source} is not a directory, a zip or a tar archive")
+        raise DatabaseError(
+            f"{source} is not a directory, a zip or tar archive, or an OSV JSON/YAML file"
+        )
     else:
         raise DatabaseError(f"{source} does not exist")
 

@@ -50,6 +50,8 @@ class Inventory:
     indexes: list[str] = field(default_factory=list)
     """Package indexes the project names besides the default (a dependency-confusion
     risk when a private name can also resolve on the public index)."""
+    project_names: list[str] = field(default_factory=list)
+    """The project's own names (pyproject, setup.cfg): its prefix marks private names."""
 
 
 # --------------------------------------------------------------------------- specifiers
@@ -316,6 +318,8 @@ def parse_pyproject(path: Path, root: Path, inventory: Inventory) -> None:
     rel = relative(path, root)
     inventory.files.append(rel)
     project = data.get("project", {})
+    poetry = data.get("tool", {}).get("poetry", {})
+    inventory.project_names += [n for n in (project.get("name"), poetry.get("name")) if n]
     adder = _StringAdder(lines, rel, inventory)
     adder.table(project.get("dependencies", []), "project", "dependencies", "pep621", "main")
     for extra, items in project.get("optional-dependencies", {}).items():
@@ -332,7 +336,6 @@ def parse_pyproject(path: Path, root: Path, inventory: Inventory) -> None:
     for group, items in pdm.get("dev-dependencies", {}).items():
         adder.table(items, "tool.pdm.dev-dependencies", group, "pdm", group)
     inventory.indexes += [s["url"] for s in pdm.get("source", []) if "url" in s]
-    poetry = tool.get("poetry", {})
     _poetry_table(poetry.get("dependencies", {}), "tool.poetry.dependencies", "main", adder)
     _poetry_table(poetry.get("dev-dependencies", {}), "tool.poetry.dev-dependencies", "dev", adder)
     for group, body in poetry.get("group", {}).items():
@@ -445,6 +448,8 @@ def parse_setup_cfg(path: Path, root: Path, inventory: Inventory) -> None:
             continue
         if raw[0] not in " \t":
             name, sep, value = stripped.partition("=")
+            if section == "metadata" and name.strip() == "name":
+                inventory.project_names.append(value.strip())
             key = _setup_key(section, name.strip()) if sep else None
             stripped = value.strip()
         if key is None or not stripped:

@@ -111,6 +111,25 @@ def suggested_fix(advisories: list[dict[str, Any]], name: str, pinned: Version) 
     return next((c for c in candidates if not any(affects(a, name, c) for a in advisories)), None)
 
 
+def safe_version(
+    advisories: list[dict[str, Any]], name: str, specifier: SpecifierSet
+) -> Version | None:
+    """The lowest version `specifier` admits that no advisory affects, among the
+    versions the advisories name (fixed versions first of all)."""
+    candidates = sorted(
+        {v for a in advisories for v in fixed_versions(a, name)}
+        | {v for a in advisories for v in known_versions(a, name)}
+    )
+    return next(
+        (
+            c
+            for c in candidates
+            if specifier.contains(c) and not any(affects(a, name, c) for a in advisories)
+        ),
+        None,
+    )
+
+
 def intervals(advisory: dict[str, Any], name: str) -> list[str]:
     """The affected ranges as PEP 440 specifier text, and explicit versions no range
     covers, for a report to say what is affected."""

@@ -36,6 +36,12 @@ class DependencyCheckRequest(BaseModel):
     max_database_age_days: int = Field(
         default=30, ge=1, description="An advisory database older than this is a warning"
     )
+    environment: str | None = Field(
+        default=None,
+        description="The target's virtualenv or site-packages, for licences and import "
+        "names (default: .venv, venv or env in the target)",
+        json_schema_extra={"mcp": False},
+    )
 
 
 class Dependency(BaseModel):
@@ -82,6 +88,10 @@ class InventoryOutcome(BaseModel):
     skipped: ArtifactRef = Field(description="list[SkippedFile]")
     files: list[str] = Field(description="The dependency files read, relative to the target")
     count: int
+    project_names: list[str] = Field(default_factory=list)
+    indexes: list[str] = Field(
+        default_factory=list, description="Package indexes the project names"
+    )
 
 
 class StageRequest(BaseModel):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from cyclonedx.schema import SchemaVersion
@@ -461,7 +461,7 @@ def test_import_the_real_pypa_snapshot(tmp_path: Path) -> None:
 
 
 class _Files(BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, bytes]] = {}
+    routes: ClassVar[dict[str, tuple[int, bytes]]] = {}
 
     def do_GET(self) -> None:
         status, body = self.routes.get(self.path, (404, b"not found"))
@@ -476,7 +476,7 @@ class _Files(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def loopback() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
-    routes: dict[str, tuple[int, bytes]] = {}
+    routes: ClassVar[dict[str, tuple[int, bytes]]] = {}
     handler = type("Handler", (_Files,), {"routes": routes})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -23,6 +23,7 @@ its largest lower bound or the version just above it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,10 @@ RANGE_TYPES = {"ECOSYSTEM", "SEMVER"}
 SEVERITY_WORDS = {"CRITICAL": "critical", "HIGH": "high", "MODERATE": "medium", "LOW": "low"}
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_version(text: Any) -> Version | None:
+    """PEP 440 version of an OSV version string, None when it is not one; cached, since
+    one run compares the same advisory versions many times."""
     try:
         return Version(str(text))
     except InvalidVersion:
@@ -55,22 +59,40 @@ def package_entries(advisory: dict[str, Any], name: str) -> list[dict[str, Any]]
     ]
 
 
-def _sorted_events(events: Iterable[dict[str, Any]]) -> list[tuple[Version, str]]:
+def _sorted_events(events: Iterable[dict[str, Any]]) -> tuple[tuple[Version, str], ...]:
     """(version, kind) in version order; introduced "0" is the lowest of all."""
+    key = tuple(
+        (kind, str(event[kind]))
+        for event in events
+        for kind in ("introduced", "fixed", "last_affected")
+        if kind in event
+    )
+    return _ordered(key)
+
+
+@functools.lru_cache(maxsize=16384)
+def _ordered(events: tuple[tuple[str, str], ...]) -> tuple[tuple[Version, str], ...]:
     out: list[tuple[Version, str]] = []
-    for event in events:
-        for kind in ("introduced", "fixed", "last_affected"):
-            if kind in event:
-                version = ZERO if event[kind] == "0" else parse_version(event[kind])
-                if version is not None:
-                    out.append((version, kind))
-    return sorted(out, key=lambda pair: pair[0])
+    for kind, text in events:
+        version = ZERO if text == "0" else parse_version(text)
+        if version is not None:
+            out.append((version, kind))
+    return tuple(sorted(out, key=lambda pair: pair[0]))
+
+
+@functools.lru_cache(maxsize=16384)
+def _listed(versions: tuple[str, ...]) -> frozenset[Version]:
+    return frozenset(filter(None, map(parse_version, versions)))
 
 
 def in_events(version: Version, events: Iterable[dict[str, Any]]) -> bool:
     """The OSV evaluation of one range's events for one version."""
+    return _evaluate(version, _sorted_events(events))
+
+
+def _evaluate(version: Version, events: tuple[tuple[Version, str], ...]) -> bool:
     affected = False
-    for bound, kind in _sorted_events(events):
+    for bound, kind in events:
         if kind == "introduced" and version >= bound:
             affected = True
         elif (kind == "fixed" and version >= bound) or (
@@ -84,7 +106,7 @@ def entry_affects(version: Version, entry: dict[str, Any]) -> bool:
     for range_ in entry.get("ranges", []) or []:
         if range_.get("type") in RANGE_TYPES and in_events(version, range_.get("events", [])):
             return True
-    return any(parse_version(v) == version for v in entry.get("versions", []) or [])
+    return version in _listed(tuple(map(str, entry.get("versions", []) or [])))
 
 
 def affects(advisory: dict[str, Any], name: str, version: Version) -> bool:
@@ -148,24 +170,21 @@ def intervals(advisory: dict[str, Any], name: str) -> list[str]:
                     low = None
             if low is not None:
                 out.append(_lower(low) or "all versions")
+        ranges = [
+            _sorted_events(r.get("events", []))
+            for r in entry.get("ranges", []) or []
+            if r.get("type") in RANGE_TYPES
+        ]
         listed = [
             str(v)
-            for v in sorted(filter(None, map(parse_version, entry.get("versions", []) or [])))
-            if not any(entry_affects_ranges(v, entry))
+            for v in sorted(_listed(tuple(map(str, entry.get("versions", []) or []))))
+            if not any(_evaluate(v, events) for events in ranges)
         ]
         if len(listed) > 5:
             out.append(f"{len(listed)} listed versions, {listed[0]} to {listed[-1]}")
         elif listed:
             out.append("==" + ", ==".join(listed))
     return list(dict.fromkeys(out))
-
-
-def entry_affects_ranges(version: Version, entry: dict[str, Any]) -> Iterable[bool]:
-    return (
-        in_events(version, r.get("events", []))
-        for r in entry.get("ranges", []) or []
-        if r.get("type") in RANGE_TYPES
-    )
 
 
 def _lower(low: Version) -> str:

@@ -38,14 +38,18 @@ from activities.dependency_check.hygiene import (
 from activities.dependency_check.inventory import build_inventory, poetry_specifier
 from activities.dependency_check.sbom import build_sbom
 from activities.dependency_check.vulnerabilities import check_advisories
+from activities.release_prep.decision import recommend
 from activities.reports import FINDINGS
 from starter import runner
+from tests.release.conftest import Repo
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_cli import attune
 from worker import running_worker
 from workflows.dependency_check.models import Dependency, DependencyCheckRequest
+from workflows.pr_review.models import PrReviewRequest
 from workflows.registry import registry
-from workflows.wire import PROGRESS_QUERY
+from workflows.schemas import AgentInput, AgentResult
+from workflows.wire import PROGRESS_QUERY, SECURITY_AGENT, TASK_QUEUE
 
 ENTRY = registry().flows["dependency-check"]
 SNAPSHOT = Path(
@@ -684,3 +688,60 @@ def test_cli_imports_advisories_and_runs_dependency_check(
     validation = validate(out / "report.sarif", sarif_validator)
     assert validation.errors == [], validation.output
     assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
+
+
+# --------------------------------------------------------------------------- the teams
+
+
+async def test_pr_review_runs_dependency_check_when_a_dependency_file_changes(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("ATTUNE_HOME", str(home))
+    database.import_advisories(osv_tree(tmp_path / "osv"), "fixture", database.database_path(home))
+    repo = Repo(tmp_path / "shop")
+    repo.path.mkdir()
+    repo.git("init", "-q", "-b", "main")
+    repo.write("shop/__init__.py", '"""Shop."""\n')
+    repo.write("requirements.txt", "other==2.0\n")
+    repo.commit("initial")
+    repo.git("checkout", "-q", "-b", "pin")
+    repo.write("requirements.txt", "other==2.0\ndemo-pkg==1.2\n")
+    repo.commit("pin demo-pkg")
+    request = PrReviewRequest(target=str(repo.path))
+    async with running_worker(client):
+        handle = await runner.start_workflow(client, registry().flows["pr-review"], request)
+        result = await handle.result()
+    assert "dependency-check" in result.agents and result.agents["dependency-check"].status == "ok"
+    assert result.verdict == "request_changes", result.verdict_reasons
+    top = {(f.rule_id, f.file, f.line) for f in result.top}
+    assert ("PYSEC-1", "requirements.txt", 2) in top  # the changed line; other==2.0 is not
+    assert {f.file for f in result.top} == {"requirements.txt"}
+    assert all(f.line == 2 for f in result.top)
+
+
+async def test_release_prep_security_agent_includes_dependency_check(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("ATTUNE_HOME", str(home))
+    database.import_advisories(osv_tree(tmp_path / "osv"), "fixture", database.database_path(home))
+    target = write(tmp_path / "app", {"requirements.txt": "demo-pkg==1.2\n", "app.py": "x = 1\n"})
+    agent = AgentInput(role="security", target=str(target), params={"dependency_check": True})
+    async with running_worker(client):
+        result = await client.execute_workflow(
+            SECURITY_AGENT,
+            agent,
+            id=f"security-agent-{tmp_path.name}",
+            task_queue=TASK_QUEUE,
+            result_type=AgentResult,
+        )
+    assert result.status == "ok"
+    assert result.data["dependencies"]["vulnerable"] == 1
+    assert result.data["counts"]["high"] >= 1  # the pin's finding counts for the release
+    assert "dependency entries" in result.summary
+    age = result.data["dependencies"]["database"]["age_days"]
+    assert result.warnings == [f"dependency-check: the advisory database is {age:.0f} days old"]
+    decided = recommend({"security": result})
+    assert not [b for b in decided.blockers if b.startswith("security")]  # one high: a warning
+    assert any(w.startswith("security: 1 high") for w in decided.warnings), decided.warnings

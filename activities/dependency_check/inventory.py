@@ -23,12 +23,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from workflows.dependency_check.files import LOCK_FILES, is_dependency_file, is_requirements_file
 from workflows.dependency_check.models import Dependency, DependencyKind, DependencyWarning
 from workflows.schemas import SkippedFile
 
 MAX_FILE_BYTES = 5_000_000
-LOCK_FILES = {"Pipfile.lock", "poetry.lock", "uv.lock", "pylock.toml"}
-PROJECT_FILES = {"pyproject.toml", "setup.cfg"}
 SKIP_DIRS = {
     ".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pypackages__", ".tox", ".nox",
     "site-packages", "build", "dist", ".mypy_cache", ".ruff_cache", ".pytest_cache",
@@ -581,23 +580,6 @@ def _toml(path: Path, root: Path, inventory: Inventory) -> tuple[dict[str, Any] 
             SkippedFile(path=relative(path, root), reason=f"invalid TOML: {err}")
         )
         return None, Lines("")
-
-
-def is_requirements_file(path: Path) -> bool:
-    name = path.name.lower()
-    if path.suffix.lower() not in (".txt", ".in"):
-        return False
-    return "requirements" in name or "constraints" in name or path.parent.name == "requirements"
-
-
-def is_dependency_file(path: Path) -> bool:
-    name = path.name
-    return (
-        name in LOCK_FILES
-        or name in PROJECT_FILES
-        or (name.startswith("pylock.") and name.endswith(".toml"))
-        or is_requirements_file(path)
-    )
 
 
 def discover(root: Path) -> list[Path]:

@@ -11,6 +11,7 @@ FLOW = Flow(
     result=DependencyCheckResult,
     workflow="workflows.dependency_check.workflow:DependencyCheckWorkflow",
     activities="activities.dependency_check:worker_activities",
+    extra_workflows=("workflows.dependency_check.agent:DependencyCheckAgentWorkflow",),
     target="any",
     description="check dependencies for outdated or vulnerable packages",
     vocabulary={

@@ -561,6 +561,24 @@ def test_deptry_and_licences_from_the_targets_environment(tmp_path: Path) -> Non
     assert bare.skipped is not None and "neither" in bare.skipped
 
 
+def test_deptry_reads_the_requirements_files_of_a_project_without_pyproject(
+    tmp_path: Path,
+) -> None:
+    root = write(
+        tmp_path / "svc",
+        {
+            "requirements/base.txt": "requests==2.0\nflask\n",
+            "requirements/dev.txt": "-r base.txt\npytest\n",
+            "svc/__init__.py": "import requests\n",
+        },
+    )
+    outcome = run_deptry(root, build_inventory(root).dependencies, [])
+    assert outcome.skipped is None
+    assert [(f.rule_id, f.file, f.line) for f in outcome.findings] == [
+        ("DEP002", "requirements/base.txt", 2)  # flask; pytest is a dev requirement
+    ]
+
+
 def test_dependency_confusion_asks_the_index_or_says_why_not(
     loopback: tuple[str, dict[str, tuple[int, bytes]]],
 ) -> None:

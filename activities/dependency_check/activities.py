@@ -193,6 +193,7 @@ class DependencyCheckActivities:
             else {"deptry": {"status": "skipped", "reason": "hygiene=false"}}
         )
         summary = reports.summarize(findings, len(request.inventory.files), len(skipped))
+        skipped += [SkippedFile.model_validate(s) for st in stages for s in st.skipped]
         base = ARTIFACTS.run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
         out_dir = (

@@ -36,6 +36,8 @@ from workflows.schemas import Finding
 
 DEPTRY_TIMEOUT_S = 600
 INDEX_TIMEOUT_S = 10
+DEV_FILE = re.compile(r"(dev|test|doc|lint)", re.IGNORECASE)
+"""Requirements files of development tools, which deptry reads as dev dependencies."""
 PRIVATE_WORDS = {"internal", "private", "corp", "intranet", "priv", "inhouse", "proprietary"}
 # deptry code -> (category, severity, what it means)
 DEPTRY_RULES: dict[str, tuple[str, str, str]] = {
@@ -147,10 +149,18 @@ def module_map(dists: dict[str, metadata.Distribution]) -> str:
 def run_deptry(
     root: Path, dependencies: list[Dependency], site_packages: list[Path]
 ) -> DeptryOutcome:
-    """deptry on the project directory `root`, as findings at file:line."""
-    if not any((root / n).is_file() for n in ("pyproject.toml", "requirements.txt")):
+    """deptry on the project directory `root`, as findings at file:line. Without
+    declarations in pyproject.toml, deptry reads the requirements files the inventory
+    found (constraints left out; dev, test, doc and lint files as dev dependencies)."""
+    declared = any(d.file == "pyproject.toml" for d in dependencies)
+    files = sorted(
+        {d.file for d in dependencies if d.source == "requirements" and d.kind == "requirement"}
+    )
+    requirements = [] if declared else [f for f in files if not DEV_FILE.search(f)]
+    dev = [] if declared else [f for f in files if DEV_FILE.search(f)]
+    if not (root / "pyproject.toml").is_file() and not requirements:
         return DeptryOutcome(
-            skipped="deptry reads pyproject.toml or requirements.txt; the target has neither"
+            skipped="deptry reads pyproject.toml or requirements files; the target has neither"
         )
     outcome = DeptryOutcome()
     if not site_packages:
@@ -165,6 +175,9 @@ def run_deptry(
     with tempfile.TemporaryDirectory(prefix="attune-deptry-") as scratch:
         out = Path(scratch) / "deptry.json"
         argv = ["deptry", ".", "--json-output", str(out), "--no-ansi"]
+        if requirements:
+            argv += ["--requirements-files", ",".join(requirements)]
+            argv += ["--requirements-files-dev", ",".join(dev)] if dev else []
         mapping = module_map(installed(site_packages)) if site_packages else ""
         if mapping:
             argv += ["--package-module-name-map", mapping]

@@ -13,6 +13,7 @@ FLOW = Flow(
     activities="activities.dependency_check:worker_activities",
     extra_workflows=("workflows.dependency_check.agent:DependencyCheckAgentWorkflow",),
     target="any",
+    view="workflows.dependency_check.view:VIEW",
     description="check dependencies for outdated or vulnerable packages",
     vocabulary={
         "dependenc*": 4, "dep": 3, "outdat*": 3, "requirement*": 3, "package*": 1.5, "upgrad*": 2,

@@ -7,7 +7,9 @@ entry's explicit `versions` list. Events are read in version order ("0" first): 
 a `last_affected` strictly below it turns it off; so several introduced/fixed pairs in
 one range work as the union of their intervals. Versions compare as PEP 440
 (`packaging.version`); an event whose version PEP 440 cannot read is left out, which can
-only under-report its range, and the report says nothing more than the data.
+only under-report its range, and the report says nothing more than the data. SEMVER
+ranges are read the same way (PEP 440 orders plain semantic versions alike); GIT
+ranges name commits, not releases, and are left to the entry's `versions` list.
 
 Withdrawn advisories never match. Advisories that name each other (`id` and `aliases`,
 transitively: PYSEC, GHSA, CVE) make one finding. The suggested fix is the lowest

@@ -17,6 +17,7 @@ HYGIENE_CATEGORIES = {
     "misplaced-dev-dependency",
     "stdlib-dependency",
 }
+OSV_PAGE = "https://osv.dev/vulnerability/"
 NO_LLM = LLMSummary(
     status="skipped",
     reason="dependency-check makes no LLM calls: advisories come from the local OSV database",
@@ -118,6 +119,11 @@ def render_dependency_sarif(report: dict[str, Any], tool_version: str) -> dict[s
     categories = {f["rule_id"]: f["category"] for f in report["findings"]}
     for run in sarif["runs"]:
         for rule in run["tool"]["driver"]["rules"]:
+            if categories.get(rule["id"]) == "vulnerable-dependency" and "-" in rule["id"]:
+                uri = f"{OSV_PAGE}{rule['id']}"
+                text = rule["fullDescription"]["text"]
+                rule["helpUri"] = uri
+                rule["help"] = {"text": f"{text} See {uri}", "markdown": f"{text} [OSV]({uri})"}
             if categories.get(rule["id"]) in HYGIENE_CATEGORIES:
                 properties = rule["properties"]
                 properties["tags"] = [t for t in properties["tags"] if t != "security"]

@@ -661,7 +661,8 @@ async def test_dependency_check_end_to_end(
 
     report = json.loads(Path(result.artifacts["json"]).read_text())
     assert report["database"]["source"] == "fixture"
-    assert {w["code"] for w in report["warnings"]} >= {"stale-database", "no-environment"}
+    codes = {w["code"] for w in report["warnings"]}
+    assert codes >= {"stale-database", "no-environment", "check-skipped"}
     assert report["hygiene"]["confusion"]["status"] == "ok"  # nothing looks private
     assert report["hygiene"]["licences"]["status"] == "skipped"
     assert report["llm"]["status"] == "skipped"

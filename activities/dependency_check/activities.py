@@ -38,17 +38,16 @@ from workflows.dependency_check.models import (
     Dependency,
     DependencyReportOutcome,
     DependencyReportRequest,
-    DependencyWarning,
     InventoryOutcome,
     InventoryRequest,
     StageOutcome,
     StageRequest,
 )
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 
 FINDINGS = TypeAdapter(list[Finding])
 DEPENDENCIES = TypeAdapter(list[Dependency])
-WARNINGS = TypeAdapter(list[DependencyWarning])
+WARNINGS = TypeAdapter(list[ReportWarning])
 ARTIFACTS = RunArtifacts("dependency-check")
 
 
@@ -93,7 +92,7 @@ class DependencyCheckActivities:
             check.findings,
             {"vulnerabilities": check.vulnerabilities},
             check.warnings,
-            check.skipped,
+            [],
             database=check.database,
         )
 
@@ -108,7 +107,7 @@ class DependencyCheckActivities:
         root = target_dir(request.target)
         site = find_environment(root, options.environment)
         findings: list[Finding] = []
-        warnings: list[DependencyWarning] = []
+        warnings: list[ReportWarning] = []
         details: dict[str, Any] = {}
         if not target.is_dir():
             details["deptry"] = {"status": "skipped", "reason": "deptry needs a project directory"}
@@ -162,7 +161,7 @@ class DependencyCheckActivities:
         base: str,
         findings: list[Finding],
         details: dict[str, Any],
-        warnings: list[DependencyWarning],
+        warnings: list[ReportWarning],
         skipped: list[dict[str, str]],
         **extra: Any,
     ) -> StageOutcome:
@@ -193,7 +192,11 @@ class DependencyCheckActivities:
             else {"deptry": {"status": "skipped", "reason": "hygiene=false"}}
         )
         summary = reports.summarize(findings, len(request.inventory.files), len(skipped))
-        skipped += [SkippedFile.model_validate(s) for st in stages for s in st.skipped]
+        warnings += [
+            ReportWarning(code="check-skipped", message=f"{s['path']} skipped: {s['reason']}")
+            for st in stages
+            for s in st.skipped
+        ]
         base = ARTIFACTS.run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))
         out_dir = (
@@ -223,7 +226,7 @@ class DependencyCheckActivities:
             files=request.inventory.files,
             vulnerabilities=advisories["vulnerabilities"],
             hygiene=hygiene,
-            warnings=[w.model_dump(mode="json", exclude_none=True) for w in warnings],
+            warnings=warnings,
         )
         version = metadata.version("attune")
         project = (request.inventory.project_names or [target_dir(request.target).name])[0]

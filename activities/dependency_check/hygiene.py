@@ -31,8 +31,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from workflows.dependency_check.models import Dependency, DependencyWarning
-from workflows.schemas import Finding
+from workflows.dependency_check.models import Dependency
+from workflows.schemas import Finding, ReportWarning
 
 DEPTRY_TIMEOUT_S = 600
 INDEX_TIMEOUT_S = 10
@@ -133,7 +133,7 @@ def licences(
 class DeptryOutcome:
     findings: list[Finding] = field(default_factory=list)
     skipped: str | None = None
-    warnings: list[DependencyWarning] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
 
 
 def module_map(dists: dict[str, metadata.Distribution]) -> str:
@@ -165,7 +165,7 @@ def run_deptry(
     outcome = DeptryOutcome()
     if not site_packages:
         outcome.warnings.append(
-            DependencyWarning(
+            ReportWarning(
                 code="no-environment",
                 message="no virtualenv of the target found (.venv, venv, env or "
                 "--param environment=...): deptry judged missing and transitive "

@@ -24,8 +24,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from workflows.dependency_check.files import LOCK_FILES, is_dependency_file, is_requirements_file
-from workflows.dependency_check.models import Dependency, DependencyKind, DependencyWarning
-from workflows.schemas import SkippedFile
+from workflows.dependency_check.models import Dependency, DependencyKind
+from workflows.schemas import ReportWarning, SkippedFile
 
 MAX_FILE_BYTES = 5_000_000
 SKIP_DIRS = {
@@ -43,7 +43,7 @@ _EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 @dataclass
 class Inventory:
     dependencies: list[Dependency] = field(default_factory=list)
-    warnings: list[DependencyWarning] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     indexes: list[str] = field(default_factory=list)
@@ -228,7 +228,7 @@ def parse_requirements(
             included = (path.parent / value).resolve()
             if not included.is_file():
                 inventory.warnings.append(
-                    DependencyWarning(
+                    ReportWarning(
                         code="missing-include",
                         message=f"{flag} {value}: no such file",
                         file=rel,
@@ -248,7 +248,7 @@ def parse_requirements(
         except InvalidRequirement as err:
             code = "unnamed-requirement" if re.match(r"^(\.|/|\w+://)", spec) else "unparsable"
             inventory.warnings.append(
-                DependencyWarning(
+                ReportWarning(
                     code=code,
                     message=f"{spec}: not checked ({first_line(err)})",
                     file=rel,
@@ -267,7 +267,7 @@ def _editable(
     egg = _EGG.search(value)
     if egg is None:
         inventory.warnings.append(
-            DependencyWarning(
+            ReportWarning(
                 code="unnamed-requirement",
                 message=f"-e {value}: a local or unnamed editable install, not checked",
                 file=rel,
@@ -376,7 +376,7 @@ class _StringAdder:
             requirement = Requirement(text)
         except InvalidRequirement as err:
             self.inventory.warnings.append(
-                DependencyWarning(
+                ReportWarning(
                     code="unparsable",
                     message=f"{text}: not checked ({first_line(err)})",
                     file=self.rel,
@@ -411,7 +411,7 @@ def _poetry_entry(package: str, entry: Any, number: int, group: str, adder: _Str
         specifier = poetry_specifier(spec) if url is None else ""
     except ValueError as err:
         adder.inventory.warnings.append(
-            DependencyWarning(
+            ReportWarning(
                 code="unsupported-constraint",
                 message=f"{package} {spec}: {err}; checked as any version",
                 file=adder.rel,

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from activities import reports
-from workflows.schemas import Finding, LLMSummary, SkippedFile
+from workflows.schemas import Finding, LLMSummary, ReportWarning, SkippedFile
 
 HYGIENE_CATEGORIES = {
     "missing-dependency",
@@ -34,15 +34,16 @@ def dependency_report(
     files: list[str],
     vulnerabilities: list[dict[str, Any]],
     hygiene: dict[str, Any],
-    warnings: list[dict[str, Any]],
+    warnings: list[ReportWarning],
 ) -> dict[str, Any]:
-    report = reports.build_report(**envelope, findings=findings, skipped=skipped, llm=NO_LLM)
+    report = reports.build_report(
+        **envelope, findings=findings, skipped=skipped, llm=NO_LLM, warnings=warnings
+    )
     report["database"] = database
     report["files"] = files
     report["dependencies"] = dependencies
     report["vulnerabilities"] = vulnerabilities
     report["hygiene"] = hygiene
-    report["warnings"] = warnings
     return report
 
 
@@ -79,11 +80,6 @@ def render_dependency_markdown(report: dict[str, Any]) -> str:
     else:
         out.append("None found." if db["status"] == "ok" else "Not checked.")
     out += ["", *_hygiene_markdown(report["hygiene"])]
-    for warning in report["warnings"]:
-        where = f"{warning['file']}:{warning.get('line') or 1}: " if warning.get("file") else ""
-        out.append(f"- Warning: {reports._inline(where + warning['message'])}")
-    if report["warnings"]:
-        out.append("")
     marker = "## Findings"
     head, _, tail = text.partition(marker)
     return head + "\n".join(out) + "\n" + marker + tail

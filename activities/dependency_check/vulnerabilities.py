@@ -26,8 +26,8 @@ from activities.dependency_check.osv import (
     safe_version,
     suggested_fix,
 )
-from workflows.dependency_check.models import DatabaseInfo, Dependency, DependencyWarning
-from workflows.schemas import SEVERITY_RANK, Finding
+from workflows.dependency_check.models import DatabaseInfo, Dependency
+from workflows.schemas import SEVERITY_RANK, Finding, ReportWarning
 
 NO_DATABASE = (
     "no advisory database: run `attune advisories update` (online) or "
@@ -40,8 +40,7 @@ class AdvisoryCheck:
     database: DatabaseInfo
     findings: list[Finding] = field(default_factory=list)
     vulnerabilities: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[DependencyWarning] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[ReportWarning] = field(default_factory=list)
 
 
 def check_advisories(
@@ -50,12 +49,11 @@ def check_advisories(
     info = database_info(db, now)
     check = AdvisoryCheck(database=info)
     if info.status == "missing":
-        check.warnings.append(DependencyWarning(code="no-database", message=NO_DATABASE))
-        check.skipped.append({"path": "advisories", "reason": NO_DATABASE})
+        check.warnings.append(ReportWarning(code="no-database", message=NO_DATABASE))
         return check
     if info.age_days is not None and info.age_days > max_age_days:
         check.warnings.append(
-            DependencyWarning(
+            ReportWarning(
                 code="stale-database",
                 message=f"the advisory database is {info.age_days:.0f} days old (newest "
                 f"advisory {info.newest_advisory:%Y-%m-%d}), more than {max_age_days}: "
@@ -66,7 +64,7 @@ def check_advisories(
     for dep in dependencies:
         if dep.url and not dep.version:
             check.warnings.append(
-                DependencyWarning(
+                ReportWarning(
                     code="direct-reference",
                     message=f"{dep.declared_name} comes from {dep.url}: no version to check",
                     file=dep.file,

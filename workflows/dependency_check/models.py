@@ -68,15 +68,6 @@ class Dependency(BaseModel):
         return f"{self.file}:{self.line}"
 
 
-class DependencyWarning(BaseModel):
-    """An entry of the report's `warnings` (DESIGN section 10)."""
-
-    code: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-
-
 class InventoryRequest(BaseModel):
     run_key: str
     target: str
@@ -84,7 +75,7 @@ class InventoryRequest(BaseModel):
 
 class InventoryOutcome(BaseModel):
     dependencies: ArtifactRef = Field(description="list[Dependency]")
-    warnings: ArtifactRef = Field(description="list[DependencyWarning]")
+    warnings: ArtifactRef = Field(description="list[ReportWarning]")
     skipped: ArtifactRef = Field(description="list[SkippedFile]")
     files: list[str] = Field(description="The dependency files read, relative to the target")
     count: int
@@ -125,7 +116,7 @@ class StageOutcome(BaseModel):
 
     findings: ArtifactRef = Field(description="list[Finding]")
     details: ArtifactRef = Field(description="The stage's own report section (JSON)")
-    warnings: ArtifactRef = Field(description="list[DependencyWarning]")
+    warnings: ArtifactRef = Field(description="list[ReportWarning]")
     skipped: list[dict[str, str]] = Field(default_factory=list)
     database: DatabaseInfo | None = None
 

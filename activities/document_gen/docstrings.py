@@ -32,8 +32,8 @@ _GOOGLE_TYPED_ARG = re.compile(r"^\s+\*{0,2}\w+ \([^)]*\):", re.MULTILINE)
 _NUMPY = re.compile(r"^\s*(Parameters|Returns|Yields|Raises)\s*\n\s*-{3,}\s*$", re.MULTILINE)
 _REST = re.compile(r"^\s*:(param|returns?|rtype|raises?|type)\b", re.MULTILINE)
 _REST_TYPED = re.compile(r"^\s*:type \w+:", re.MULTILINE)
-GENERATOR_TYPES = frozenset({"Iterator", "Iterable", "Generator", "AsyncIterator"})
-GENERATOR_TYPES |= {"AsyncIterable", "AsyncGenerator"}
+GENERATOR_ANNOTATIONS = frozenset({"Generator", "AsyncGenerator"})
+ITERATOR_TYPES = GENERATOR_ANNOTATIONS | {"Iterator", "Iterable", "AsyncIterator", "AsyncIterable"}
 
 
 class StyleVotes(BaseModel):
@@ -46,7 +46,9 @@ class StyleVotes(BaseModel):
     untyped: int = 0
 
     def add(self, other: StyleVotes) -> StyleVotes:
-        return StyleVotes(**{k: getattr(self, k) + getattr(other, k) for k in self.model_fields})
+        return StyleVotes(
+            **{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields}
+        )
 
     def style(self) -> Style:
         """The most used convention; Google when nothing says otherwise."""
@@ -136,8 +138,8 @@ def _params(args: ast.arguments, skip_first: bool) -> list[Param]:
     ]
     if args.kwarg:
         found.append(Param(name=f"**{args.kwarg.arg}", annotation=_unparse(args.kwarg.annotation)))
-    # pydoclint leaves out arguments named with a leading underscore (ignore-underscore-args).
-    return [p for p in found if not p.name.lstrip("*").startswith("_")]
+    # pydoclint leaves out arguments named only with underscores (`_`, `__`).
+    return [p for p in found if set(p.name.lstrip("*")) != {"_"}]
 
 
 def own_nodes(function: ast.AST) -> Iterator[tuple[ast.AST, ast.ExceptHandler | None]]:
@@ -226,16 +228,12 @@ def pydoclint_sees(function: ast.AST, wanted: Callable[[ast.AST], bool]) -> bool
     return False
 
 
-def _returns_value(function: ast.AST) -> bool:
-    return any(
-        isinstance(node, ast.Return) and node.value is not None for node, _ in own_nodes(function)
-    ) and pydoclint_sees(function, lambda node: isinstance(node, ast.Return))
-
-
-def _yields(function: ast.AST) -> bool:
+def yields_seen(function: ast.AST) -> bool:
     return pydoclint_sees(
         function,
-        lambda node: isinstance(node, ast.Expr) and isinstance(node.value, ast.Yield | ast.YieldFrom),
+        lambda node: (
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Yield | ast.YieldFrom)
+        ),
     )
 
 
@@ -264,26 +262,33 @@ def _is_none(annotation: ast.expr | None) -> bool:
 def function_facts(
     node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool
 ) -> dict[str, object]:
-    """Parameters, returns, yields and raises of one function, for its DraftTarget."""
+    """Parameters, returns, yields and raises of one function, for its DraftTarget. A
+    Returns section is due where pydoclint wants one: a `return` statement it sees, or a
+    return annotation other than None, NoReturn or a generator; a Yields section where
+    the function yields."""
     decorators = {_annotation_name(d) for d in node.decorator_list}
     skip_first = in_class and "staticmethod" not in decorators
     annotation = node.returns
-    generator = _annotation_name(annotation) in GENERATOR_TYPES
-    yields = _yields(node) or (generator and not _returns_value(node))
+    kind = _annotation_name(annotation)
+    yields = yields_seen(node)
+    has_return = pydoclint_sees(node, lambda n: isinstance(n, ast.Return))
+    iterator = kind in ITERATOR_TYPES
     returns = (
-        not yields
-        and not _is_none(annotation)
-        and (
-            _returns_value(node)
-            or (annotation is not None and _annotation_name(annotation) != "NoReturn")
-        )
+        not _is_none(annotation)
+        and kind != "NoReturn"
+        and not (yields and not has_return and iterator)
+        and (has_return or (annotation is not None and kind not in GENERATOR_ANNOTATIONS))
     )
+    if yields and has_return:
+        # A generator's bare `return` only stops it: pydoclint wants no Returns section.
+        bare = pydoclint_sees(node, lambda n: isinstance(n, ast.Return) and n.value is None)
+        returns = returns and not bare
     return {
         "params": _params(node.args, skip_first),
         "returns": returns,
         "return_annotation": _unparse(annotation) if returns else None,
         "yields": yields,
-        "yield_annotation": _yield_type(annotation) if yields and generator else None,
+        "yield_annotation": _yield_type(annotation) if yields and iterator else None,
         "raises": raised(node),
     }
 
@@ -364,8 +369,11 @@ def _target(
     }
     if isinstance(node, ast.ClassDef):
         init = _init_of(node)
-        params = _params(init.args, skip_first=True) if init and not _has_docstring(init) else []
-        return DraftTarget(kind="class", params=params, **common)
+        if init is None or _has_docstring(init):
+            return DraftTarget(kind="class", **common)
+        # pydoclint checks a class docstring against its `__init__`: arguments and raises.
+        params, raises = _params(init.args, skip_first=True), raised(init)
+        return DraftTarget(kind="class", params=params, raises=raises, **common)
     kind = "method" if scope == "class" else "function"
     return DraftTarget(kind=kind, **function_facts(node, scope == "class"), **common)
 

@@ -36,6 +36,7 @@ from activities.document_gen.docstrings import (
     StyleVotes,
     draft_targets,
     style_votes,
+    yields_seen,
 )
 from activities.performance_audit.analysis import ReportWarning, read_source
 from workflows.schemas import Finding, SkippedFile
@@ -160,7 +161,27 @@ def run_pydoclint(
     if done.returncode not in (0, 1):
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"pydoclint exited {done.returncode}: {tail}")
-    return parse_pydoclint(done.stdout + "\n" + done.stderr, root)  # violations go to stderr
+    found = parse_pydoclint(done.stdout + "\n" + done.stderr, root)  # violations go to stderr
+    return [v for v in found if not _annotation_policy(root, v)]
+
+
+def _annotation_policy(root: Path, violation: Violation) -> bool:
+    """DOC403 or DOC405 on a function that does yield: pydoclint wants a Generator or
+    Iterator return annotation before it accepts its Yields (or Returns) section, a typing
+    policy like DOC106-DOC111; the docstring itself is right."""
+    if violation.code not in ("DOC403", "DOC405"):
+        return False
+    source, _ = read_source(root, violation.file)
+    try:
+        tree = ast.parse(source or "")
+    except (SyntaxError, ValueError):
+        return False
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.lineno == violation.line
+        and yields_seen(node)
+        for node in ast.walk(tree)
+    )
 
 
 _WITH_FILE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<code>DOC\d+): (?P<message>.*)$")

@@ -134,7 +134,7 @@ def render_document_markdown(report: dict[str, Any]) -> str:
         "",
         f"Style: **{style['style']}** ({style['source']}"
         f"{', argument types in the docstring' if style['typed'] else ''}).",
-        f"{drafts['drafted']} docstrings drafted in {len(drafts['files'])} files "
+        f"{drafts['drafted']} docstrings drafted in {drafts['files']} files "
         f"({drafts['written_by_llm']} with text by Claude); pydoclint on the drafts: "
         f"{drafts['pydoclint_violations']} violations.",
         "Every drafted summary starts with `TODO(attune draft):` until a person accepts it.",

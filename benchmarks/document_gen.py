@@ -35,6 +35,7 @@ import argparse
 import ast
 import json
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -143,6 +144,8 @@ def elements(text: str | None, style: str) -> Elements:
             found.returns = True
         elif kind == "raises":
             found.raises |= {str(item.annotation).split(".")[-1] for item in section.value}
+    # griffe's Sphinx parser has no yields field; pydoclint's reads `:yield:`/`:yields:`.
+    found.returns = found.returns or bool(re.search(r"^:yields?:", text, re.MULTILINE))
     return found
 
 

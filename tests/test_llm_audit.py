@@ -61,6 +61,10 @@ def answer_everything(fake: FakeAnthropic, confidence: float = 0.9) -> None:
         system = body["system"][0]["text"]
         if "user-defined attune workflow" in system:
             answer = {"answer": "- risk is high\n- fix the SQL", "confidence": confidence}
+        elif "You write Python docstrings" in system:
+            ids = re.findall(r'"id": "([^"]+)"', body["messages"][0]["content"])
+            items = [{"id": key, "summary": "Do what the code shows"} for key in ids]
+            answer = {"docstrings": items, "confidence": confidence}
         elif "You triage" in system:
             verdicts = [
                 {

@@ -8,6 +8,7 @@ A module that cannot be loaded or imported costs a warning, never the run.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,8 @@ NOT_DOCUMENTED = frozenset(
 )  # fmt: skip
 """Top-level names that are a project's tooling, not its API."""
 GRIFFE_PARSER = {"google": "google", "numpy": "numpy", "rest": "sphinx"}
-PDOC_TIMEOUT_S = 300
+_PDOC_PROBLEM = re.compile(r"^(Warn|Error)\b|^[A-Za-z_.]*(Error|Exception): ")
+"""pdoc's own warnings, and the last line of each traceback it prints."""
 
 
 class Package(BaseModel):
@@ -212,8 +214,8 @@ def html_reference(found: list[Package], out_dir: Path, timeout_s: int) -> Refer
             ReportWarning(code="reference-html", message=f"pdoc timed out after {timeout_s}s")
         )
         return outcome
-    for line in done.stderr.splitlines():
-        if "Error" in line or "Warn" in line or "error" in line:
+    for line in dict.fromkeys(done.stderr.splitlines()):
+        if _PDOC_PROBLEM.match(line):
             outcome.warnings.append(ReportWarning(code="reference-html", message=line.strip()))
     if done.returncode != 0 and not outcome.warnings:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]

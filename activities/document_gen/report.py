@@ -6,6 +6,7 @@ the coverage table already says."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from activities import reports
@@ -106,7 +107,8 @@ def sarif_findings(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_document_markdown(report: dict[str, Any]) -> str:
-    text = reports.render_markdown(report)
+    # A security-style risk score says nothing about documentation: coverage does.
+    text = re.sub(r"^\*\*Risk score:.*\n\n?", "", reports.render_markdown(report), flags=re.M)
     cov = report["coverage"]
     out = [
         "## Docstring coverage",

@@ -6,17 +6,24 @@ API) and `--apply` on a git repository the test makes."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.artifacts import ArtifactStore
+from activities.document_gen.activities import DocumentGenActivities
 from activities.document_gen.docstrings import (
     DRAFT_MARK,
+    DraftTarget,
     draft_targets,
     raised,
     style_votes,
@@ -34,7 +41,7 @@ from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_bug_predict import GitRepo
 from tests.test_cli import attune
 from worker import running_worker
-from workflows.document_gen.models import DocumentGenRequest
+from workflows.document_gen.models import DocBatch, DocumentGenRequest
 from workflows.registry import registry
 from workflows.wire import PROGRESS_QUERY
 
@@ -439,3 +446,34 @@ def test_cli_json_reports_and_apply_outside_git(
     validation = validate(out / "report.sarif", sarif_validator)
     assert validation.errors == [], validation.output
     assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
+
+
+async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", PROJECT) / "lib"
+    files = ["shapes/__init__.py", "shapes/area.py", "shapes/scale.py", "shapes/store.py"]
+    store = ArtifactStore(tmp_path / "home")
+    batch = DocBatch(
+        run_key="wf/run",
+        target=str(root),
+        files=store.put("runs/wf/run/files.json", files, TypeAdapter(list[str]), len(files)),
+        index=0,
+        start=0,
+        end=len(files),
+        chunk_size=3,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        activities = DocumentGenActivities(store, pool)
+        first = ActivityEnvironment()
+        beats: list = []
+        first.on_heartbeat = lambda *details: beats.append(details[0])
+        whole = await first.run(activities.measure_batch, batch)
+        assert [b["next_index"] for b in beats] == [3, 4]
+
+        retry = ActivityEnvironment()
+        retry.info = dataclasses.replace(retry.info, attempt=2, heartbeat_details=[beats[0]])
+        resumed = await retry.run(activities.measure_batch, batch)
+    assert (whole.resumed_from, resumed.resumed_from) == (0, 3)
+    assert resumed.files_analyzed == whole.files_analyzed == 4
+    drafts = TypeAdapter(list[DraftTarget])
+    assert store.get(resumed.drafts, drafts) == store.get(whole.drafts, drafts)
+    assert len(store.get(whole.drafts, drafts)) == 6

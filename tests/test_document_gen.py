@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib.util
 import json
 import re
+import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -477,3 +479,42 @@ async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: 
     drafts = TypeAdapter(list[DraftTarget])
     assert store.get(resumed.drafts, drafts) == store.get(whole.drafts, drafts)
     assert len(store.get(whole.drafts, drafts)) == 6
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "document_gen.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_document_gen", BENCH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+
+
+def test_benchmark_strips_drafts_and_scores_against_the_original(bench, tmp_path: Path) -> None:
+    original = GOOGLE + INCONSISTENT.split("\n", 1)[1]
+    stripped = bench.strip(original)
+    assert '"""Multiply.' not in stripped and '"""Google style."""' in stripped
+    root = write(tmp_path, {"m.py": stripped})
+    measured = measure_chunk(
+        str(root), ["m.py"], style="google", typed=False, drafts="public", interrogate={}
+    )
+    outcome = build_drafts(root, measured.drafts, "google", False, {})
+    assert outcome.violations == []
+    drafted = (tmp_path / "m.py").read_text()
+    assert drafted == stripped, "build_drafts leaves the file alone; the patch has the drafts"
+    targets = {t.qualname: t for t in measured.drafts}
+    need = bench.required(targets["scale"])
+    assert (need.params, need.returns, need.raises) == ({"value", "factor"}, True, {"ValueError"})
+    human = bench.elements(ast.get_docstring(ast.parse(original).body[2]), "google")
+    assert human.params == {"value", "ratio"} and not human.returns and not human.raises
+    assert bench.completeness(human, need) == 2 / 5, "summary and `value` of five elements"
+    counts = bench.Counts()
+    counts.add({"value", "factor"}, {"value", "ratio"})
+    assert round(counts.f1(), 3) == 0.5

@@ -227,6 +227,7 @@ def test_draft_targets_read_the_signature_returns_yields_and_raises() -> None:
     every = draft_targets(ast.parse(UNDOCUMENTED), UNDOCUMENTED, "m.py", "all")
     assert {"Store._private", "Store.get.helper"} <= {t.qualname for t in every}
     assert "Store.__init__" not in {t.qualname for t in every}
+    assert draft_targets(ast.parse(UNDOCUMENTED), UNDOCUMENTED, "m.py", "none") == []
 
 
 @pytest.mark.parametrize("style", ["google", "numpy", "rest"])

@@ -339,7 +339,9 @@ def definitions(tree: ast.Module) -> Iterator[tuple[Definition, str, int, str]]:
 
 def draft_targets(tree: ast.Module, source: str, file: str, drafts: str) -> list[DraftTarget]:
     """Every function, method and class of `tree` without a docstring that `drafts`
-    ("public" or "all") asks for, in source order."""
+    ("public", "all" or "none") asks for, in source order."""
+    if drafts == "none":
+        return []
     lines = source.splitlines()
     return [
         _target(node, qualname, occurrence, scope, file, lines)

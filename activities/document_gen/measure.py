@@ -297,6 +297,8 @@ def measure_chunk(
         violations = []
     result.findings += [violation_finding(v, lines.get(v.file, [])) for v in violations]
     for rel, (source, tree) in parsed.items():
+        if rel.endswith(".pyi"):
+            continue  # a stub's documentation lives with its implementation
         targets = draft_targets(tree, source, rel, drafts)
         if targets:
             complexity = _complexities(source, rel)

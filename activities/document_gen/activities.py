@@ -51,7 +51,6 @@ from activities.document_gen.summaries import (
     texts_from,
 )
 from activities.heartbeats import heartbeat_interval, heartbeating, in_pool
-from activities.performance_audit.analysis import ReportWarning
 from activities.target import target_dir
 from workflows.document_gen.models import (
     DocApplyRequest,
@@ -68,7 +67,14 @@ from workflows.document_gen.models import (
     SummaryPlan,
     SummaryPlanRequest,
 )
-from workflows.schemas import ApplyOutcome, DiscoverRequest, DiscoveryResult, Finding, LLMPrompt
+from workflows.schemas import (
+    ApplyOutcome,
+    DiscoverRequest,
+    DiscoveryResult,
+    Finding,
+    LLMPrompt,
+    ReportWarning,
+)
 
 FINDINGS = TypeAdapter(list[Finding])
 COVERAGE = TypeAdapter(list[FileCoverage])
@@ -310,7 +316,7 @@ class DocumentGenActivities:
             summary=summary,
             findings=findings,
             skipped=skipped,
-            warnings=[w.model_dump(mode="json", exclude_none=True) for w in warnings],
+            warnings=warnings,
             artifacts=paths,
             coverage=coverage,
             patch=patch,

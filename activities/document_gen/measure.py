@@ -38,8 +38,8 @@ from activities.document_gen.docstrings import (
     style_votes,
     yields_seen,
 )
-from activities.performance_audit.analysis import ReportWarning, read_source
-from workflows.schemas import Finding, SkippedFile
+from activities.sources import read_source
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 
 PYDOCLINT_TIMEOUT_S = 300
 PYDOCLINT_STYLE = {"google": "google", "numpy": "numpy", "rest": "sphinx"}
@@ -171,7 +171,7 @@ def _annotation_policy(root: Path, violation: Violation) -> bool:
     policy like DOC106-DOC111; the docstring itself is right."""
     if violation.code not in ("DOC403", "DOC405"):
         return False
-    source, _ = read_source(root, violation.file)
+    source, _ = read_source(root / violation.file)
     try:
         tree = ast.parse(source or "")
     except (SyntaxError, ValueError):
@@ -259,6 +259,44 @@ def _complexities(source: str, file: str) -> dict[int, tuple[int, int]]:
     return {f.start_line: (f.cyclomatic_complexity, f.nloc) for f in analysis.function_list}
 
 
+def scratch_name(index: int, rel: str) -> str:
+    """A plain path for a copy of `rel`: the engines read files by name and print names in
+    their output, so a name with a newline, or a file in a declared non-UTF-8 encoding,
+    goes to them as a UTF-8 copy under a plain name (`__init__` and the suffix kept,
+    which interrogate and pydoclint read)."""
+    path = Path(rel)
+    stem = "__init__" if path.stem == "__init__" else "module"
+    return f"{index:05d}/{stem}{path.suffix}"
+
+
+def engines_on(
+    texts: dict[str, str], style: Style, typed: bool, interrogate: dict[str, Any]
+) -> tuple[list[FileCoverage], list[Violation], ReportWarning | None]:
+    """interrogate's coverage and pydoclint's violations of the sources in `texts` (by
+    relative path), run on UTF-8 copies under plain names and mapped back."""
+    names = {scratch_name(i, rel): rel for i, rel in enumerate(texts)}
+    warning = None
+    with tempfile.TemporaryDirectory(prefix="attune-docs-") as folder:
+        scratch = Path(folder)
+        for name, rel in names.items():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+            (scratch / name).write_text(texts[rel], encoding="utf-8")
+        coverage = coverage_of(scratch, list(names), interrogate)
+        try:
+            violations = run_pydoclint(scratch, list(names), style, typed)
+        except (subprocess.TimeoutExpired, RuntimeError) as err:
+            warning = ReportWarning(code="pydoclint-failed", message=str(err))
+            violations = []
+    for cov in coverage:
+        cov.file = names[cov.file]
+        for item in cov.missing:
+            if item.kind == "module":
+                item.name = cov.file
+    for violation in violations:
+        violation.file = names.get(violation.file, violation.file)
+    return coverage, violations, warning
+
+
 def measure_chunk(
     root: str,
     files: list[str],
@@ -273,7 +311,7 @@ def measure_chunk(
     result = ChunkMeasures()
     parsed: dict[str, tuple[str, ast.Module]] = {}
     for rel in files:
-        source, reason = read_source(base, rel)
+        source, reason = read_source(base / rel)
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue
@@ -285,16 +323,14 @@ def measure_chunk(
             result.warnings.append(
                 ReportWarning(code="syntax-error", message=str(err), file=rel, line=line)
             )
-    names = list(parsed)
-    result.coverage = coverage_of(base, names, interrogate)
-    lines = {rel: source.splitlines() for rel, (source, _) in parsed.items()}
+    texts = {rel: source for rel, (source, _) in parsed.items()}
+    coverage, violations, warning = engines_on(texts, style, typed, interrogate)
+    result.coverage = coverage
+    if warning is not None:
+        result.warnings.append(warning)
+    lines = {rel: source.splitlines() for rel, source in texts.items()}
     for cov in result.coverage:
         result.findings += [missing_finding(cov.file, m, lines[cov.file]) for m in cov.missing]
-    try:
-        violations = run_pydoclint(base, names, style, typed)
-    except (subprocess.TimeoutExpired, RuntimeError) as err:
-        result.warnings.append(ReportWarning(code="pydoclint-failed", message=str(err)))
-        violations = []
     result.findings += [violation_finding(v, lines.get(v.file, [])) for v in violations]
     for rel, (source, tree) in parsed.items():
         if rel.endswith(".pyi"):
@@ -313,7 +349,7 @@ def chunk_votes(root: str, files: list[str]) -> StyleVotes:
     """How the files' existing docstrings are written."""
     votes = StyleVotes()
     for rel in files:
-        source, _ = read_source(Path(root), rel)
+        source, _ = read_source(Path(root) / rel)
         if source is None:
             continue
         try:

@@ -6,8 +6,6 @@ in a scratch copy, so the report says how many drafted definitions it still flag
 from __future__ import annotations
 
 import ast
-import subprocess
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,8 +13,9 @@ from pydantic import BaseModel, Field
 
 from activities.document_gen.docstrings import DraftTarget, Style, Texts, definitions, render
 from activities.document_gen.insert import insert_docstrings, unified_diff
-from activities.document_gen.measure import Violation, run_pydoclint
-from activities.performance_audit.analysis import ReportWarning, read_source
+from activities.document_gen.measure import Violation, engines_on
+from activities.sources import read_source
+from workflows.schemas import ReportWarning
 
 
 class FileDrafts(BaseModel):
@@ -63,7 +62,11 @@ def build_drafts(
     patched: dict[str, tuple[str, set[tuple[str, int]]]] = {}
     diffs = []
     for file in sorted(by_file):
-        source, reason = read_source(root, file)
+        if "\n" in file or "\t" in file:
+            reason = "its name cannot be written in a patch header"
+            outcome.warnings.append(ReportWarning(code="draft-skipped", message=reason, file=file))
+            continue
+        source, reason = read_source(root / file)
         if source is None:
             outcome.warnings.append(
                 ReportWarning(code="draft-skipped", message=reason or "unreadable", file=file)
@@ -102,15 +105,10 @@ def build_drafts(
 def verify_drafts(
     patched: dict[str, tuple[str, set[tuple[str, int]]]], style: Style, typed: bool
 ) -> tuple[list[Violation], ReportWarning | None]:
-    """pydoclint on a scratch copy of the patched files, kept to the drafted definitions."""
-    with tempfile.TemporaryDirectory(prefix="attune-drafts-") as scratch:
-        base = Path(scratch)
-        for file, (text, _) in patched.items():
-            (base / file).parent.mkdir(parents=True, exist_ok=True)
-            (base / file).write_text(text, encoding="utf-8")
-        try:
-            found = run_pydoclint(base, sorted(patched), style, typed)
-        except (subprocess.TimeoutExpired, RuntimeError) as err:
-            return [], ReportWarning(code="pydoclint-failed", message=f"checking drafts: {err}")
+    """pydoclint on copies of the patched files, kept to the drafted definitions."""
+    texts = {file: text for file, (text, _) in patched.items()}
+    _, found, warning = engines_on(texts, style, typed, {})
+    if warning is not None:
+        warning.message = f"checking drafts: {warning.message}"
     lines = {file: _checked_lines(text, keys) for file, (text, keys) in patched.items()}
-    return [v for v in found if v.line in lines.get(v.file, set())], None
+    return [v for v in found if v.line in lines.get(v.file, set())], warning

@@ -18,7 +18,7 @@ import griffe
 from pydantic import BaseModel, Field
 
 from activities.document_gen.docstrings import Style
-from activities.performance_audit.analysis import ReportWarning
+from workflows.schemas import ReportWarning
 
 NOT_DOCUMENTED = frozenset(
     {"test", "tests", "testing", "docs", "doc", "benchmarks", "examples", "scripts", "setup",

@@ -12,7 +12,7 @@ from typing import Any
 from activities import reports
 from activities.document_gen.measure import FileCoverage
 from workflows.document_gen.models import CoverageSummary, DocReportRequest
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 MODULES_SHOWN = 30
@@ -37,7 +37,7 @@ def document_report(
     summary: AuditSummary,
     findings: list[Finding],
     skipped: list[SkippedFile],
-    warnings: list[dict[str, Any]],
+    warnings: list[ReportWarning],
     artifacts: dict[str, str],
     coverage: list[FileCoverage],
     patch: str,
@@ -55,6 +55,7 @@ def document_report(
         skipped=skipped,
         llm=request.llm,
         artifacts=artifacts,
+        warnings=[*request.discovery.warnings, *warnings],
     )
     overall = coverage_summary(coverage)
     report["coverage"] = {
@@ -89,7 +90,6 @@ def document_report(
     )
     report["applied"] = request.applied.model_dump(mode="json", exclude_none=True)
     report["rules"] = dict(sorted(_count(f.rule_id for f in findings).items()))
-    report["warnings"] = warnings
     return report
 
 

@@ -65,6 +65,10 @@ def answer_everything(fake: FakeAnthropic, confidence: float = 0.9) -> None:
             cited = re.findall(r"^\[([^\]]+)\] (.*)$", body["messages"][0]["content"], re.M)
             text = " ".join(f"{line} [{citation}]" for citation, line in cited[:2])
             answer = {"answer": text or "The material says nothing.", "confidence": confidence}
+        elif "You write Python docstrings" in system:
+            ids = re.findall(r'"id": "([^"]+)"', body["messages"][0]["content"])
+            items = [{"id": key, "summary": "Do what the code shows"} for key in ids]
+            answer = {"docstrings": items, "confidence": confidence}
         elif "You triage" in system:
             verdicts = [
                 {

@@ -104,7 +104,6 @@ PHRASINGS = [
 ]
 NOT_YET = {
     "test-generation": "quality-checks",
-    "document-gen": None,
 }
 
 
@@ -292,12 +291,12 @@ async def test_haiku_routes_an_ambiguous_goal_when_a_key_is_set(
     fake_anthropic: FakeAnthropic,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    answer = {"workflows": ["document-gen"], "question": None, "options": [], "confidence": 0.9}
+    answer = {"workflows": ["seo-optimization"], "question": None, "options": [], "confidence": 0.9}
     fake_anthropic.ok(json.dumps(answer))
     request = RouteRequest(goal="improve my code", path=str(SAMPLE), llm_available=True)
     result = await (await start_router(client, router_queue, request)).result()
-    assert result.decision.workflows == ["document-gen"]
+    assert result.decision.workflows == ["seo-optimization"]
     assert result.decision.reason == "chosen by Claude"
-    assert result.message == "document-gen is not available yet; no close alternative exists"
+    assert result.message == "seo-optimization is not available yet; no close alternative exists"
     (call,) = fake_anthropic.messages
     assert "claude-haiku" in call.body["model"] and "improve my code" in json.dumps(call.body)

@@ -19,16 +19,6 @@ TEST_GENERATION = Flow(
     },
     examples=("Generate tests for this module", "raise our test coverage"),
 )
-DOCUMENT_GEN = Flow(
-    name="document-gen", planned=True,
-    summary="docstring coverage and consistency, API reference, docstring drafts",
-    description="write documentation",
-    vocabulary={
-        "document*": 3, "doc": 3, "docstring*": 3, "readme": 3, "api refer*": 2.5, "explain*": 1.5,
-        "comment*": 1.5, "write up": 1,
-    },
-    examples=("document this package", "write the missing docstrings"),
-)
 SEO_OPTIMIZATION = Flow(
     name="seo-optimization", planned=True,
     summary="SEO checks on built HTML; fixes as a patch",

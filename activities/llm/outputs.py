@@ -65,11 +65,33 @@ class RouteAnswer(BaseModel):
     confidence: Confidence
 
 
+class DocstringText(BaseModel):
+    """Claude's text for one drafted docstring (document-gen): the summary, and the
+    descriptions it can tell from the code; attune adds the sections and the draft mark."""
+
+    id: str = Field(description="The draft's id, copied from the prompt")
+    summary: OneLine = Field(description="One sentence: what the code does, imperative mood")
+    params: dict[str, str] = Field(
+        default_factory=dict, description="Parameter name (as given) -> description"
+    )
+    returns: str = ""
+    yields: str = ""
+    raises: dict[str, str] = Field(
+        default_factory=dict, description="Exception (as given) -> when it is raised"
+    )
+
+
+class DocstringAnswer(BaseModel):
+    docstrings: list[DocstringText]
+    confidence: Confidence
+
+
 OUTPUT_SCHEMAS: dict[str, type[BaseModel]] = {
     "triage": TriageAnswer,
     "remediation": RemediationAnswer,
     "answer": AnswerOutput,
     "route": RouteAnswer,
+    "docstrings": DocstringAnswer,
 }
 
 

@@ -1,0 +1,1 @@
+"""document-gen: docstring coverage and consistency, the API reference, docstring drafts."""

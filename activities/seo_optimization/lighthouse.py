@@ -136,6 +136,8 @@ def run_lighthouse(tools: Tools, url: str, timeout_s: int) -> dict[str, str]:
         "--output=json",
         "--output-path=stdout",
         "--quiet",
+        "--throttling-method=provided",
+        "--disable-full-page-screenshot",
         f"--only-audits={','.join(LIGHTHOUSE_AUDITS)}",
         f"--chrome-flags={CHROME_FLAGS}",
         f"--max-wait-for-load={max(5, timeout_s // 2) * 1000}",

@@ -148,7 +148,9 @@ def broken_links(pages: list[tuple[SitePage, PageFacts]], index: SiteIndex) -> l
                     )
                 )
                 continue
-            anchors = ids.get(url_path(target)) or ids.get(url_path(target) + "index.html")
+            anchors = ids.get(url_path(target))
+            if anchors is None:
+                anchors = ids.get(url_path(target) + "index.html")
             if fragment and anchors is not None and unquote(fragment) not in anchors:
                 message = f"Broken anchor: {url_path(target)} has no #{unquote(fragment)}"
                 findings.append(

@@ -1,7 +1,7 @@
 """Agreement per audit between seo-optimization's static checks and Lighthouse 12.2.3.
 
 Real pages, built here: the documentation shipped in the sdists of a few packages from
-PyPI, built with Sphinx (reST sources, default theme, the projects' own conf.py left
+PyPI, built with Sphinx (reST sources, its built-in themes, the projects' own conf.py left
 out so no theme or extension needs installing) and with MkDocs (Markdown sources,
 MkDocs' own two themes). Each site is served from a loopback HTTP server; every page
 is read by the static checks at the URL Lighthouse loads, then audited by Lighthouse
@@ -38,6 +38,8 @@ from activities.seo_optimization.lighthouse import (
 from activities.seo_optimization.targets import list_pages
 
 PACKAGES = ("jinja2", "packaging", "pluggy", "click", "attrs")
+SPHINX_THEMES = ("alabaster", "classic", "nature", "haiku")
+"""Sphinx's built-in themes, one per package in turn: different page templates."""
 BIN = Path(sys.executable).parent
 
 
@@ -53,10 +55,10 @@ def download(package: str, into: Path) -> Path:
     return next(p for p in into.iterdir() if p.is_dir())
 
 
-def build_sphinx(docs: Path, out: Path) -> bool:
+def build_sphinx(docs: Path, out: Path, theme: str) -> bool:
     done = subprocess.run(
         [str(BIN / "sphinx-build"), "-C", "-b", "html", "-q", "-D", "project=docs",
-         str(docs), str(out)],
+         "-D", f"html_theme={theme}", str(docs), str(out)],
         capture_output=True, text=True, check=False, timeout=600,
     )  # fmt: skip
     return (out / "index.html").is_file() or done.returncode == 0
@@ -78,16 +80,17 @@ def build_mkdocs(docs: Path, out: Path, theme: str) -> bool:
 def sites(work: Path, packages: list[str]) -> list[tuple[str, Path]]:
     """(name, built site) for each package whose docs built."""
     built = []
-    for package in packages:
+    for number, package in enumerate(packages):
         project = download(package, work / "src" / package)
         docs = project / "docs"
         if not docs.is_dir():
             print(f"{package}: no docs/ in the sdist", file=sys.stderr)
             continue
         if any(docs.glob("*.rst")):
-            out = work / "sites" / f"{package}-sphinx"
-            if build_sphinx(docs, out):
-                built.append((f"{package} (sphinx)", out))
+            theme = SPHINX_THEMES[number % len(SPHINX_THEMES)]
+            out = work / "sites" / f"{package}-sphinx-{theme}"
+            if build_sphinx(docs, out, theme):
+                built.append((f"{package} (sphinx {theme})", out))
         if any(docs.glob("*.md")):
             theme = "mkdocs" if len(built) % 2 else "readthedocs"
             out = work / "sites" / f"{package}-mkdocs-{theme}"
@@ -116,7 +119,7 @@ def main() -> int:
         print(f"cannot benchmark: {missing}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    table = {audit: {"pages": 0, "agree": 0} for audit in LIGHTHOUSE_AUDITS}
+    table = {audit: {"pages": 0, "agree": 0, "failing": 0} for audit in LIGHTHOUSE_AUDITS}
     rows = []
     with tempfile.TemporaryDirectory(prefix="attune-seo-bench-") as scratch:
         work = Path(scratch)
@@ -144,6 +147,7 @@ def main() -> int:
                         agree = (ours[audit] == "fail") == (verdict == "fail")
                         table[audit]["pages"] += 1
                         table[audit]["agree"] += agree
+                        table[audit]["failing"] += verdict == "fail"
                         if not agree:
                             rows.append(
                                 {"site": name, "page": path, "audit": audit,
@@ -156,11 +160,12 @@ def main() -> int:
     print(
         f"Lighthouse {lighthouse_version(tools)}, {pages} pages, {time.monotonic() - started:.0f} s"
     )
-    print("| audit | pages | agree | agreement |\n|---|---:|---:|---:|")
+    print("| audit | pages | Lighthouse fails | agree | agreement |\n|---|---:|---:|---:|---:|")
     for audit, row in table.items():
         share = 100 * row["agree"] / row["pages"] if row["pages"] else float("nan")
-        print(f"| {audit} | {row['pages']} | {row['agree']} | {share:.1f}% |")
-    print(f"| **all** | {total} | {agreed} | {100 * agreed / max(1, total):.1f}% |")
+        print(f"| {audit} | {row['pages']} | {row['failing']} | {row['agree']} | {share:.1f}% |")
+    failing = sum(r["failing"] for r in table.values())
+    print(f"| **all** | {total} | {failing} | {agreed} | {100 * agreed / max(1, total):.1f}% |")
     args.out.write_text(json.dumps({"table": table, "disagreements": rows}, indent=2) + "\n")
     return 0
 

@@ -155,6 +155,7 @@ class SeoOptimizationActivities:
             origin=site.origin,
             pages=self.store.put(f"{base}/pages.json", pages, PAGES, len(pages)),
             page_count=len(pages),
+            complete=site.complete,
             built_with=site.built_with,
             robots_status=site.robots_status,
             robots=self.store.put(f"{base}/robots.json", site.robots, TEXT)
@@ -276,7 +277,7 @@ class SeoOptimizationActivities:
         sitemap = self.store.get(site.sitemap, SITEMAP) if site.sitemap else None
         findings += site_findings(
             [(c.page, c.facts) for c in checks],
-            SiteIndex(origin=site.origin, statuses=statuses),
+            SiteIndex(origin=site.origin, statuses=statuses, complete=site.complete),
             sitemap,
             request.min_reading_ease,
         )

@@ -33,6 +33,7 @@ INSTALL = (
     f"install them with `apt-get install -y chromium` and `make lighthouse` (npm "
     f"lighthouse@{VERSION} into .venv/node, Node 20), or set ATTUNE_LIGHTHOUSE and CHROME_PATH"
 )
+BATCH_SCRIPT = Path(__file__).with_name("lighthouse_pages.mjs")
 LIGHTHOUSE_AUDITS = tuple(a for a in PAGE_AUDITS if a != "structured-data")
 """Lighthouse's structured-data audit is manual (no verdict), so it is not asked for."""
 
@@ -113,8 +114,8 @@ def serve(root: Path) -> Iterator[str]:
 
 
 def verdicts(report: dict) -> dict[str, str]:
-    """pass, fail or na per audit of a Lighthouse JSON report (na: not applicable,
-    manual, or an audit that errored)."""
+    """pass, fail or na per audit of a Lighthouse JSON report, or of a line of the batch
+    runner (na: not applicable, manual, or an audit that errored)."""
     found = {}
     for audit in LIGHTHOUSE_AUDITS:
         entry = report.get("audits", {}).get(audit)
@@ -161,6 +162,61 @@ def run_lighthouse(tools: Tools, url: str, timeout_s: int) -> dict[str, str]:
     return verdicts(report)
 
 
+def package_dir(tools: Tools) -> Path | None:
+    """The Lighthouse package behind the `lighthouse` command, when it is an npm install
+    (its bin is `cli/index.js` in the package)."""
+    cli = Path(tools.lighthouse).resolve()
+    root = cli.parent.parent
+    if cli.name == "index.js" and (root / "core" / "index.js").is_file():
+        return root
+    return None
+
+
+def run_batch(
+    tools: Tools,
+    package: Path,
+    urls: list[str],
+    timeout_s: int,
+    on_page: Callable[[str, dict[str, str] | None, str], None],
+) -> None:
+    """Lighthouse on `urls` in one Node process and one Chromium (lighthouse_pages.mjs);
+    `on_page(url, verdicts, error)` as each page is done."""
+    job = {
+        "lighthouse": str(package),
+        "chromePath": tools.chromium,
+        "chromeFlags": CHROME_FLAGS.split(),
+        "audits": list(LIGHTHOUSE_AUDITS),
+        "timeoutMs": timeout_s * 1000,
+        "urls": urls,
+    }
+    with subprocess.Popen(
+        [tools.node, str(BATCH_SCRIPT), json.dumps(job)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        done: set[str] = set()
+        for line in process.stdout:
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            done.add(answer["url"])
+            if "error" in answer:
+                on_page(answer["url"], None, answer["error"])
+            else:
+                on_page(answer["url"], verdicts(answer), "")
+        stderr = process.stderr.read() if process.stderr else ""
+        process.wait()
+    last = (
+        stderr.strip().splitlines() or [f"Lighthouse's Node process exited {process.returncode}"]
+    )[-1]
+    for url in urls:
+        if url not in done:
+            on_page(url, None, last)
+
+
 def lighthouse_pages(
     tools: Tools,
     root: Path | None,
@@ -169,13 +225,29 @@ def lighthouse_pages(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """Verdicts by page path, and the error of each page Lighthouse could not audit.
-    `pages` are (path, URL); with `root`, the pages are served from it instead."""
+    `pages` are (path, URL); with `root`, the pages are served from it instead. One
+    Node process audits them all when Lighthouse is an npm install, else its CLI runs
+    once per page."""
     results: dict[str, dict[str, str]] = {}
     errors: dict[str, str] = {}
+    package = package_dir(tools)
 
     def each(base: str | None) -> None:
-        for number, (path, url) in enumerate(pages, 1):
-            address = f"{base}/{quote(path)}" if base else url
+        addresses = {(f"{base}/{quote(path)}" if base else url): path for path, url in pages}
+        if package is not None:
+
+            def on_page(url: str, found: dict[str, str] | None, error: str) -> None:
+                path = addresses[url]
+                if found is None:
+                    errors[path] = error
+                else:
+                    results[path] = found
+                if progress:
+                    progress(len(results) + len(errors))
+
+            run_batch(tools, package, list(addresses), timeout_s, on_page)
+            return
+        for number, (address, path) in enumerate(addresses.items(), 1):
             try:
                 results[path] = run_lighthouse(tools, address, timeout_s)
             except (RuntimeError, OSError) as err:

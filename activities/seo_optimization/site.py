@@ -90,10 +90,19 @@ def seo_finding(
 
 @dataclass(frozen=True)
 class SiteIndex:
-    """Which URL paths of the site answer, and with what status."""
+    """Which URL paths of the site answer, and with what status. A crawl stopped by its
+    page cap is not `complete`: a path it never fetched is unknown, not missing."""
 
     origin: str
     statuses: dict[str, int]
+    complete: bool = True
+
+    def missing(self, path: str) -> str | None:
+        """Why `path` is not a page (does not exist, or its error status), else None."""
+        status = self.status(path)
+        if status is None:
+            return "does not exist" if self.complete else None
+        return f"answers HTTP {status}" if status >= 400 else None
 
     def status(self, path: str) -> int | None:
         path = posixpath.normpath(unquote(path)) if path not in ("", "/") else "/"
@@ -138,9 +147,8 @@ def broken_links(pages: list[tuple[SitePage, PageFacts]], index: SiteIndex) -> l
                 continue
             seen.add(href)
             target, fragment = urldefrag(href)
-            status = index.status(url_path(target))
-            if status is None or status >= 400:
-                what = "does not exist" if status is None else f"answers HTTP {status}"
+            what = index.missing(url_path(target))
+            if what is not None:
                 message = f"Broken internal link: {url_path(target)} {what}"
                 findings.append(
                     seo_finding(
@@ -254,9 +262,9 @@ def sitemap_coverage(
     findings = []
     listed_paths = {_page_key(url_path(u)) for u in listed}
     for url in listed[:1000]:
-        status = index.status(url_path(url))
-        if status is None or status >= 400:
-            item = AuditItem(message=f"The sitemap lists {url}, which is not a page of the site")
+        what = index.missing(url_path(url))
+        if what is not None:
+            item = AuditItem(message=f"The sitemap lists {url}, which {what}")
             findings.append(seo_finding("sitemap", "medium", name, item))
     missing = [p for p, _ in indexable if _page_key(url_path(p.url)) not in listed_paths]
     for page in missing[:SITEMAP_SHOWN]:

@@ -64,6 +64,7 @@ class Site:
     robots_status: int | None = None
     robots: str | None = None
     sitemap: tuple[str, str] | None = None
+    complete: bool = True
 
 
 def detect_kind(target: Path) -> str:
@@ -316,6 +317,7 @@ def crawl_site(
                 seen.add(href)
                 queue.append(href)
     left = len(queue)
+    site.complete = not left
     if left:
         site.skipped.append(
             SkippedFile(path=origin, reason=f"{left} more URLs over the page cap ({max_pages})")

@@ -127,6 +127,9 @@ class PreparedSite(BaseModel):
     origin: str = Field(description="scheme://host[:port] the page URLs use")
     pages: ArtifactRef = Field(description="list[SitePage]")
     page_count: int
+    complete: bool = Field(
+        default=True, description="False when the page cap stopped a crawl before its end"
+    )
     built_with: str = Field(default="", description="The docs build command, when one ran")
     robots_status: int | None = None
     robots: ArtifactRef | None = Field(default=None, description="robots.txt text (str)")

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from activities.seo_optimization import lighthouse as lh
+from activities.seo_optimization import targets
 from activities.seo_optimization.checks import PageInput, check_page, parse_viewport
 from activities.seo_optimization.fixes import DraftNeed, offline_drafts, patch_html, shorten
 from activities.seo_optimization.site import (
@@ -23,9 +24,11 @@ from activities.seo_optimization.site import (
     reading_ease,
     site_findings,
 )
-from activities.seo_optimization.targets import crawl_site, detect_kind
+from activities.seo_optimization.targets import crawl_site, detect_kind, tool
 from starter import runner
 from tests.fake_anthropic import FakeAnthropic
+from tests.sarif_validator import NO_HOME_PAGE, validate
+from tests.test_cli import attune
 from worker import running_worker
 from workflows.registry import registry
 from workflows.seo_optimization.models import SeoOptimizationRequest
@@ -349,3 +352,74 @@ def test_lighthouse_agrees_with_the_static_checks(tmp_path: Path) -> None:
     for audit in ("document-title", "meta-description", "viewport", "link-text", "image-alt"):
         mine = next(a.result for a in ours.audits if a.audit == audit)
         assert (mine == "fail") == (theirs[audit] == "fail"), audit
+
+
+def test_cli_runs_seo_optimization_on_a_site(
+    cli_env: dict[str, str], tmp_path: Path, sarif_validator: Path
+) -> None:
+    site = write_site(tmp_path / "site")
+    out = tmp_path / "reports"
+    done = attune(
+        cli_env, "workflow", "run", "seo-optimization", str(site), "--json", "--out", str(out),
+        "--param", "lighthouse=off", "--param", "fix=true",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in out.iterdir()} == {
+        "report.md",
+        "report.json",
+        "report.sarif",
+        "seo.patch",
+    }
+    report = json.loads(done.stdout)
+    assert report["workflow"] == "seo-optimization" and report["site"]["pages"] == 2
+    validation = validate(out / "report.sarif", sarif_validator)
+    assert validation.errors == [], validation.output
+    assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
+
+
+MKDOCS_TOOL = tool("mkdocs")
+
+
+@pytest.mark.skipif(MKDOCS_TOOL is None, reason="mkdocs is not installed (pip install mkdocs)")
+async def test_a_mkdocs_project_is_built_outside_the_project_and_patched_in_markdown(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    (project / "mkdocs.yml").write_text("site_name: Demo\n")
+    (project / "docs" / "index.md").write_text(
+        "# Demo\n\nDemo turns spreadsheets into reports that anyone can read.\n"
+    )
+    result, _ = await optimize(client, project, fix=True)
+    assert result.kind == "mkdocs" and result.pages >= 1
+    assert not (project / "site").exists()  # built under $ATTUNE_HOME, not in the project
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    assert report["site"]["built_with"] == "mkdocs build"
+    assert result.by_audit["placeholder-description"] == 1  # the theme printed "None"
+    assert [(d["file"], d["field"], d["written"]) for d in report["drafts"]] == [
+        ("mkdocs.yml", "description", True)
+    ], report["drafts"]
+    patch = Path(result.artifacts["patch"]).read_text()
+    assert (
+        '+site_description: "Demo turns spreadsheets into reports that anyone can read."' in patch
+    )
+
+
+async def test_a_docs_project_without_its_tool_is_a_warning(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(targets.sys, "executable", str(tmp_path / "python"))
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "conf.py").write_text("project = 'x'\n")
+    (project / "docs" / "_build" / "html").mkdir(parents=True)
+    (project / "docs" / "_build" / "html" / "index.html").write_text(SITE["index.html"])
+    result, _ = await optimize(client, project)
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    codes = [w["code"] for w in report["warnings"]]
+    assert codes == ["docs-tool-missing", "docs-prebuilt"], report["warnings"]
+    assert "pip install sphinx" in report["warnings"][0]["message"]
+    assert result.kind == "sphinx" and result.pages == 1

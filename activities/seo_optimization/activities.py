@@ -42,7 +42,14 @@ from activities.seo_optimization.fixes import (
 )
 from activities.seo_optimization.merge import agreement, page_findings
 from activities.seo_optimization.report import render_seo_markdown, render_seo_sarif, seo_report
-from activities.seo_optimization.site import SiteIndex, SitePage, site_findings, url_path
+from activities.seo_optimization.site import (
+    SiteIndex,
+    SitePage,
+    error_page,
+    placeholder,
+    site_findings,
+    url_path,
+)
 from activities.seo_optimization.targets import crawl_site, detect_kind, directory_site, docs_site
 from activities.target import target_dir, target_path
 from workflows.schemas import ApplyOutcome, Finding, LLMPrompt
@@ -290,14 +297,15 @@ class SeoOptimizationActivities:
                 file=c.page.file,
                 html_path=c.page.path,
                 needs_title=static[c.page.path].get("document-title") == "fail",
-                needs_description=static[c.page.path].get("meta-description") == "fail",
+                needs_description=static[c.page.path].get("meta-description") == "fail"
+                or placeholder(c.facts.description),
                 title=c.facts.title,
                 heading=next((h.text for h in c.facts.headings if h.level == 1), "")
                 or next((h.text for h in c.facts.headings), ""),
                 first_paragraph=c.facts.first_paragraph,
             )
             for c in checks
-            if c.page.status < 400 and not c.facts.noindex
+            if not error_page(c.page) and not c.facts.noindex
         ]
         needs = [n for n in needs if n.needs_title or n.needs_description]
         base = ARTIFACTS.run_base(request.run_key)

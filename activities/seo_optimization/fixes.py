@@ -8,7 +8,9 @@ a published site unreviewed. Where the text goes depends on the site:
 - plain HTML: a `<title>` or `<meta name="description">` in the page's `<head>`, at
   positions the HTML tokenizer reports (no regex edits);
 - Sphinx: a `.. meta::` directive at the top of the page's reST source;
-- MkDocs: `title:`/`description:` in the page's Markdown front matter.
+- MkDocs: `title:`/`description:` in the page's Markdown front matter (themes such as
+  Material read them); the home page's description is `site_description` in mkdocs.yml,
+  the only description MkDocs' built-in themes print.
 
 A page whose source cannot take the fix (a generated page, a Sphinx title) keeps its
 draft in the report only.
@@ -214,6 +216,16 @@ def patch_markdown(text: str, drafts: list[Draft]) -> tuple[str, list[Draft]]:
     return "---\n" + "".join(lines) + "---\n\n" + text, []
 
 
+def patch_mkdocs_config(text: str, draft: Draft) -> str:
+    """`site_description:` added to mkdocs.yml (its value was unset: the theme printed None)."""
+    line = (
+        f"site_description: {_yaml_string(draft.text)}"
+        f"  # attune draft ({draft.source}): review before publishing\n"
+    )
+    draft.written = True
+    return text + ("" if text.endswith("\n") or not text else "\n") + line
+
+
 def _yaml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -225,6 +237,12 @@ def build_patch(
     files it changes. Drafts it could not place keep `written=False` and a note."""
     by_file: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
+        if kind == "mkdocs" and draft.page == "index.html" and draft.field == "description":
+            config = next(
+                (n for n in ("mkdocs.yml", "mkdocs.yaml") if (target / n).is_file()), None
+            )
+            if config is not None:
+                draft.file = config
         by_file[draft.file].append(draft)
     chunks: list[str] = []
     for file, group in sorted(by_file.items()):
@@ -240,6 +258,10 @@ def build_patch(
                 draft.note = "the page has no <head> tag to put it in"
         elif file.endswith(".rst") and kind == "sphinx":
             after, left = patch_rst(before, group)
+        elif file in ("mkdocs.yml", "mkdocs.yaml"):
+            after, left = before, []
+            for draft in group:
+                after = patch_mkdocs_config(after, draft)
         elif file.endswith(".md") and kind == "mkdocs":
             after, left = patch_markdown(before, group)
         else:

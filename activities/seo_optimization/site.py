@@ -30,6 +30,12 @@ SITEMAP_SHOWN = 20
 WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n+")
 LOCS = "{http://www.sitemaps.org/schemas/sitemap/0.9}loc"
+PLACEHOLDERS = frozenset({"none", "null", "undefined", "todo", "tbd", "description", "n/a"})
+"""Descriptions a template printed from an unset value (MkDocs' themes write "None")."""
+
+
+def placeholder(description: str | None) -> bool:
+    return description is not None and description.strip().casefold() in PLACEHOLDERS
 
 
 class SitePage(BaseModel):
@@ -40,6 +46,12 @@ class SitePage(BaseModel):
     url: str
     file: str
     status: int = 200
+
+
+def error_page(page: SitePage) -> bool:
+    """A site's not-found page (404.html, as MkDocs, Jekyll and GitHub Pages name it):
+    served for missing URLs, never meant to be found itself."""
+    return page.status >= 400 or page.path.rsplit("/", 1)[-1] == "404.html"
 
 
 @cache
@@ -130,6 +142,13 @@ def site_findings(
     findings += broken_links(pages, index)
     findings += duplicates(pages)
     for page, facts in pages:
+        if placeholder(facts.description):
+            message = (
+                f"The meta description is the placeholder {facts.description!r}: "
+                "Lighthouse passes it, search results show it"
+            )
+            item = AuditItem(message=message, line=facts.description_line)
+            findings.append(seo_finding("placeholder-description", "medium", page.file, item))
         findings += heading_order(page, facts)
         findings += readability(page, facts, min_reading_ease)
     findings += sitemap_coverage(pages, index, sitemap)
@@ -247,7 +266,7 @@ def sitemap_coverage(
 ) -> list[Finding]:
     """Pages a sitemap leaves out and sitemap entries with no page, compared by path
     (a sitemap names the public URLs, the checked site may be served elsewhere)."""
-    indexable = [(p, f) for p, f in pages if not f.noindex and p.status < 400]
+    indexable = [(p, f) for p, f in pages if not f.noindex and not error_page(p)]
     if sitemap is None:
         if not indexable:
             return []

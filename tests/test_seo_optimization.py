@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import subprocess
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -423,3 +425,26 @@ async def test_a_docs_project_without_its_tool_is_a_warning(
     assert codes == ["docs-tool-missing", "docs-prebuilt"], report["warnings"]
     assert "pip install sphinx" in report["warnings"][0]["message"]
     assert result.kind == "sphinx" and result.pages == 1
+
+
+def test_a_crawl_never_follows_a_redirect_off_its_origin() -> None:
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.2:9/elsewhere")  # another origin
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        status, _, _, _ = targets.fetch(f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert status == 302

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, unquote, urldefrag, urlsplit
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 import yaml
 from selectolax.lexbor import LexborHTMLParser
@@ -253,12 +253,27 @@ _Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
 # --------------------------------------------------------------------------- crawling
 
 
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the origin it started from: a crawl of a site on
+    localhost never sends a request anywhere else."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old, new = urlsplit(req.full_url), urlsplit(urljoin(req.full_url, newurl))
+        if (old.scheme, old.netloc) != (new.scheme, new.netloc):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+OPENER = urllib.request.build_opener(_SameOrigin)
+
+
 def fetch(url: str) -> tuple[int, dict[str, list[str]], str, bytes]:
     """(status, headers by lowercased name, content type, body) of a GET; an HTTP error
-    status is an answer, a connection failure raises OSError."""
+    status (a redirect off the origin included) is an answer, a connection failure
+    raises OSError."""
     request = urllib.request.Request(url, headers={"User-Agent": "attune-seo"})
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as response:
+        with OPENER.open(request, timeout=FETCH_TIMEOUT_S) as response:
             return _answer(response.status, response.headers, response.read(MAX_PAGE_BYTES))
     except urllib.error.HTTPError as err:
         body = err.read(MAX_PAGE_BYTES) if err.fp is not None else b""
@@ -311,7 +326,7 @@ def crawl_site(
         if progress:
             progress(len(site.pages))
         for link in LexborHTMLParser(html).css("a[href]"):
-            href = urldefrag(urllib.parse.urljoin(url, link.attributes.get("href") or ""))[0]
+            href = urldefrag(urljoin(url, link.attributes.get("href") or ""))[0]
             linked = urlsplit(href)
             if f"{linked.scheme}://{linked.netloc}" == origin and href not in seen:
                 seen.add(href)

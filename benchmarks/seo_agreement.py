@@ -32,7 +32,8 @@ from activities.seo_optimization.lighthouse import (
     LIGHTHOUSE_AUDITS,
     find_tools,
     lighthouse_version,
-    run_lighthouse,
+    package_dir,
+    run_batch,
     serve,
 )
 from activities.seo_optimization.targets import list_pages
@@ -115,8 +116,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-seo.json"))
     args = parser.parse_args()
     tools, missing = find_tools()
-    if tools is None:
-        print(f"cannot benchmark: {missing}", file=sys.stderr)
+    package = package_dir(tools) if tools else None
+    if tools is None or package is None:
+        print(f"cannot benchmark: {missing or 'Lighthouse is not an npm install'}", file=sys.stderr)
         return 2
     started = time.monotonic()
     table = {audit: {"pages": 0, "agree": 0, "failing": 0} for audit in LIGHTHOUSE_AUDITS}
@@ -127,8 +129,24 @@ def main() -> int:
             pages, _ = list_pages(root, args.pages_per_site)
             with serve(root) as base:
                 robots = robots_of(base)
-                for path in pages:
-                    url = f"{base}/{path}"
+                lighthouse: dict[str, dict[str, str] | None] = {}
+
+                def on_page(
+                    url: str,
+                    verdicts: dict[str, str] | None,
+                    error: str,
+                    found: dict[str, dict[str, str] | None] = lighthouse,
+                    site: str = name,
+                ) -> None:
+                    found[url] = verdicts
+                    print(f"{site} {url}: {error or 'done'}", file=sys.stderr)
+
+                urls = {f"{base}/{path}": path for path in pages}
+                run_batch(tools, package, list(urls), args.timeout, on_page)
+                for url, path in urls.items():
+                    theirs = lighthouse.get(url)
+                    if theirs is None:
+                        continue
                     static = check_page(
                         PageInput(
                             url=url,
@@ -138,11 +156,6 @@ def main() -> int:
                         )
                     )
                     ours = {a.audit: a.result for a in static.audits}
-                    try:
-                        theirs = run_lighthouse(tools, url, args.timeout)
-                    except RuntimeError as err:
-                        print(f"{name} {path}: Lighthouse failed: {err}", file=sys.stderr)
-                        continue
                     for audit, verdict in theirs.items():
                         agree = (ours[audit] == "fail") == (verdict == "fail")
                         table[audit]["pages"] += 1
@@ -153,7 +166,6 @@ def main() -> int:
                                 {"site": name, "page": path, "audit": audit,
                                  "static": ours[audit], "lighthouse": verdict}
                             )  # fmt: skip
-                    print(f"{name} {path}: done", file=sys.stderr)
     pages = max(row["pages"] for row in table.values())
     total = sum(r["pages"] for r in table.values())
     agreed = sum(r["agree"] for r in table.values())

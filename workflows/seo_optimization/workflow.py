@@ -124,6 +124,8 @@ class SeoOptimizationWorkflow(StagedWorkflow):
             for index, start in enumerate(range(0, site.page_count, request.batch_size))
         ]
         results = await asyncio.gather(*(self._check(batch, request) for batch in batches))
+        if not lighthouse_task.done():
+            self._progress.detail = f"{site.page_count} pages checked; Lighthouse is running"
         lighthouse = await lighthouse_task
         self._set_stage("site")
         site_check = await workflow.execute_activity_method(

@@ -217,6 +217,8 @@ class SeoOptimizationActivities:
         """Lighthouse on every page when it is installed; what is missing otherwise."""
         if request.mode == "off":
             return LighthouseOutcome(status="skipped", reason="lighthouse=off")
+        if request.site.page_count == 0:
+            return LighthouseOutcome(status="skipped", reason="the site has no pages")
         tools, missing = lh.find_tools()
         if tools is None:
             return LighthouseOutcome(status="skipped", reason=missing)

@@ -65,6 +65,7 @@ from workflows.seo_optimization.models import (
     PatchResult,
     PreparedSite,
     PrepareRequest,
+    ReportWarning,
     SeoReportOutcome,
     SeoReportRequest,
     SiteCheckRequest,
@@ -155,6 +156,11 @@ class SeoOptimizationActivities:
                 out = self.store.local_path(f"{base}/build/html")
                 site = docs_site(kind, target, out, request.max_pages, request.build_timeout_s)
         pages = [SitePage(path=p.path, url=p.url, file=p.file, status=p.status) for p in site.pages]
+        if not pages:
+            where = request.url or f"{site.root} has no .html files"
+            site.warnings.append(
+                ReportWarning(code="no-pages", message=f"no pages to check: {where}")
+            )
         headers = {p.path: p.headers for p in site.pages if p.headers}
         return PreparedSite(
             kind=site.kind,  # type: ignore[arg-type]

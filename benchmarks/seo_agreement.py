@@ -8,7 +8,7 @@ is read by the static checks at the URL Lighthouse loads, then audited by Lighth
 in headless Chromium. A page and audit agree when both say "fails" or both say "does
 not fail" (pass or not applicable).
 
-    .venv/bin/python benchmarks/seo_agreement.py [--packages jinja2 packaging ...]
+    .venv/bin/python benchmarks/seo_agreement.py [--packages jinja2 packaging ...] [--crafted]
         [--pages-per-site 8] [--out bench-seo.json]
 
 Needs: network access to PyPI (pip download), sphinx and mkdocs in this venv, Chromium
@@ -108,11 +108,116 @@ def robots_of(base: str) -> tuple[int | None, str | None]:
         return err.code, None
 
 
+# Pages made here, one failing and one passing page per audit a page's HTML decides,
+# so agreement is also measured where pages fail (real docs pages rarely do). `{base}` is
+# the served origin. Reported apart from the real pages.
+CRAFTED: dict[str, str] = {
+    "title-missing.html": "<html><head></head><body><p>x</p></body></html>",
+    "title-ok.html": "<html><head><title>Guide</title></head><body></body></html>",
+    "description-empty.html": '<html><head><meta name="description" content=" "></head></html>',
+    "description-ok.html": '<html><head><meta name="description" content="A guide"></head></html>',
+    "viewport-small.html": '<html><head><meta name="viewport" content="initial-scale=0.5">'
+    "</head></html>",
+    "viewport-bad-width.html": '<html><head><meta name="viewport" content="width=bogus">'
+    "</head></html>",
+    "viewport-ok.html": '<html><head><meta name="viewport" content="width=device-width">'
+    "</head></html>",
+    "anchors-void.html": '<html><body><a href="javascript:void(0)">Open</a></body></html>',
+    "anchors-nohref.html": "<html><body><a>Open</a></body></html>",
+    "anchors-ok.html": '<html><body><a href="a.html">A</a><a id="top"></a>'
+    '<a role="button">B</a><a href="mailto:x@y">Mail</a></body></html>',
+    "linktext-here.html": '<html><body><a href="other.html">click here</a></body></html>',
+    "linktext-ok.html": '<html><body><a href="other.html">Install guide</a>'
+    '<a href="#x">here</a><a href="o.html" rel="nofollow">more</a></body></html>',
+    "hreflang-bad.html": '<html><head><link rel="alternate" hreflang="xx-YY" '
+    'href="https://example.org/x/"></head></html>',
+    "hreflang-relative.html": '<html><head><link rel="alternate" hreflang="fr" href="/fr/">'
+    "</head></html>",
+    "hreflang-ok.html": '<html><head><link rel="alternate" hreflang="fr" '
+    'href="https://example.org/fr/"><link rel="alternate" hreflang="x-default" '
+    'href="https://example.org/"></head></html>',
+    "canonical-relative.html": '<html><head><link rel="canonical" href="/x.html"></head></html>',
+    "canonical-root.html": '<html><head><link rel="canonical" href="{base}/"></head></html>',
+    "canonical-conflict.html": '<html><head><link rel="canonical" href="https://a.org/x">'
+    '<link rel="canonical" href="https://b.org/y"></head></html>',
+    "canonical-ok.html": '<html><head><link rel="canonical" href="https://example.org/a">'
+    "</head></html>",
+    "robots-noindex.html": '<html><head><meta name="robots" content="noindex"></head></html>',
+    "robots-bot-allowed.html": '<html><head><meta name="robots" content="noindex">'
+    '<meta name="googlebot" content="index"></head></html>',
+    "images-missing.html": '<html><body><img src="a.png"><img src="b.png" alt=" "></body></html>',
+    "images-ok.html": '<html><body><img src="a.png" alt=""><img src="b.png" title="Logo">'
+    '<img src="c.png" role="presentation"></body></html>',
+}
+
+
+def compare_site(
+    tools, package: Path, name: str, root: Path, pages: list[str], timeout: int, table, rows
+) -> None:
+    """Lighthouse and the static checks on `pages` of `root`, served here; counts go to
+    `table` per audit, disagreements to `rows`."""
+    with serve(root) as base:
+        for path in pages:
+            html = (root / path).read_text(encoding="utf-8", errors="replace")
+            if "{base}" in html:
+                (root / path).write_text(html.replace("{base}", base))
+        robots = robots_of(base)
+        lighthouse: dict[str, dict[str, str] | None] = {}
+
+        def on_page(url: str, verdicts: dict[str, str] | None, error: str) -> None:
+            lighthouse[url] = verdicts
+            print(f"{name} {url}: {error or 'done'}", file=sys.stderr)
+
+        urls = {f"{base}/{path}": path for path in pages}
+        run_batch(tools, package, list(urls), timeout, on_page)
+        for url, path in urls.items():
+            theirs = lighthouse.get(url)
+            if theirs is None:
+                continue
+            static = check_page(
+                PageInput(
+                    url=url,
+                    html=(root / path).read_text(encoding="utf-8", errors="replace"),
+                    robots_status=robots[0],
+                    robots_txt=robots[1],
+                )
+            )
+            ours = {a.audit: a.result for a in static.audits}
+            for audit, verdict in theirs.items():
+                agree = (ours[audit] == "fail") == (verdict == "fail")
+                table[audit]["pages"] += 1
+                table[audit]["agree"] += agree
+                table[audit]["failing"] += verdict == "fail"
+                if not agree:
+                    rows.append(
+                        {"site": name, "page": path, "audit": audit,
+                         "static": ours[audit], "lighthouse": verdict}
+                    )  # fmt: skip
+
+
+def print_table(title: str, table: dict[str, dict[str, int]]) -> None:
+    pages = max(row["pages"] for row in table.values())
+    total = sum(r["pages"] for r in table.values())
+    agreed = sum(r["agree"] for r in table.values())
+    failing = sum(r["failing"] for r in table.values())
+    print(f"\n{title}: {pages} pages\n")
+    print("| audit | pages | Lighthouse fails | agree | agreement |\n|---|---:|---:|---:|---:|")
+    for audit, row in table.items():
+        share = 100 * row["agree"] / row["pages"] if row["pages"] else float("nan")
+        print(f"| {audit} | {row['pages']} | {row['failing']} | {row['agree']} | {share:.1f}% |")
+    print(f"| **all** | {total} | {failing} | {agreed} | {100 * agreed / max(1, total):.1f}% |")
+
+
+def new_table() -> dict[str, dict[str, int]]:
+    return {audit: {"pages": 0, "agree": 0, "failing": 0} for audit in LIGHTHOUSE_AUDITS}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--packages", nargs="+", default=list(PACKAGES))
+    parser.add_argument("--packages", nargs="*", default=list(PACKAGES))
     parser.add_argument("--pages-per-site", type=int, default=8)
     parser.add_argument("--timeout", type=int, default=120, help="Lighthouse, per page")
+    parser.add_argument("--crafted", action="store_true", help="Also the crafted pages")
     parser.add_argument("--out", type=Path, default=Path("bench-seo.json"))
     args = parser.parse_args()
     tools, missing = find_tools()
@@ -121,64 +226,29 @@ def main() -> int:
         print(f"cannot benchmark: {missing or 'Lighthouse is not an npm install'}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    table = {audit: {"pages": 0, "agree": 0, "failing": 0} for audit in LIGHTHOUSE_AUDITS}
-    rows = []
+    real, crafted = new_table(), new_table()
+    rows: list[dict[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="attune-seo-bench-") as scratch:
         work = Path(scratch)
         for name, root in sites(work, args.packages):
             pages, _ = list_pages(root, args.pages_per_site)
-            with serve(root) as base:
-                robots = robots_of(base)
-                lighthouse: dict[str, dict[str, str] | None] = {}
-
-                def on_page(
-                    url: str,
-                    verdicts: dict[str, str] | None,
-                    error: str,
-                    found: dict[str, dict[str, str] | None] = lighthouse,
-                    site: str = name,
-                ) -> None:
-                    found[url] = verdicts
-                    print(f"{site} {url}: {error or 'done'}", file=sys.stderr)
-
-                urls = {f"{base}/{path}": path for path in pages}
-                run_batch(tools, package, list(urls), args.timeout, on_page)
-                for url, path in urls.items():
-                    theirs = lighthouse.get(url)
-                    if theirs is None:
-                        continue
-                    static = check_page(
-                        PageInput(
-                            url=url,
-                            html=(root / path).read_text(encoding="utf-8", errors="replace"),
-                            robots_status=robots[0],
-                            robots_txt=robots[1],
-                        )
-                    )
-                    ours = {a.audit: a.result for a in static.audits}
-                    for audit, verdict in theirs.items():
-                        agree = (ours[audit] == "fail") == (verdict == "fail")
-                        table[audit]["pages"] += 1
-                        table[audit]["agree"] += agree
-                        table[audit]["failing"] += verdict == "fail"
-                        if not agree:
-                            rows.append(
-                                {"site": name, "page": path, "audit": audit,
-                                 "static": ours[audit], "lighthouse": verdict}
-                            )  # fmt: skip
-    pages = max(row["pages"] for row in table.values())
-    total = sum(r["pages"] for r in table.values())
-    agreed = sum(r["agree"] for r in table.values())
-    print(
-        f"Lighthouse {lighthouse_version(tools)}, {pages} pages, {time.monotonic() - started:.0f} s"
+            compare_site(tools, package, name, root, pages, args.timeout, real, rows)
+        if args.crafted:
+            root = work / "crafted"
+            root.mkdir()
+            for path, html in CRAFTED.items():
+                (root / path).write_text(f"<!doctype html>{html}")
+            compare_site(
+                tools, package, "crafted", root, list(CRAFTED), args.timeout, crafted, rows
+            )
+    print(f"Lighthouse {lighthouse_version(tools)}, {time.monotonic() - started:.0f} s")
+    if any(r["pages"] for r in real.values()):
+        print_table("Real pages (docs of PyPI packages, built here)", real)
+    if args.crafted:
+        print_table("Crafted pages (a failing and a passing page per audit)", crafted)
+    args.out.write_text(
+        json.dumps({"real": real, "crafted": crafted, "disagreements": rows}, indent=2) + "\n"
     )
-    print("| audit | pages | Lighthouse fails | agree | agreement |\n|---|---:|---:|---:|---:|")
-    for audit, row in table.items():
-        share = 100 * row["agree"] / row["pages"] if row["pages"] else float("nan")
-        print(f"| {audit} | {row['pages']} | {row['failing']} | {row['agree']} | {share:.1f}% |")
-    failing = sum(r["failing"] for r in table.values())
-    print(f"| **all** | {total} | {failing} | {agreed} | {100 * agreed / max(1, total):.1f}% |")
-    args.out.write_text(json.dumps({"table": table, "disagreements": rows}, indent=2) + "\n")
     return 0
 
 

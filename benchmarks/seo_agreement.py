@@ -237,7 +237,7 @@ def main() -> int:
             root = work / "crafted"
             root.mkdir()
             for path, html in CRAFTED.items():
-                (root / path).write_text(f"<!doctype html>{html}")
+                (root / path).write_text(f"<!doctype html>{html}<p>A page made for one audit.</p>")
             compare_site(
                 tools, package, "crafted", root, list(CRAFTED), args.timeout, crafted, rows
             )

@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -197,16 +198,20 @@ def run_batch(
     ) as process:
         assert process.stdout is not None
         done: set[str] = set()
-        for line in process.stdout:
-            try:
-                answer = json.loads(line)
-            except ValueError:
-                continue
-            done.add(answer["url"])
-            if "error" in answer:
-                on_page(answer["url"], None, answer["error"])
-            else:
-                on_page(answer["url"], verdicts(answer), "")
+        try:
+            for line in process.stdout:
+                try:
+                    answer = json.loads(line)
+                except ValueError:
+                    continue
+                done.add(answer["url"])
+                if "error" in answer:
+                    on_page(answer["url"], None, answer["error"])
+                else:
+                    on_page(answer["url"], verdicts(answer), "")
+        except BaseException:
+            _stop(process)
+            raise
         stderr = process.stderr.read() if process.stderr else ""
         process.wait()
     last = (
@@ -215,6 +220,16 @@ def run_batch(
     for url in urls:
         if url not in done:
             on_page(url, None, last)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGINT first: chrome-launcher closes its Chromium on it, where SIGKILL would leave
+    the browser running."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def lighthouse_pages(

@@ -19,7 +19,14 @@ from temporalio.client import Client
 from activities.seo_optimization import lighthouse as lh
 from activities.seo_optimization import targets
 from activities.seo_optimization.checks import PageInput, check_page, parse_viewport
-from activities.seo_optimization.fixes import DraftNeed, offline_drafts, patch_html, shorten
+from activities.seo_optimization.fixes import (
+    Draft,
+    DraftNeed,
+    offline_drafts,
+    patch_html,
+    patch_rst,
+    shorten,
+)
 from activities.seo_optimization.site import (
     SiteIndex,
     SitePage,
@@ -448,3 +455,10 @@ def test_a_crawl_never_follows_a_redirect_off_its_origin() -> None:
         server.server_close()
         thread.join()
     assert status == 302
+
+
+def test_a_sphinx_description_goes_after_the_file_wide_metadata() -> None:
+    draft = Draft(page="p.html", file="p.rst", field="description", text="About p.", source="x")
+    patched, _ = patch_rst(":orphan:\n:tocdepth: 2\n\nTitle\n=====\n", [draft])
+    assert patched.startswith(":orphan:\n:tocdepth: 2\n\n.. attune draft (x)")
+    assert ".. meta::\n   :description: About p.\n\nTitle\n" in patched

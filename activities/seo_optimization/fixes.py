@@ -199,7 +199,22 @@ def patch_rst(text: str, drafts: list[Draft]) -> tuple[str, list[Draft]]:
         f".. meta::\n   :description: {draft.text}\n\n"
     )
     draft.written = True
-    return block + text, left
+    lines = text.splitlines(keepends=True)
+    at = _after_file_metadata(lines)
+    return "".join(lines[:at]) + block + "".join(lines[at:]), left
+
+
+def _after_file_metadata(lines: list[str]) -> int:
+    """The line after a page's file-wide metadata (`:orphan:`, `:tocdepth: 2` ...), a
+    field list Sphinx reads only as the very first thing in the file."""
+    at = 0
+    while at < len(lines) and lines[at].startswith(":") and lines[at].count(":") >= 2:
+        at += 1
+        while at < len(lines) and lines[at].startswith((" ", "\t")) and lines[at].strip():
+            at += 1
+    if at and at < len(lines) and not lines[at].strip():
+        at += 1
+    return at
 
 
 def patch_markdown(text: str, drafts: list[Draft]) -> tuple[str, list[Draft]]:

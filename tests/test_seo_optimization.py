@@ -228,7 +228,7 @@ SITE = {
     '<a href="guide/">Guide</a> <a href="missing.html">Missing page</a></body></html>',
     "guide/index.html": "<html><head><title>Guide</title>"
     '<meta name="description" content="The guide"></head><body><h1>Guide</h1>'
-    '<a href="../index.html">more</a></body></html>',
+    '<a href="../index.html">more</a> <a href="../robots.txt">Robots</a></body></html>',
     "robots.txt": "User-agent: *\nDisallow:\n",
 }
 
@@ -246,6 +246,8 @@ def test_a_localhost_site_is_crawled_within_its_origin(tmp_path: Path) -> None:
         site = crawl_site(f"{base}/", tmp_path / "crawl", max_pages=10)
     statuses = {p.file: p.status for p in site.pages}
     assert statuses == {"index.html": 200, "guide/index.html": 200, "missing.html": 404}
+    assert len(site.pages) == 3  # `/` and `/index.html` (linked from the guide) are one page
+    assert site.resources == {"/robots.txt": 200} and site.complete
     assert site.robots_status == 200 and "Disallow" in (site.robots or "")
     assert (tmp_path / "crawl" / "guide" / "index.html").is_file()
     assert detect_kind(root) == "site"

@@ -75,6 +75,7 @@ from workflows.seo_optimization.models import (
 ARTIFACTS = RunArtifacts("seo-optimization")
 PAGES = TypeAdapter(list[SitePage])
 HEADERS = TypeAdapter(dict[str, dict[str, list[str]]])
+STATUSES = TypeAdapter(dict[str, int])
 TEXT = TypeAdapter(str)
 SITEMAP = TypeAdapter(tuple[str, str])
 FINDINGS = TypeAdapter(list[Finding])
@@ -182,6 +183,9 @@ class SeoOptimizationActivities:
                 f"{base}/skipped.json", site.skipped, SKIPPED, len(site.skipped)
             ),
             headers=self.store.put(f"{base}/headers.json", headers, HEADERS) if headers else None,
+            resources=self.store.put(f"{base}/resources.json", site.resources, STATUSES)
+            if site.resources
+            else None,
         )
 
     def _robots(self, site: PreparedSite) -> tuple[int | None, str | None]:
@@ -284,6 +288,8 @@ class SeoOptimizationActivities:
         statuses: dict[str, int] = {}
         for page in pages:
             statuses[url_path(page.url)] = page.status
+        if site.resources:
+            statuses.update(self.store.get(site.resources, STATUSES))
         if site.kind != "url":
             root = Path(site.root)
             for path in root.rglob("*"):

@@ -65,6 +65,8 @@ class Site:
     robots: str | None = None
     sitemap: tuple[str, str] | None = None
     complete: bool = True
+    resources: dict[str, int] = field(default_factory=dict)
+    """Statuses of linked URLs that are not pages (a crawl's text files, images...)."""
 
 
 def detect_kind(target: Path) -> str:
@@ -308,16 +310,21 @@ def crawl_site(
     out.mkdir(parents=True, exist_ok=True)
     site = Site(kind="url", root=out, origin=origin, pages=[])
     queue, seen = deque([urldefrag(start)[0]]), {urldefrag(start)[0]}
+    files: set[str] = set()
     while queue and len(site.pages) < max_pages:
         url = queue.popleft()
+        file = _page_file(url)
+        if file in files:
+            continue  # `/` and `/index.html` are one page
         try:
             status, headers, kind, body = fetch(url)
         except OSError as err:
             site.skipped.append(SkippedFile(path=url, reason=f"could not be fetched: {err}"))
             continue
         if kind not in ("text/html", "application/xhtml+xml"):
+            site.resources[unquote(urlsplit(url).path or "/")] = status
             continue
-        file = _page_file(url)
+        files.add(file)
         saved = out / file
         saved.parent.mkdir(parents=True, exist_ok=True)
         html = _decode(body)

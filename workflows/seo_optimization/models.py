@@ -139,6 +139,9 @@ class PreparedSite(BaseModel):
     headers: ArtifactRef | None = Field(
         default=None, description="Response headers by page path, for a crawled site"
     )
+    resources: ArtifactRef | None = Field(
+        default=None, description="Statuses of crawled URLs that are not pages, by path"
+    )
 
 
 class CheckBatch(BaseModel):

@@ -464,3 +464,10 @@ def test_a_sphinx_description_goes_after_the_file_wide_metadata() -> None:
     patched, _ = patch_rst(":orphan:\n:tocdepth: 2\n\nTitle\n=====\n", [draft])
     assert patched.startswith(":orphan:\n:tocdepth: 2\n\n.. attune draft (x)")
     assert ".. meta::\n   :description: About p.\n\nTitle\n" in patched
+
+
+def test_a_page_is_found_by_any_of_its_paths() -> None:
+    index = SiteIndex(origin="http://x", statuses={"/": 200, "/guide/": 200, "/a/index.html": 200})
+    for path in ("/", "/index.html", "/guide/", "/guide", "/guide/index.html", "/a/", "/a"):
+        assert index.status(path) == 200, path
+    assert index.missing("/nope.html") == "does not exist"

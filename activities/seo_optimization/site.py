@@ -120,7 +120,9 @@ class SiteIndex:
         path = posixpath.normpath(unquote(path)) if path not in ("", "/") else "/"
         if path != "/" and not path.startswith("/"):
             path = "/" + path
-        for candidate in (path, path.rstrip("/") + "/index.html", path + ".html"):
+        folder = path.removesuffix("index.html") if path.endswith("/index.html") else None
+        candidates = (path, path.rstrip("/") + "/", path.rstrip("/") + "/index.html", folder)
+        for candidate in (*candidates, path + ".html"):
             if candidate in self.statuses:
                 return self.statuses[candidate]
         return None

@@ -3,8 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SARIF_MULTITOOL := @microsoft/sarif-multitool@5.7.0
+LIGHTHOUSE := lighthouse@12.2.3
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint clean lighthouse
 
 install: $(STAMP)
 
@@ -16,6 +17,10 @@ $(STAMP): pyproject.toml scripts/find-python.sh
 		npm install --silent --no-audit --no-fund --prefix $(VENV)/node $(SARIF_MULTITOOL); \
 	else echo "npm not found: the SARIF validator test will be skipped outside CI"; fi
 	@touch $(STAMP)
+
+# Optional: Lighthouse for seo-optimization (with Chromium: apt-get install -y chromium).
+lighthouse: install
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node $(LIGHTHOUSE)
 
 run: install
 	$(VENV)/bin/attune server start

@@ -102,7 +102,10 @@ BAD_INPUTS = [
         "analyses Python code: " + repr(str(REPO / "README.md")) + " is not a directory",
     ),
     (["workflow", "run", "release-prep", str(REPO), "--fail-on", "high"], "--fail-on must be"),
-    (["workflow", "run", "seo-optimization", "."], "seo-optimization is not available yet"),
+    (
+        ["workflow", "run", "seo-optimization", ".", "--param", "url=http://example.org/"],
+        "only sites on localhost",
+    ),
     (["wrkflow", "run", "security-audit", "."], "unknown command 'wrkflow'; did you mean"),
     (["servr", "stop"], "did you mean 'server'"),
     (["escalate", "security-audit-nothing-00000000"], "no workflow with id"),

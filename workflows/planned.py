@@ -19,14 +19,4 @@ TEST_GENERATION = Flow(
     },
     examples=("Generate tests for this module", "raise our test coverage"),
 )
-SEO_OPTIMIZATION = Flow(
-    name="seo-optimization", planned=True,
-    summary="SEO checks on built HTML; fixes as a patch",
-    description="improve a site's SEO",
-    vocabulary={
-        "seo": 5, "search engin*": 4, "meta tag*": 3, "sitemap*": 3, "googl*": 1.5, "rank*": 1,
-        "keyword*": 1.5, "organic traffic": 3,
-    },
-    examples=("improve our site's SEO",),
-)
 # fmt: on

@@ -86,12 +86,28 @@ class DocstringAnswer(BaseModel):
     confidence: Confidence
 
 
+class SeoMetaDraft(BaseModel):
+    page: str = Field(description="The page id, copied from the prompt")
+    title: str | None = Field(default=None, max_length=80, description="<title>, <= 60 chars")
+    description: str | None = Field(
+        default=None, max_length=200, description="Meta description, <= 155 chars"
+    )
+
+
+class SeoMetaAnswer(BaseModel):
+    """seo-optimization's drafts of missing titles and meta descriptions."""
+
+    pages: list[SeoMetaDraft]
+    confidence: Confidence
+
+
 OUTPUT_SCHEMAS: dict[str, type[BaseModel]] = {
     "triage": TriageAnswer,
     "remediation": RemediationAnswer,
     "answer": AnswerOutput,
     "route": RouteAnswer,
     "docstrings": DocstringAnswer,
+    "seo_meta": SeoMetaAnswer,
 }
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from activities.artifacts import ArtifactStore
 from activities.test_generation import engines
 from activities.test_generation.baseline import find_tests, measure_baseline
 from activities.test_generation.isolation import run_test_file

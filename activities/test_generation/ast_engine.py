@@ -1,0 +1,358 @@
+"""attune's own engine: inputs read from the code, results observed by running it.
+
+For each public function or method, the inputs worth a test come from the source: the
+literals the code compares a parameter against and their neighbours (the boundaries),
+empty/zero/None as the type hint or default allows, and a typical value. Each parameter
+is varied alone from a base call. The calls run in a subprocess (import root on
+`sys.path`, temp cwd, timeout; a per-call alarm) and what happened becomes a regression
+test:
+
+- a return value whose `repr` round-trips as a literal is asserted equal;
+- an exception raised by an explicit `raise` in the module is pinned with `pytest.raises`;
+- any other exception (a TypeError, ZeroDivisionError or IndexError from deep inside),
+  on inputs the type hints allow, becomes a test asserting a normal return, which the
+  runner reports as a possible bug with its inputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from activities.test_generation.analysis import FunctionInfo, public_functions
+from activities.test_generation.ghostwriter_engine import module_file
+from activities.test_generation.render import (
+    Behaviour,
+    candidate,
+    deduplicate,
+    snake,
+    value_slug,
+)
+from activities.test_generation.runs import import_error, run_bounded, target_env
+from workflows.test_generation.candidates import CandidateTest, EngineOutcome
+
+MAX_CALLS = 16
+MAX_TESTS = 8
+CALL_TIMEOUT_S = 2
+
+TYPICAL: dict[str, list[str]] = {
+    "int": ["1", "0", "-1"],
+    "float": ["1.5", "0.0", "-1.0"],
+    "str": ["'abc'", "''"],
+    "bool": ["True", "False"],
+    "bytes": ["b'ab'", "b''"],
+    "list": ["[1, 2]", "[]"],
+    "tuple": ["(1, 2)", "()"],
+    "dict": ["{'a': 1}", "{}"],
+    "set": ["{1, 2}", "set()"],
+}
+
+OBSERVER = """
+import ast, builtins, importlib, json, linecache, signal, sys, traceback
+request = json.load(sys.stdin)
+module = importlib.import_module(request["module"])
+source_file = getattr(module, "__file__", None)
+
+def alarm(signum, frame):
+    raise TimeoutError("call ran past its alarm")
+
+signal.signal(signal.SIGALRM, alarm)
+observed = []
+for call in request["calls"]:
+    target = module
+    for part in call["qualname"].split("."):
+        target = getattr(target, part)
+    if call["kind"] == "method":
+        target = getattr(getattr(module, call["owner"])(), call["qualname"].split(".")[-1])
+    kwargs = {name: eval(src) for name, src in call["args"].items()}
+    signal.alarm(request["alarm"])
+    try:
+        value = target(**kwargs)
+    except TimeoutError:
+        observed.append({"kind": "hung"})
+        continue
+    except Exception as err:
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        line = (linecache.getline(frame.filename, frame.lineno) or "").strip()
+        deliberate = frame.filename == source_file and line.startswith("raise")
+        kind = type(err)
+        observed.append({"kind": "raised", "module": kind.__module__, "name": kind.__qualname__,
+                         "deliberate": deliberate, "message": str(err)[:200]})
+        continue
+    finally:
+        signal.alarm(0)
+    text = repr(value)
+    try:
+        literal = ast.literal_eval(text) == value and type(ast.literal_eval(text)) is type(value)
+    except Exception:
+        literal = False
+    observed.append({"kind": "returned", "repr": text if literal and len(text) < 300 else None})
+print(json.dumps(observed))
+"""
+
+
+@dataclass
+class Call:
+    info: FunctionInfo
+    args: dict[str, str]
+    trusted: bool
+
+
+def run_ast_engine(module: str, import_root: Path, *, budget_s: float = 60.0) -> EngineOutcome:
+    """Regression tests for `module` from its own comparisons, defaults and raises."""
+    started = time.monotonic()
+
+    def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
+        return EngineOutcome(
+            engine="ast",
+            status=status,
+            reason=reason,
+            candidates=found or [],
+            duration_s=round(time.monotonic() - started, 2),
+        )
+
+    source_file = module_file(module, import_root)
+    if source_file is None:
+        return outcome("skipped", f"no source file for {module} under {import_root}")
+    try:
+        functions = public_functions(ast.parse(source_file.read_text()))
+    except (SyntaxError, UnicodeDecodeError) as err:
+        return outcome("skipped", f"{source_file.name} does not parse: {err}")
+    calls = [call for info in functions for call in plan_calls(info)]
+    if not calls:
+        return outcome("skipped", f"{module} has no public function attune can call")
+    with tempfile.TemporaryDirectory(prefix="attune-ast-engine-") as tmp:
+        error = import_error(module, import_root, sys.executable, Path(tmp))
+        if error:
+            return outcome("skipped", f"{module} does not import: {error}")
+        request = {
+            "module": module,
+            "alarm": CALL_TIMEOUT_S,
+            "calls": [
+                {
+                    "qualname": c.info.qualname,
+                    "kind": c.info.kind,
+                    "owner": c.info.owner,
+                    "args": c.args,
+                }
+                for c in calls
+            ],
+        }
+        done = run_bounded(
+            [sys.executable, "-c", OBSERVER],
+            cwd=Path(tmp),
+            env=target_env(import_root),
+            timeout=budget_s,
+            stdin=json.dumps(request),
+        )
+    if done.timed_out:
+        return outcome("timed_out", f"observing {len(calls)} calls ran past {budget_s:.0f}s")
+    if done.returncode != 0:
+        return outcome("failed", f"observing the calls failed: {done.last_line()}")
+    observed = json.loads(done.stdout.strip().splitlines()[-1])
+    found = tests_from(module, calls, observed)
+    return outcome("ok" if found else "skipped", "" if found else "no observable behaviour", found)
+
+
+def _hint_names(annotation: ast.expr | None) -> list[str]:
+    if annotation is None:
+        return []
+    text = ast.unparse(annotation).replace("typing.", "")
+    if text.startswith("Optional["):
+        text = text.removeprefix("Optional[").removesuffix("]") + " | None"
+    return [part.strip().split("[")[0].lower() for part in text.split("|")]
+
+
+def _compared_literals(node: ast.AST, param: str) -> list[str]:
+    """Literals the body compares `param` (or `len(param)`) against, with neighbours."""
+    values: list[str] = []
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Compare):
+            continue
+        sides = [sub.left, *sub.comparators]
+        if not any(_mentions(side, param) for side in sides):
+            continue
+        for side in sides:
+            values += _literal_neighbours(side, sized=any(_is_len_of(s, param) for s in sides))
+    return values
+
+
+def _mentions(node: ast.expr, param: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id == param) or _is_len_of(node, param)
+
+
+def _is_len_of(node: ast.expr, param: str) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "len"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id == param
+    )
+
+
+def _literal_neighbours(node: ast.expr, sized: bool) -> list[str]:
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [v for elt in node.elts for v in _literal_neighbours(elt, sized)]
+    if not isinstance(node, ast.Constant):
+        return []
+    value = node.value
+    if isinstance(value, bool) or value is None:
+        return [repr(value)]
+    if isinstance(value, int | float):
+        if sized:
+            return [f"'{'a' * n}'" for n in (value - 1, value, value + 1) if 0 <= n < 50]
+        return [repr(value - 1), repr(value), repr(value + 1)]
+    if isinstance(value, str | bytes):
+        return [repr(value)]
+    return []
+
+
+def _values(info: FunctionInfo, arg: ast.arg, default: ast.expr | None) -> tuple[list[str], bool]:
+    """Candidate values for one parameter, and whether they all fit its declared type."""
+    hints = _hint_names(arg.annotation)
+    values: list[str] = []
+    if default is not None and _literal(default):
+        values.append(ast.unparse(default))
+    for hint in hints:
+        values += TYPICAL.get(hint, [])
+    compared = _compared_literals(info.node, arg.arg)
+    if hints:
+        compared = [v for v in compared if _fits(v, hints)]
+    values += compared
+    if "none" in hints:
+        values.append("None")
+    trusted = bool(values) and (bool(hints) and all(h in TYPICAL or h == "none" for h in hints))
+    if not values:
+        values = ["1", "'abc'"]
+    return list(dict.fromkeys(values)), trusted
+
+
+def _fits(source: str, hints: list[str]) -> bool:
+    value = ast.literal_eval(source)
+    return any(
+        type(value).__name__ == hint or (hint == "float" and type(value) is int) for hint in hints
+    )
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def plan_calls(info: FunctionInfo) -> list[Call]:
+    """A base call plus one call per alternative value of each parameter, capped."""
+    if isinstance(info.node, ast.AsyncFunctionDef):
+        return []
+    if info.kind == "method" and not info.owner_builds_bare:
+        return []
+    args = info.node.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(positional, defaults, strict=True)) + list(
+        zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    )
+    if info.kind in ("method", "classmethod"):
+        pairs = pairs[1:]
+    if args.posonlyargs:
+        return []
+    options = {arg.arg: _values(info, arg, default) for arg, default in pairs}
+    trusted = all(ok for _, ok in options.values())
+    base = {name: values[0] for name, (values, _) in options.items()}
+    calls = [Call(info, base, trusted)]
+    for name, (values, _) in options.items():
+        calls += [Call(info, {**base, name: v}, trusted) for v in values[1:]]
+    return calls[:MAX_CALLS]
+
+
+def tests_from(module: str, calls: list[Call], observed: list[dict]) -> list[CandidateTest]:
+    """One test per distinct outcome of each function, at most MAX_TESTS a function."""
+    found: list[CandidateTest] = []
+    seen: dict[str, set[str]] = {}
+    for call, seen_as in zip(calls, observed, strict=True):
+        behaviour = _behaviour(module, call, seen_as)
+        if behaviour is None:
+            continue
+        outcomes = seen.setdefault(call.info.qualname, set())
+        if behaviour.outcome in outcomes or len(outcomes) >= MAX_TESTS:
+            continue
+        outcomes.add(behaviour.outcome)
+        imports = {
+            "pytest": "import pytest",
+            call.info.owner
+            or call.info.qualname: f"from {module} import {call.info.owner or call.info.qualname}",
+        }
+        if seen_as["kind"] == "raised" and seen_as["module"] == module:
+            imports[seen_as["name"]] = f"from {module} import {seen_as['name']}"
+        elif seen_as["kind"] == "raised" and seen_as["module"] != "builtins":
+            imports[seen_as["module"].split(".")[0]] = f"import {seen_as['module']}"
+        found.append(candidate("ast", module, behaviour, imports))
+    return deduplicate(found)
+
+
+def _behaviour(module: str, call: Call, seen: dict) -> Behaviour | None:
+    info = call.info
+    given = [f"{name} = {value}" for name, value in call.args.items()]
+    target = info.qualname
+    if info.kind == "method":
+        owner = info.owner or ""
+        receiver = owner[:1].lower() + owner[1:] if owner[:1].isupper() else f"{owner}_obj"
+        receiver = "instance" if receiver in call.args else receiver
+        given.insert(0, f"{receiver} = {owner}()")
+        target = f"{receiver}.{info.node.name}"
+    invocation = f"{target}({', '.join(f'{n}={n}' for n in call.args)})"
+    shown = ", ".join(f"{n}={v}" for n, v in call.args.items()) or "no arguments"
+    literal_args = [v for v in call.args.values()][:2]
+    input_slug = "_and_".join(value_slug(v) for v in literal_args)
+    inputs = f"{info.qualname}({shown})" if call.args else f"{info.qualname}()"
+    if seen["kind"] == "returned" and seen["repr"] is not None:
+        return Behaviour(
+            function=info.qualname,
+            outcome=f"returns_{value_slug(seen['repr'])}",
+            sentence=f"{info.qualname} returns {seen['repr']} for {shown}.",
+            given=given,
+            when=[f"result = {invocation}"],
+            then=[f"assert result == {seen['repr']}"],
+            inputs=inputs,
+            input_slug=input_slug,
+        )
+    if seen["kind"] != "raised":
+        return None
+    if seen["module"] in ("builtins", module):
+        exc = seen["name"]
+    else:
+        exc = f"{seen['module']}.{seen['name']}"
+    if seen["deliberate"]:
+        return Behaviour(
+            function=info.qualname,
+            outcome=f"raises_{snake(seen['name'])}",
+            sentence=f"{info.qualname} raises {seen['name']} for {shown}.",
+            given=given,
+            when=[f"with pytest.raises({exc}) as raised:\n    {invocation}"],
+            then=[f"assert raised.type is {exc}"],
+            inputs=inputs,
+            input_slug=input_slug,
+        )
+    if not call.trusted:
+        return None
+    return Behaviour(
+        function=info.qualname,
+        outcome="returns_normally",
+        sentence=(
+            f"{info.qualname} returns normally for {shown} (observed: {seen['name']}: "
+            f"{seen['message'][:80]})."
+        ),
+        given=given,
+        when=[invocation],
+        then=[f"# it returns instead of raising {seen['name']}"],
+        inputs=inputs,
+        input_slug=input_slug,
+    )

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from activities.test_generation import engines
 from activities.test_generation.baseline import find_tests, measure_baseline
 from activities.test_generation.isolation import run_test_file
 from activities.test_generation.keep import ModuleState, judge, render_file, verified_file
@@ -27,7 +26,7 @@ from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_cli import attune
 from worker import running_worker
 from workflows.registry import registry
-from workflows.test_generation.candidates import CandidateTest, EngineOutcome
+from workflows.test_generation.candidates import CandidateTest
 from workflows.test_generation.models import ModuleSpec, TestGenerationRequest
 from workflows.wire import PROGRESS_QUERY
 
@@ -39,7 +38,7 @@ def discount(price, percent):
     return round(price * (100 - percent) / 100, 2)
 
 
-def average(values):
+def average(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
@@ -144,12 +143,6 @@ WRONG_DISCOUNT = candidate(
     function="discount",
 )
 PLANTED = [LABEL_CHEAP, LABEL_CHEAP_AGAIN, AVERAGE_OF_NOTHING, WRONG_DISCOUNT, LABEL_EXPENSIVE]
-
-
-def planted_engine(module: str, import_root: Path, *, budget_s: int) -> EngineOutcome:
-    """The test's own engine: the planted candidates for shop.pricing, none elsewhere."""
-    found = PLANTED if module == "shop.pricing" else []
-    return EngineOutcome(engine="ast", status="ok", candidates=found)
 
 
 # --------------------------------------------------------------------------- modules
@@ -333,12 +326,11 @@ async def test_test_generation_end_to_end(
     client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
-    monkeypatch.setitem(engines.ENGINES, "ast", f"{__name__}:planted_engine")
     project = make_project(tmp_path / "p")
     result, progress = await generate(client, project, engines=["ast", "llm"])
     assert result.status == "completed" and progress["stage"] == "done"
-    assert result.kept == 2
-    assert result.rejected["possible-bug"] == 1 and result.rejected["fails"] == 1
+    assert result.kept >= 3 and result.rejected["no-new-coverage"] >= 1
+    assert result.rejected["possible-bug"] == 1
     assert result.llm.status == "skipped" and result.llm.reason == "ANTHROPIC_API_KEY is not set"
     rows = {row.module: row for row in result.coverage}
     assert rows["shop.pricing"].before < rows["shop.pricing"].after
@@ -348,7 +340,8 @@ async def test_test_generation_end_to_end(
     assert report["workflow"] == "test-generation" and report["baseline"]["status"] == "ok"
     [bug] = report["findings"]
     assert bug["category"] == "possible-bug" and bug["file"] == "shop/pricing.py"
-    assert bug["line"] == 8 and "values=[]" in bug["message"]
+    assert bug["line"] == 8 and "ZeroDivisionError" in bug["message"]
+    assert "average(values=[])" in bug["message"]
     pricing = next(r for r in report["coverage"] if r["module"] == "shop.pricing")
     assert pricing["before"]["lines_covered"] < pricing["after"]["lines_covered"]
     assert "subprocess" in report["isolation"]
@@ -365,7 +358,7 @@ async def test_test_generation_end_to_end(
         text=True,
         check=False,
     )
-    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout
+    assert done.returncode == 0 and f"{result.kept} passed" in done.stdout, done.stdout
 
 
 def test_cli_selects_a_function_and_applies_to_a_branch(

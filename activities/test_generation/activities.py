@@ -26,7 +26,7 @@ from activities.release_prep.project import target_python
 from activities.target import target_dir, target_path
 from activities.test_generation.baseline import measure_baseline
 from activities.test_generation.engines import run_engine
-from activities.test_generation.isolation import can_drop_privileges
+from activities.test_generation.isolation import can_drop_privileges, nobody_can_import
 from activities.test_generation.keep import (
     ModuleState,
     generated_file_name,
@@ -155,9 +155,10 @@ class TestGenerationActivities:
     ) -> ModuleOutcome:
         root = Path(job.import_root)
         file = root / job.spec.file
-        run = module_runner(file, root, job.test_timeout_s, target_python(Path(job.project_root)))
+        python = target_python(Path(job.project_root))
+        run = module_runner(file, root, job.test_timeout_s, python)
         if not state.isolation and state.import_error is None:
-            probe_module(state, run, can_drop_privileges())
+            probe_module(state, run, _no_drop_reason(job.spec.module, root, python, job))
             save(state)
         if state.import_error is not None:
             return _outcome(state, "skipped", state.import_error)
@@ -317,6 +318,15 @@ class TestGenerationActivities:
             findings=findings_ref,
             duration_s=duration,
         )
+
+
+def _no_drop_reason(module: str, root: Path, python: str, job: ModuleJob) -> str | None:
+    """Why the candidates cannot run as uid 65534, or None when they can."""
+    if not can_drop_privileges():
+        return "not running as root with setpriv"
+    if not nobody_can_import(module, root, python, job.test_timeout_s):
+        return "uid 65534 cannot run the target's interpreter or import the module"
+    return None
 
 
 def _warnings(baseline: Baseline) -> list[dict[str, str]]:

@@ -11,7 +11,10 @@ Two guards, both documented in the report's `isolation` line:
   with the audit hook alone, and the report says so.
 
 pytest runs with the attune_probe plugin (sandbox/attune_probe.py), which measures the
-module's line and branch coverage with coverage.py and says how each test ended.
+module's line and branch coverage with coverage.py and says how each test ended, and
+with no other plugin (PYTEST_DISABLE_PLUGIN_AUTOLOAD): the candidates need none (a
+Hypothesis test runs without its plugin), and loading every plugin of the environment
+would cost most of each run's time.
 """
 
 from __future__ import annotations
@@ -92,6 +95,19 @@ def can_drop_privileges() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
+def nobody_can_import(module: str, import_root: Path, python: str, timeout_s: float) -> bool:
+    """Whether uid 65534 can start `python` and import `module`: a quick check before
+    the first test run under setpriv."""
+    with tempfile.TemporaryDirectory(prefix="attune-nobody-") as tmp:
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(import_root)}
+        command = [
+            "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+            python, "-B", "-c", f"import {module}",
+        ]  # fmt: skip
+        code, _ = run_group(command, Path(tmp), env, timeout_s)
+    return code == 0
+
+
 def _coverage(measured: dict) -> Coverage:
     summary = measured.get("summary", {})
     return Coverage(
@@ -113,6 +129,7 @@ def _env(work: Path, import_root: Path, module_file: Path, probe_out: Path) -> d
         PYTHONPATH=os.pathsep.join([str(SANDBOX), str(import_root)]),
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONHASHSEED="0",
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         ATTUNE_SANDBOX_ALLOW=str(work),
         ATTUNE_PROBE_MODULE=str(module_file),
         ATTUNE_PROBE_OUT=str(probe_out),

@@ -98,11 +98,13 @@ def _union(a: Coverage, b: Coverage) -> Coverage:
     )
 
 
-def probe_module(state: ModuleState, run: Callable[[str, bool], RunResult], can_drop: bool) -> None:
-    """Whether the module imports (and as whom): the isolation mode, and the module's
-    statement and branch totals for the coverage table."""
+def probe_module(
+    state: ModuleState, run: Callable[[str, bool], RunResult], no_drop_reason: str | None
+) -> None:
+    """Whether the module imports, and as whom (uid 65534 unless `no_drop_reason` says
+    why not): the isolation mode, and the module's statement and branch totals."""
     source = import_probe(state.spec.module)
-    result = run(source, True) if can_drop else None
+    result = run(source, True) if no_drop_reason is None else None
     if result is not None and result.passed():
         state.isolation = "subprocess as uid 65534 (setpriv) + audit-hook write guard"
         state.drop_privileges = True
@@ -115,12 +117,8 @@ def probe_module(state: ModuleState, run: Callable[[str, bool], RunResult], can_
             state.import_error = f"the module does not import: {(detail or '').strip()[-300:]}"
             return
         result = fallback
-        state.isolation = (
-            "subprocess + audit-hook write guard (uid 65534 cannot run the target's "
-            "interpreter or read its files)"
-            if can_drop
-            else "subprocess + audit-hook write guard"
-        )
+        reason = no_drop_reason or "its tests do not run as uid 65534"
+        state.isolation = f"subprocess + audit-hook write guard ({reason})"
     state.before = state.before.model_copy(
         update={
             "statements": result.coverage.statements,

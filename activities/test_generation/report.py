@@ -13,7 +13,7 @@ from typing import Any
 
 from activities import reports
 from workflows.schemas import Finding
-from workflows.test_generation.models import ModuleOutcome
+from workflows.test_generation.models import ModuleOutcome, PossibleBug
 
 RULE_ID = "ATNT001"
 TOOL = "attune-test-generation"
@@ -28,16 +28,21 @@ REJECT_REASONS = (
 
 
 def bug_findings(outcomes: list[ModuleOutcome], import_root: Path, base: Path) -> list[Finding]:
-    """Each possible bug as a finding on the line of the module that raised."""
+    """Possible bugs as findings on the line of the module that raised: one per line and
+    exception type, however many tests (of one engine or several) ran into it."""
     findings = []
     for outcome in outcomes:
         path = (import_root / outcome.file).resolve()
         file = path.relative_to(base).as_posix() if path.is_relative_to(base) else outcome.file
+        groups: dict[tuple[int, str], list[PossibleBug]] = {}
         for bug in outcome.bugs:
-            where = bug.function or outcome.module
-            inputs = f" with {bug.inputs}" if bug.inputs else ""
-            kind = bug.exception.partition(":")[0]
-            material = "\x1f".join((outcome.module, where, kind, bug.inputs or bug.body))
+            groups.setdefault((bug.line, bug.exception.partition(":")[0]), []).append(bug)
+        for (line, kind), bugs in groups.items():
+            first = next((b for b in bugs if b.inputs), bugs[0])
+            where = first.function or outcome.module
+            inputs = f" on {first.inputs}" if first.inputs else ""
+            tests = ", ".join(f"{b.test} ({b.engine})" for b in bugs)
+            material = "\x1f".join((outcome.module, where, kind))
             findings.append(
                 Finding(
                     rule_id=RULE_ID,
@@ -46,10 +51,9 @@ def bug_findings(outcomes: list[ModuleOutcome], import_root: Path, base: Path) -
                     severity="medium",
                     confidence="medium",
                     file=file,
-                    line=bug.line,
-                    message=f"{where} raises {bug.exception}{inputs} "
-                    f"(test {bug.test} by the {bug.engine} engine)",
-                    snippet=bug.body,
+                    line=line,
+                    message=f"{where} raises {first.exception}{inputs}; tests: {tests}",
+                    snippet=first.body,
                     fingerprint=hashlib.sha256(material.encode()).hexdigest()[:32],
                 )
             )

@@ -81,6 +81,14 @@ class TestGenerationRequest(BaseModel):
             raise ValueError(f"select {value!r} is not `module`, `module:function` or `function`")
         return value
 
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`--param engines=ast,ghostwriter` as well as the parameter repeated."""
+        return (
+            [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        )
+
     @field_validator("engines")
     @classmethod
     def _some_engine(cls, value: list[Engine]) -> list[Engine]:

@@ -8,6 +8,7 @@ the last line of that module in the traceback is where it was raised.
 
 import json
 import os
+import sys
 
 import coverage
 import pytest
@@ -20,6 +21,22 @@ _COVERAGE = coverage.Coverage(data_file=None, branch=True, include=[_MODULE], co
 
 def pytest_configure(config):
     _COVERAGE.start()
+
+
+def pytest_collection_finish(session):
+    """Property tests run the same examples on both runs (derandomize), store nothing
+    (no database), and a slow machine is not a failure (no deadline, no too_slow)."""
+    if "hypothesis" in sys.modules:
+        from hypothesis import HealthCheck, settings
+
+        settings.register_profile(
+            "attune",
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        settings.load_profile("attune")
 
 
 @pytest.hookimpl(wrapper=True)

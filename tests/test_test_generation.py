@@ -334,7 +334,7 @@ async def test_test_generation_end_to_end(
     assert result.llm.status == "skipped" and result.llm.reason == "ANTHROPIC_API_KEY is not set"
     rows = {row.module: row for row in result.coverage}
     assert rows["shop.pricing"].before < rows["shop.pricing"].after
-    assert rows["shop.text"].kept == 0
+    assert rows["shop.text"].before == 0 and rows["shop.text"].after == 100
 
     report = json.loads(Path(result.artifacts["json"]).read_text())
     assert report["workflow"] == "test-generation" and report["baseline"]["status"] == "ok"
@@ -348,12 +348,20 @@ async def test_test_generation_end_to_end(
     markdown = Path(result.artifacts["markdown"]).read_text()
     assert "## Coverage" in markdown and "| `shop.pricing` |" in markdown
 
-    [test_file] = result.test_files
-    assert Path(test_file).name == "test_shop_pricing.py"
-    assert (project / "tests").is_dir() and not (project / "tests" / "attune_generated").exists()
+    names = [Path(f).name for f in result.test_files]
+    assert names == ["test_shop_pricing.py", "test_shop_text.py"]
+    assert not (project / "tests" / "attune_generated").exists()
+    tests_dir = Path(result.artifacts["tests"])
+    assert "import pytest" in (tests_dir / "test_shop_pricing.py").read_text()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-        cwd=tmp_path,
+        [
+            str(Path(sys.executable).with_name("pytest")),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(tests_dir),
+        ],
+        cwd=project,
         capture_output=True,
         text=True,
         check=False,

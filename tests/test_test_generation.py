@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
+from activities.release_prep.testing import run_test_suite, to_agent_result
 from activities.test_generation.baseline import find_tests, measure_baseline
 from activities.test_generation.isolation import run_test_file
 from activities.test_generation.keep import ModuleState, judge, render_file, verified_file
@@ -403,3 +404,18 @@ def test_cli_selects_a_function_and_applies_to_a_branch(
     validation = validate(out / "report.sarif", sarif_validator)
     assert validation.errors == [], validation.output
     assert [w for w in validation.warnings if not w.startswith(NO_HOME_PAGE)] == []
+
+
+def test_release_testing_agent_reports_the_gaps_it_would_fill(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    outcome = run_test_suite(project, 120)
+    assert outcome.status == "passed"
+    gaps = {g.file: g for g in outcome.gaps}
+    assert set(gaps) == {"shop/pricing.py"}  # coverage.py sees only what the tests import
+    assert gaps["shop/pricing.py"].functions == ["discount", "average", "label"]
+    assert gaps["shop/pricing.py"].missing_branches == 5
+    result = to_agent_result(outcome, "testing")
+    assert "test-generation would fill gaps in 1 module(s)" in result.summary
+    assert result.data["coverage_gaps"][0]["file"] == "shop/pricing.py"
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before

@@ -8,12 +8,21 @@ import json
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.artifacts import ArtifactStore
 from activities.release_prep.testing import run_test_suite, to_agent_result
+from activities.test_generation.activities import (
+    ARTIFACTS,
+    OUTCOME,
+    STATE,
+    TestGenerationActivities,
+)
 from activities.test_generation.baseline import find_tests, measure_baseline
 from activities.test_generation.isolation import run_test_file
 from activities.test_generation.keep import ModuleState, judge, render_file, verified_file
@@ -28,7 +37,14 @@ from tests.test_cli import attune
 from worker import running_worker
 from workflows.registry import registry
 from workflows.test_generation.candidates import CandidateTest
-from workflows.test_generation.models import ModuleSpec, TestGenerationRequest
+from workflows.test_generation.models import (
+    Coverage,
+    EngineRun,
+    KeptTest,
+    ModuleJob,
+    ModuleSpec,
+    TestGenerationRequest,
+)
 from workflows.wire import PROGRESS_QUERY
 
 ENTRY = registry().flows["test-generation"]
@@ -419,3 +435,39 @@ def test_release_testing_agent_reports_the_gaps_it_would_fill(tmp_path: Path) ->
     assert "test-generation would fill gaps in 1 module(s)" in result.summary
     assert result.data["coverage_gaps"][0]["file"] == "shop/pricing.py"
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+
+
+async def test_a_retried_module_resumes_after_its_last_decided_candidate(tmp_path: Path) -> None:
+    """What a worker killed mid-module left (engines run, one test kept) is where its
+    retry starts: no engine runs again, no decided candidate is judged again."""
+    project = make_project(tmp_path / "p")
+    store = ArtifactStore(tmp_path / "home")
+    spec = ModuleSpec(module="shop.pricing", file="shop/pricing.py")
+    job = ModuleJob(
+        run_key="wf/run", index=0, spec=spec, import_root=str(project),
+        project_root=str(project), engines=["ast"], budgets={"ast": 30}, test_timeout_s=30,
+        max_candidates=50,
+    )  # fmt: skip
+    left = ModuleState(
+        spec=spec,
+        isolation="subprocess + audit-hook write guard (recorded by the first attempt)",
+        engines=[EngineRun(engine="ast", status="ok", candidates=2)],
+        candidates=[LABEL_CHEAP, LABEL_EXPENSIVE],
+        next_index=1,
+        kept=[KeptTest(candidate=LABEL_CHEAP, new_lines=99, new_branches=0)],
+        covered=Coverage(lines=[1, 7, 11, 12, 14, 15, 16], branches=[(12, 14), (14, 16)]),
+    )
+    store.put(f"{ARTIFACTS.batch_base('wf/run', 0)}/state.json", left, STATE)
+    beats: list = []
+    with ThreadPoolExecutor(1) as pool:
+        env = ActivityEnvironment()
+        env.on_heartbeat = lambda *details: beats.append(details[0])
+        summary = await env.run(TestGenerationActivities(store, pool).module, job)
+    outcome = store.get(summary.outcome, OUTCOME)
+    assert [e.engine for e in outcome.engines] == ["ast"] and outcome.engines[0].candidates == 2
+    assert [(k.candidate.name, k.new_lines) for k in outcome.kept] == [
+        ("test_label_cheap", 99),
+        ("test_label_expensive", 1),
+    ]
+    assert outcome.isolation.endswith("(recorded by the first attempt)")
+    assert outcome.test_file == "test_shop_pricing.py" and beats and beats[-1]["count"] == 2

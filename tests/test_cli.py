@@ -154,9 +154,9 @@ def test_route_prints_the_decision_and_runs_nothing(cli_env: dict[str, str]) -> 
     done = attune(cli_env, "route", "Review this code for security", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["workflows"] == ["security-audit"]
-    missing = attune(cli_env, "route", "Generate tests for this module", "--json")
+    missing = attune(cli_env, "route", "improve our site's SEO", "--json")
     decision = json.loads(missing.stdout)
-    assert decision["missing"][0]["workflow"] == "test-generation"
+    assert decision["missing"][0]["workflow"] == "seo-optimization"
 
 
 def test_compose_writes_a_spec_that_lists_and_validates(

@@ -103,7 +103,6 @@ PHRASINGS = [
     ("hello", ASKS, {}),
 ]
 NOT_YET = {
-    "test-generation": "quality-checks",
     "document-gen": None,
 }
 

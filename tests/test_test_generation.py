@@ -32,6 +32,7 @@ from activities.test_generation.modules import (
     infer_import_root,
 )
 from starter import runner
+from tests.fake_anthropic import FakeAnthropic
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_cli import attune
 from worker import running_worker
@@ -471,3 +472,86 @@ async def test_a_retried_module_resumes_after_its_last_decided_candidate(tmp_pat
     ]
     assert outcome.isolation.endswith("(recorded by the first attempt)")
     assert outcome.test_file == "test_shop_pricing.py" and beats and beats[-1]["count"] == 2
+
+
+# --------------------------------------------------------------------------- the LLM loop
+
+WRITTEN = {
+    "label": (
+        "from shop.pricing import label",
+        "def test_label_of_fifty_is_fair():\n    # Given fifty\n    # When labelled\n"
+        "    # Then fair\n    assert label(50) == 'fair'\n",
+    ),
+    "discount": (
+        "import pytest\nfrom shop.pricing import discount",
+        "def test_discount_refuses_a_negative_percent():\n    # Given a negative percent\n"
+        "    # When the discount applies\n    # Then it is refused\n"
+        "    with pytest.raises(ValueError):\n        discount(1, -1)\n",
+    ),
+    "shout": (
+        "from shop.text import shout",
+        "def test_shout_adds_a_bang():\n    # Given a word\n    # When shouted\n"
+        "    # Then upper case and a bang\n    assert shout('hi') == 'HI!'\n",
+    ),
+}
+WRONG_AVERAGE = (
+    "from shop.pricing import average",
+    "def test_average_is_wrong():\n    # Given two values\n    # When averaged\n"
+    "    # Then (wrongly) two\n    assert average([1, 2]) == 2\n",
+)
+
+
+def user_text(body: dict) -> str:
+    content = body["messages"][0]["content"]
+    return content if isinstance(content, str) else content[0]["text"]
+
+
+def write_tests(fake: FakeAnthropic) -> None:
+    """Claude's part: a right test for each function, except a wrong one for `average`."""
+
+    def respond(body: dict) -> None:
+        user = user_text(body)
+        function = user.split("The function `", 1)[1].split("`", 1)[0]
+        imports, test = WRITTEN.get(function, WRONG_AVERAGE)
+        name = test.split("(", 1)[0].removeprefix("def ")
+        answer = {
+            "tests": [
+                {"name": name, "behaviour": name, "imports": imports.split("\n"), "body": test}
+            ],
+            "confidence": 0.9,
+        }
+        fake.ok(json.dumps(answer), usage={"input_tokens": 800, "output_tokens": 150})
+
+    fake.responder = respond
+
+
+async def test_the_llm_loop_feeds_failures_back_and_escalates_to_opus(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_anthropic: FakeAnthropic
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    write_tests(fake_anthropic)
+    project = make_project(tmp_path / "p")
+    result, _ = await generate(client, project, engines=["llm"], rounds=3, max_cost_usd=1.0)
+    assert result.llm.status == "ok", result.llm.reason
+    # Round 1: discount, average, label, shout; label(50) leaves two of its lines, so
+    # rounds 2 and 3 ask for average and label, and average's third round is Opus's.
+    assert result.llm.calls_by_tier == {"sonnet": 7, "opus": 1} and result.llm.cost_usd > 0
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    kept = {r["module"]: r["kept"] for r in report["coverage"]}
+    assert kept == {"shop.pricing": 2, "shop.text": 1}
+    rejections = report["tests"]["rejections"]["shop.pricing"]
+    assert [
+        (r["name"], r["reason"], r["engine"]) for r in rejections if "average" in r["name"]
+    ] == [
+        ("test_average_is_wrong", "fails", "llm"),
+        ("test_average_is_wrong_r2", "fails", "llm"),
+        ("test_average_is_wrong_r3", "fails", "llm"),
+    ]
+    prompts = [user_text(m.body) for m in fake_anthropic.messages]
+    models = [m.body["model"] for m in fake_anthropic.messages]
+    average = [(p, m) for p, m in zip(prompts, models, strict=True) if "`average`" in p]
+    assert len(average) == 3 and "opus" in average[2][1] and "sonnet" in average[1][1]
+    assert "test_average_is_wrong: fails" in average[1][0]
+    assert ">>    8  " in average[0][0]
+    pricing = (Path(result.artifacts["tests"]) / "test_shop_pricing.py").read_text()
+    assert "def test_label_of_fifty_is_fair" in pricing and "average" not in pricing

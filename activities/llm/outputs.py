@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -65,11 +65,28 @@ class RouteAnswer(BaseModel):
     confidence: Confidence
 
 
+class WrittenTest(BaseModel):
+    """One pytest test written by Claude for test-generation's coverage-guided loop."""
+
+    name: str = Field(pattern=r"^test_\w+$", description="The test function's name")
+    behaviour: OneLine
+    imports: list[str] = Field(description="Import statements, one per item")
+    body: str = Field(description="`def test_...():` with # Given, # When, # Then comments")
+
+
+class TestsAnswer(BaseModel):
+    __test__: ClassVar[bool] = False
+
+    tests: list[WrittenTest] = Field(min_length=1, max_length=8)
+    confidence: Confidence
+
+
 OUTPUT_SCHEMAS: dict[str, type[BaseModel]] = {
     "triage": TriageAnswer,
     "remediation": RemediationAnswer,
     "answer": AnswerOutput,
     "route": RouteAnswer,
+    "tests": TestsAnswer,
 }
 
 

@@ -10,4 +10,4 @@ def worker_activities(resources: WorkerResources) -> list:
     from activities.test_generation.activities import TestGenerationActivities
 
     tg = TestGenerationActivities(resources.store, resources.pool)
-    return [tg.discover, tg.baseline, tg.module, tg.apply, tg.report]
+    return [tg.discover, tg.baseline, tg.module, tg.llm_prompts, tg.apply, tg.report]

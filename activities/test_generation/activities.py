@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from activities.apply_branch import commit_patch
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts
 from activities.heartbeats import heartbeat_interval, heartbeating
+from activities.llm.outputs import parse_answer
 from activities.release_prep.project import target_python
 from activities.target import target_dir, target_path
 from activities.test_generation.baseline import measure_baseline
@@ -35,6 +37,7 @@ from activities.test_generation.keep import (
     probe_module,
     verified_file,
 )
+from activities.test_generation.llm_loop import candidates_from, prompt_for, uncovered_segments
 from activities.test_generation.modules import discover_modules
 from activities.test_generation.report import (
     bug_findings,
@@ -42,7 +45,7 @@ from activities.test_generation.report import (
     rejected_counts,
     render_markdown,
 )
-from workflows.schemas import ApplyOutcome, ArtifactRef, Finding, SkippedFile
+from workflows.schemas import ApplyOutcome, ArtifactRef, Finding, LLMPrompt, SkippedFile
 from workflows.test_generation.models import (
     ApplyTestsRequest,
     Baseline,
@@ -51,12 +54,14 @@ from workflows.test_generation.models import (
     DiscoveredModules,
     DiscoverModulesRequest,
     EngineRun,
+    LLMPromptsRequest,
     ModuleCoverage,
     ModuleJob,
     ModuleOutcome,
     ModuleSummary,
     ReportOutcome,
     ReportRequest,
+    SegmentPrompt,
 )
 
 ARTIFACTS = RunArtifacts("test-generation")
@@ -64,6 +69,7 @@ COVERAGE_MAP = TypeAdapter(dict[str, Coverage])
 STATE = TypeAdapter(ModuleState)
 OUTCOME = TypeAdapter(ModuleOutcome)
 FINDINGS = TypeAdapter(list[Finding])
+PROMPT = TypeAdapter(LLMPrompt)
 GENERATED_DIR = "tests/attune_generated"
 CONFTEST = '''"""Puts the import root first on sys.path, so plain `pytest` finds the modules."""
 
@@ -182,6 +188,10 @@ class TestGenerationActivities:
             state.candidates += result.candidates[: max(room, 0)]
             save(state)
 
+        if job.llm_round > state.llm_rounds:
+            self._add_answers(job, state)
+            save(state)
+
         def by_drop(source: str) -> Any:
             return run(source, state.drop_privileges)
 
@@ -201,6 +211,47 @@ class TestGenerationActivities:
             outcome.test_file = generated_file_name(job.spec.module)
             outcome.test_source = source
         return outcome
+
+    def _add_answers(self, job: ModuleJob, state: ModuleState) -> None:
+        """The round's LLM answers as candidates, each segment's names remembered for
+        the next round's feedback and the escalation to Opus."""
+        for answer in job.llm_answers:
+            names: list[str] = []
+            if answer.answer is not None:
+                raw = self.store.read_json(answer.answer)
+                parsed = parse_answer(raw["text"], "tests").answer or {}
+                found = candidates_from(parsed, job.spec.module, answer.segment, job.llm_round)
+                state.candidates += found
+                names = [c.name for c in found]
+            state.llm_segments.setdefault(answer.segment, []).append(names)
+        state.llm_rounds = job.llm_round
+
+    @activity.defn(name="test_generation_llm_prompts")
+    async def llm_prompts(self, request: LLMPromptsRequest) -> list[SegmentPrompt]:
+        """One prompt per uncovered function of the module, from its stored state."""
+        return await asyncio.to_thread(self._llm_prompts, request)
+
+    def _llm_prompts(self, request: LLMPromptsRequest) -> list[SegmentPrompt]:
+        job = request.job
+        found = self.store.find(f"{ARTIFACTS.batch_base(job.run_key, job.index)}/state.json", STATE)
+        if found is None or found[0].import_error is not None:
+            return []
+        state: ModuleState = found[0]
+        source = (Path(job.import_root) / job.spec.file).read_text(encoding="utf-8")
+        prompts = []
+        for segment in uncovered_segments(source, state)[: request.max_segments]:
+            prompt = prompt_for(source, state, segment)
+            slug = re.sub(r"\W", "_", segment.name)
+            key = f"runs/{job.run_key}/llm/tests-{job.index}-{slug}-{request.round}-prompt.json"
+            prompts.append(
+                SegmentPrompt(
+                    segment=segment.name,
+                    prompt=self.store.put(key, prompt, PROMPT),
+                    estimated_input_tokens=(len(prompt.system) + len(prompt.user)) // 4,
+                    failures=state.llm_failures(segment.name),
+                )
+            )
+        return prompts
 
     @activity.defn(name="test_generation_apply")
     async def apply(self, request: ApplyTestsRequest) -> ApplyOutcome:

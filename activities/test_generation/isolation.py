@@ -56,6 +56,7 @@ class RunResult(BaseModel):
     status: Literal["ran", "timed-out", "crashed"]
     tests: dict[str, TestResult] = Field(default_factory=dict)
     coverage: Coverage = Field(default_factory=Coverage)
+    missing_lines: list[int] = Field(default_factory=list)
     output: str = ""
 
     def passed(self) -> bool:
@@ -180,6 +181,7 @@ def run_test_file(
         status="ran",
         tests={name: TestResult.model_validate(t) for name, t in probe["tests"].items()},
         coverage=_coverage(probe["coverage"]),
+        missing_lines=probe["coverage"].get("missing_lines", []),
         output=output[-OUTPUT_TAIL:],
     )
 

@@ -50,6 +50,18 @@ class ModuleState(BaseModel):
     kept: list[KeptTest] = Field(default_factory=list)
     rejected: list[Rejection] = Field(default_factory=list)
     bugs: list[PossibleBug] = Field(default_factory=list)
+    body_lines: list[int] = Field(
+        default_factory=list, description="Statements an import alone does not run"
+    )
+    llm_rounds: int = Field(default=0, description="LLM rounds whose answers were added")
+    llm_segments: dict[str, list[list[str]]] = Field(
+        default_factory=dict, description="Per segment, the names of its tests in each round"
+    )
+
+    def llm_failures(self, segment: str) -> int:
+        """Rounds whose tests for `segment` all failed to be kept."""
+        kept = {k.candidate.name for k in self.kept}
+        return sum(1 for names in self.llm_segments.get(segment, []) if not kept & set(names))
 
 
 def _sorted_imports(lines: Iterable[str]) -> list[str]:
@@ -119,6 +131,7 @@ def probe_module(
         result = fallback
         reason = no_drop_reason or "its tests do not run as uid 65534"
         state.isolation = f"subprocess + audit-hook write guard ({reason})"
+    state.body_lines = result.missing_lines
     state.before = state.before.model_copy(
         update={
             "statements": result.coverage.statements,

@@ -73,6 +73,9 @@ class TestGenerationRequest(BaseModel):
     max_cost_usd: float | None = Field(default=None, ge=0, description="LLM budget per run")
     llm_ceiling: Tier = Field(default="opus", description="Highest tier the LLM loop may use")
     rounds: int = Field(default=3, ge=1, le=10, description="LLM rounds per uncovered segment")
+    llm_max_segments: int = Field(
+        default=5, ge=0, le=100, description="Uncovered functions sent to Claude per module"
+    )
 
     @field_validator("select")
     @classmethod
@@ -154,6 +157,13 @@ class Baseline(BaseModel):
     coverage: ArtifactRef | None = Field(default=None, description="dict[module, Coverage]")
 
 
+class SegmentAnswer(BaseModel):
+    """One LLM task's answer for one uncovered segment (a function)."""
+
+    segment: str
+    answer: ArtifactRef | None = Field(default=None, description="Raw output of the best try")
+
+
 class ModuleJob(BaseModel):
     run_key: str
     index: int
@@ -165,6 +175,21 @@ class ModuleJob(BaseModel):
     budgets: dict[str, int] = Field(description="Seconds per engine")
     test_timeout_s: int
     max_candidates: int
+    llm_round: int = Field(default=0, description="0 for the engines; n for LLM round n")
+    llm_answers: list[SegmentAnswer] = Field(default_factory=list)
+
+
+class LLMPromptsRequest(BaseModel):
+    job: ModuleJob
+    round: int
+    max_segments: int
+
+
+class SegmentPrompt(BaseModel):
+    segment: str
+    prompt: ArtifactRef
+    estimated_input_tokens: int
+    failures: int = Field(description="Earlier rounds whose tests for it were all rejected")
 
 
 class EngineRun(BaseModel):

@@ -266,24 +266,22 @@ async def test_ambiguous_goal_asks_and_an_answer_resolves_it(
     assert "performance-audit" in asked["options"] and asked["question"].startswith("Which")
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) == "answer"
-    await handle.signal(ANSWER_SIGNAL, "test-generation")
+    await handle.signal(ANSWER_SIGNAL, "document-gen")
     result = await handle.result()
-    assert result.decision.workflows == ["test-generation"]
+    assert result.decision.workflows == ["document-gen"]
     assert result.ran == []
-    assert result.message == "test-generation is not available yet; nearest: quality-checks"
+    assert result.message == "document-gen is not available yet; no close alternative exists"
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) is None
     assert await handle.query(QUESTION_QUERY, result_type=dict[str, Any] | None) is None
 
 
 async def test_missing_workflow_says_so_and_runs_nothing(client: Client, router_queue: str) -> None:
-    request = RouteRequest(
-        goal="Generate tests for this module", path=str(SAMPLE), llm_available=False
-    )
+    request = RouteRequest(goal="improve our site's SEO", path=str(SAMPLE), llm_available=False)
     handle = await start_router(client, router_queue, request)
     result = await handle.result()
     assert result.ran == []
-    assert result.message == "test-generation is not available yet; nearest: quality-checks"
+    assert result.message == "seo-optimization is not available yet; no close alternative exists"
     assert await children(client, handle.id) == []
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -43,8 +44,12 @@ def run_pynguin(
     budget_s: int = 10,
     sources: PipSources | None = None,
     seed: int = SEED,
+    raw_dir: Path | None = None,
 ) -> EngineOutcome:
-    """Pynguin on one module for `budget_s` seconds of search, as candidate tests."""
+    """Pynguin on one module for `budget_s` seconds of search, as candidate tests.
+
+    `raw_dir` receives Pynguin's own test files too, for comparing against Pynguin alone.
+    """
     started = time.monotonic()
 
     def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
@@ -96,6 +101,10 @@ def run_pynguin(
         if not generated:
             return outcome("failed", f"Pynguin wrote no tests: {done.last_line()}")
         found = [test for path in generated for test in normalise(path.read_text(), module)]
+        if raw_dir is not None:
+            raw_dir.mkdir(parents=True, exist_ok=True)
+            for path in generated:
+                shutil.copy(path, raw_dir / path.name)
     return outcome("ok", "" if found else "Pynguin found no behaviour to assert", found)
 
 

@@ -18,14 +18,14 @@ import copy
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from activities.test_generation.render import (
     Behaviour,
-    Unqualify,
+    ModuleHeader,
     candidate,
     deduplicate,
+    read_header,
     safe_identifier,
     snake,
     value_slug,
@@ -88,6 +88,8 @@ def run_pynguin(
                 str(seed),
                 "--maximum-search-time",
                 str(budget_s),
+                "--maximum-mutation-time",
+                str(budget_s),
                 "--create-coverage-report",
                 "False",
             ],
@@ -108,46 +110,15 @@ def run_pynguin(
     return outcome("ok", "" if found else "Pynguin found no behaviour to assert", found)
 
 
-@dataclass
-class _Context:
-    module: str
-    aliases: set[str] = field(default_factory=set)
-    imports: dict[str, str] = field(default_factory=dict)
-
-
 def normalise(source: str, module: str) -> list[CandidateTest]:
     """Pynguin's generated test module as one readable candidate per behaviour."""
     tree = ast.parse(source)
-    ctx = _Context(module, imports={"pytest": "import pytest"})
-    for node in tree.body:
-        _read_header(node, ctx)
+    header = read_header(tree, module, {"pytest": "import pytest"})
     found: list[CandidateTest] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            found += _split(node, ctx)
+            found += _split(node, header)
     return deduplicate(found)
-
-
-def _read_header(node: ast.stmt, ctx: _Context) -> None:
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.name == ctx.module and alias.asname:
-                ctx.aliases.add(alias.asname)
-            elif alias.name != ctx.module:
-                local = alias.asname or alias.name.split(".")[0]
-                ctx.imports[local] = ast.unparse(ast.Import(names=[alias]))
-    elif isinstance(node, ast.ImportFrom):
-        for alias in node.names:
-            local = alias.asname or alias.name
-            ctx.imports[local] = ast.unparse(
-                ast.ImportFrom(module=node.module, names=[alias], level=node.level)
-            )
-    elif (
-        isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Subscript)
-        and "sys.modules" in ast.unparse(node.value)
-    ):
-        ctx.aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
 
 
 def _loads(node: ast.AST) -> set[str]:
@@ -172,8 +143,8 @@ def _is_raises(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.With) and "pytest.raises" in ast.unparse(stmt.items[0])
 
 
-def _split(test: ast.FunctionDef, ctx: _Context) -> list[CandidateTest]:
-    body = [Unqualify(ctx.module, ctx.aliases, ctx.imports).visit(stmt) for stmt in test.body]
+def _split(test: ast.FunctionDef, header: ModuleHeader) -> list[CandidateTest]:
+    body = [header.unqualify(stmt) for stmt in test.body]
     if any("xfail" in ast.unparse(d) for d in test.decorator_list) and body:
         body = body[:-1]
     found = []
@@ -185,10 +156,10 @@ def _split(test: ast.FunctionDef, ctx: _Context) -> list[CandidateTest]:
             if not isinstance(later, ast.Assert):
                 break
             then.append(later)
-        if then or _is_raises(stmt):
+        if then or _is_raises(stmt) or i == len(body) - 1:
             behaviour = _behaviour(body[:i], stmt, then)
             if behaviour:
-                found.append(candidate("pynguin", ctx.module, behaviour, ctx.imports))
+                found.append(candidate("pynguin", header.module, behaviour, header.imports))
     return found
 
 
@@ -241,15 +212,19 @@ def _behaviour(before: list[ast.stmt], stmt: ast.stmt, then: list[ast.Assert]) -
             input_slug=input_slug,
         )
     expected = _expected(then)
-    outcome = f"returns_{value_slug(expected)}" if expected else "behaves_as_recorded"
-    said = f"returns {expected}" if expected else "keeps the recorded state"
+    if expected:
+        outcome, said = f"returns_{value_slug(expected)}", f"returns {expected}"
+    elif then:
+        outcome, said = "behaves_as_recorded", "behaves as recorded"
+    else:
+        outcome, said = "returns_normally", "returns without raising"
     return Behaviour(
         function=function,
         outcome=outcome,
         sentence=f"{function} {said} for {', '.join(shown) or 'no arguments'}.",
         given=[ast.unparse(s) for s in given],
         when=[ast.unparse(stmt)],
-        then=[ast.unparse(a) for a in then],
+        then=[ast.unparse(a) for a in then] or ["# it returned without raising"],
         inputs=inputs,
         input_slug=input_slug,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +62,10 @@ def run_pynguin(
             duration_s=round(time.monotonic() - started, 2),
         )
 
+    if not (3, 10) <= sys.version_info[:2] < (3, 16):
+        return outcome(
+            "skipped", f"Pynguin needs Python >=3.10,<3.16, not {sys.version.split()[0]}"
+        )
     try:
         env = tool_env(PYNGUIN, sources=sources)
     except ToolEnvError as err:

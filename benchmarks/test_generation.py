@@ -9,13 +9,14 @@ into the cache directory. Offline, per module and in one run:
 - Pynguin alone: its own test file after `--budget` seconds of search;
 - ghostwriter alone: `hypothesis write MODULE` (the ghostwriter's module-wide output);
 - attune: the candidates of all three engines (the same Pynguin run, the ghostwriter per
-  function, the AST engine) kept by the keep rule: a candidate is kept when it passes
-  twice in its own subprocess. Dropping kept tests that add no coverage leaves the
-  union's coverage unchanged, so coverage is measured on every passing candidate;
-  possible-bug candidates (which fail by design) count for nothing.
+  function, the AST engine) through the flow's own isolation runner and keep rules
+  (activities/test_generation/keep.py): kept when a candidate passes twice alone and
+  adds line or branch coverage; possible bugs count for nothing.
 
-Coverage is coverage.py's combined line+branch percentage of the module's own file, for
-whatever each suite runs (failing tests included for the tools alone). Published anchors
+Every suite is measured the same way, by the isolation runner's coverage probe:
+coverage.py's combined line+branch percentage of the module's own file, for whatever
+the suite runs (the tools' failing tests included, so their numbers are generous).
+Pynguin's search budget is wall-clock: on a loaded machine it explores less. Anchors
 on a suite of this kind (CodaMosa's benchmark modules), overall: CoverUp (GPT-4o) 60.3%,
 CodaMosa 48.7%, plain LLM prompting (CodaMosa's Codex-only baseline) 34.0%.
 """
@@ -29,13 +30,18 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from activities.test_generation.ast_engine import run_ast_engine
 from activities.test_generation.ghostwriter_engine import module_file, run_ghostwriter
+from activities.test_generation.isolation import RunResult
+from activities.test_generation.keep import ModuleState, judge, module_runner, probe_module
 from activities.test_generation.pynguin_engine import run_pynguin
 from activities.test_generation.runs import run_bounded, target_env
 from workflows.test_generation.candidates import CandidateTest
+from workflows.test_generation.models import ModuleSpec
 
 ANCHORS = {"CoverUp (GPT-4o)": 60.3, "CodaMosa": 48.7, "plain LLM prompting": 34.0}
 SDISTS = {
@@ -54,12 +60,7 @@ MODULES = [
     ("pymonet-0.12.0", "pymonet.maybe"),
     ("pymonet-0.12.0", "pymonet.either"),
 ]
-TWICE = """
-import runpy, sys
-namespace = runpy.run_path(sys.argv[1])
-namespace[sys.argv[2]]()
-namespace[sys.argv[2]]()
-"""
+TEST_TIMEOUT_S = 60.0
 
 
 def fetch(cache: Path) -> None:
@@ -78,47 +79,32 @@ def fetch(cache: Path) -> None:
             archive.extractall(cache, filter="data")
 
 
-def write_suite(path: Path, tests: list[CandidateTest]) -> Path:
-    imports = sorted({line for test in tests for line in test.imports})
-    path.write_text("\n".join(imports) + "\n\n\n" + "\n\n".join(t.body for t in tests))
-    return path
+def runner(tree: Path, module: str) -> tuple[Path, Callable[[str], RunResult]]:
+    """The flow's isolation runner for `module`, as the invoking user (the cache is not
+    readable by uid 65534)."""
+    source = module_file(module, tree)
+    assert source is not None, f"{module} is not under {tree}"
+    run = module_runner(source, tree, TEST_TIMEOUT_S, sys.executable)
+    return source, lambda text: run(text, False)
 
 
-def coverage_of(test_file: Path, root: Path, module: str, work: Path) -> float:
-    """coverage.py's line+branch percent of the module's file when pytest runs the file."""
-    data = work / f".coverage-{test_file.stem}"
-    env = target_env(root, COVERAGE_FILE=str(data))
-    target = str(module_file(module, root))
-    run_bounded(
-        [
-            *(sys.executable, "-m", "coverage", "run", "--branch", f"--include={target}"),
-            *("-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)),
-        ],
-        cwd=work,
-        env=env,
-        timeout=600,
-    )
-    report = work / f"{test_file.stem}.json"
-    run_bounded(
-        [sys.executable, "-m", "coverage", "json", "-o", str(report)],
-        cwd=work,
-        env=env,
-        timeout=120,
-    )
-    if not report.exists():
-        return 0.0
-    return json.loads(report.read_text())["totals"]["percent_covered"]
+def suite_coverage(test_file: Path, tree: Path, module: str) -> float:
+    """What one tool's whole test file covers of the module, as the runner measures it."""
+    _, run = runner(tree, module)
+    result = run(test_file.read_text())
+    return result.coverage.percent() if result.status == "ran" else 0.0
 
 
-def passes_twice(test: CandidateTest, root: Path, work: Path) -> bool:
-    suite = write_suite(work / f"cand_{test.name}.py", [test])
-    done = run_bounded(
-        [sys.executable, "-c", TWICE, str(suite), test.name],
-        cwd=work,
-        env=target_env(root),
-        timeout=60,
-    )
-    return done.returncode == 0 and not done.timed_out
+def kept_by_attune(
+    tree: Path, module: str, candidates: list[CandidateTest]
+) -> tuple[ModuleState, float]:
+    source, run = runner(tree, module)
+    spec = ModuleSpec(module=module, file=source.relative_to(tree).as_posix())
+    state = ModuleState(spec=spec)
+    probe_module(state, lambda text, _drop: run(text), "the benchmark runs as its user")
+    for candidate in candidates:
+        judge(state, candidate, run)
+    return state, state.covered.percent()
 
 
 def ghostwriter_alone(module: str, root: Path, work: Path) -> Path:
@@ -139,26 +125,23 @@ def bench_module(tree: Path, module: str, budget: int, work: Path) -> dict:
     pynguin = run_pynguin(module, tree, budget_s=budget, raw_dir=raw)
     ghost = run_ghostwriter(module, tree, budget_s=budget * 6)
     ast_found = run_ast_engine(module, tree, budget_s=budget * 6)
-    candidates = pynguin.candidates + ghost.candidates + ast_found.candidates
-    kept = [t for t in candidates if passes_twice(t, tree, work)]
-    row = {
-        "module": module,
-        "candidates": {o.engine: len(o.candidates) for o in (pynguin, ghost, ast_found)},
-        "status": {o.engine: o.status for o in (pynguin, ghost, ast_found) if o.status != "ok"},
-        "kept": len(kept),
-    }
+    engines = (pynguin, ghost, ast_found)
+    state, attune = kept_by_attune(
+        tree, module, [c for outcome in engines for c in outcome.candidates]
+    )
     raw_files = sorted(raw.glob("*.py")) if raw.is_dir() else []
-    row["pynguin_alone"] = coverage_of(raw_files[0], tree, module, work) if raw_files else 0.0
-    row["ghostwriter_alone"] = coverage_of(
-        ghostwriter_alone(module, tree, work), tree, module, work
-    )
-    row["attune"] = (
-        coverage_of(write_suite(work / "test_attune_kept.py", kept), tree, module, work)
-        if kept
-        else 0.0
-    )
-    row["seconds"] = round(time.monotonic() - started, 1)
-    return row
+    return {
+        "module": module,
+        "attune": attune,
+        "pynguin_alone": suite_coverage(raw_files[0], tree, module) if raw_files else 0.0,
+        "ghostwriter_alone": suite_coverage(ghostwriter_alone(module, tree, work), tree, module),
+        "candidates": {o.engine: len(o.candidates) for o in engines},
+        "status": {o.engine: f"{o.status}: {o.reason}"[:200] for o in engines if o.status != "ok"},
+        "kept": dict(Counter(k.candidate.engine for k in state.kept)),
+        "rejected": dict(Counter(r.reason for r in state.rejected)),
+        "possible_bugs": len(state.bugs),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def main() -> None:
@@ -180,14 +163,14 @@ def main() -> None:
         print(json.dumps({"budget_s": args.budget, "rows": rows, "mean": means}, indent=2))
         return
     print(f"line+branch coverage, Pynguin budget {args.budget}s per module")
-    print(f"{'module':32} {'attune':>7} {'pynguin':>8} {'ghostw.':>8} {'kept':>5} {'s':>6}")
+    print(f"{'module':28} {'attune':>7} {'pynguin':>8} {'ghostw.':>8} {'kept':>5} {'s':>6}")
     for r in rows:
         print(
-            f"{r['module']:32} {r['attune']:7.1f} {r['pynguin_alone']:8.1f} "
-            f"{r['ghostwriter_alone']:8.1f} {r['kept']:5d} {r['seconds']:6.1f}"
+            f"{r['module']:28} {r['attune']:7.1f} {r['pynguin_alone']:8.1f} "
+            f"{r['ghostwriter_alone']:8.1f} {sum(r['kept'].values()):5d} {r['seconds']:6.1f}"
         )
     print(
-        f"{'mean':32} {means['attune']:7.1f} {means['pynguin_alone']:8.1f} "
+        f"{'mean':28} {means['attune']:7.1f} {means['pynguin_alone']:8.1f} "
         f"{means['ghostwriter_alone']:8.1f}"
     )
     print("published anchors (overall): " + ", ".join(f"{k} {v}%" for k, v in ANCHORS.items()))

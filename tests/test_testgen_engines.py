@@ -20,7 +20,7 @@ import pytest
 from activities.test_generation.ast_engine import run_ast_engine
 from activities.test_generation.ghostwriter_engine import run_ghostwriter
 from activities.test_generation.pynguin_engine import normalise, run_pynguin
-from activities.test_generation.render import value_slug
+from activities.test_generation.render import one_line, value_slug
 from activities.tool_envs import PYNGUIN, PipSources, env_key, tool_env
 from workflows.test_generation.candidates import CandidateTest
 
@@ -315,3 +315,11 @@ def test_value_slugs_read_as_words() -> None:
         "list_of_2",
         "1_5",
     ]
+
+
+def test_a_long_behaviour_stays_a_valid_docstring() -> None:
+    sentence = "f returns " + repr("x" * 106 + "\\.\\d" * 10) + ' for "quoted"'
+    line = one_line(sentence)
+    assert len(line) <= 130 and line.endswith("...")
+    ast.parse(f'"""{line}"""')
+    assert '"' not in line

@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from activities.test_generation.render import (
@@ -117,7 +118,9 @@ def run_pynguin(
 
 def normalise(source: str, module: str) -> list[CandidateTest]:
     """Pynguin's generated test module as one readable candidate per behaviour."""
-    tree = ast.parse(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        tree = ast.parse(source)
     header = read_header(tree, module, {"pytest": "import pytest"})
     found: list[CandidateTest] = []
     for node in tree.body:
@@ -272,7 +275,8 @@ def _function_name(call: ast.Call, given: list[ast.stmt]) -> str:
             made = _call_of(stmt) if isinstance(stmt, ast.Assign) else None
             if func.value.id in _defines(stmt) and made and isinstance(made.func, ast.Name):
                 return f"{made.func.id}.{func.attr}"
-        return func.attr
+        local = any(func.value.id in _defines(stmt) for stmt in given)
+        return func.attr if local else ast.unparse(func)
     return ast.unparse(func)
 
 
@@ -296,7 +300,8 @@ def _rename(given: list[ast.stmt], stmt: ast.stmt) -> dict[str, str]:
             elif var in keyword_of and isinstance(node, ast.Assign) and _is_literal(node.value):
                 hint = keyword_of[var]
             elif call is not None and isinstance(call.func, ast.Name):
-                hint = call.func.id
+                name = call.func.id
+                hint = name if name[:1].isupper() else f"{name}_result"
             elif call is not None and isinstance(call.func, ast.Attribute):
                 hint = f"{call.func.attr}_result"
             else:

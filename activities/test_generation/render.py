@@ -83,8 +83,10 @@ def needed_imports(body: str, table: Mapping[str, str]) -> list[str]:
 
 def one_line(sentence: str) -> str:
     """The behaviour on one docstring-safe line: quotes and backslashes defused, cut short."""
-    text = " ".join(sentence.split()).replace("\\", "\\\\").replace('"', "'")
-    return text if len(text) <= MAX_SENTENCE else text[: MAX_SENTENCE - 3].rstrip() + "..."
+    text = " ".join(sentence.split())
+    if len(text) > MAX_SENTENCE:
+        text = text[: MAX_SENTENCE - 3].rstrip() + "..."
+    return text.replace("\\", "\\\\").replace('"', "'")
 
 
 def render_body(name: str, behaviour: Behaviour) -> str:

@@ -21,6 +21,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
 MAX_CALLS = 16
 MAX_TESTS = 8
+SAME_TYPE_REPEATS = 3
 CALL_TIMEOUT_S = 2
 
 TYPICAL: dict[str, list[str]] = {
@@ -175,12 +177,34 @@ def run_ast_engine(module: str, import_root: Path, *, budget_s: float = 60.0) ->
 
 
 def _hint_names(annotation: ast.expr | None) -> list[str]:
+    """`T.Optional[str]` -> ["str", "none"], `Union[int, float]` -> ["int", "float"],
+    `list[int]` -> ["list"]: the type names whose typical values apply."""
     if annotation is None:
         return []
-    text = ast.unparse(annotation).replace("typing.", "")
-    if text.startswith("Optional["):
-        text = text.removeprefix("Optional[").removesuffix("]") + " | None"
-    return [part.strip().split("[")[0].lower() for part in text.split("|")]
+    if isinstance(annotation, ast.Constant):
+        if annotation.value is None:
+            return ["none"]
+        if isinstance(annotation.value, str):
+            try:
+                return _hint_names(ast.parse(annotation.value, mode="eval").body)
+            except SyntaxError:
+                return ["?"]
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _hint_names(annotation.left) + _hint_names(annotation.right)
+    if isinstance(annotation, ast.Subscript):
+        base = _hint_names(annotation.value)
+        inner = annotation.slice
+        parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        if base == ["optional"]:
+            return [*_hint_names(parts[0]), "none"]
+        if base == ["union"]:
+            return [name for part in parts for name in _hint_names(part)]
+        return base
+    if isinstance(annotation, ast.Name):
+        return [annotation.id.lower()]
+    if isinstance(annotation, ast.Attribute):
+        return [annotation.attr.lower()]
+    return ["?"]
 
 
 def _compared_literals(node: ast.AST, param: str) -> list[str]:
@@ -198,7 +222,8 @@ def _compared_literals(node: ast.AST, param: str) -> list[str]:
 
 
 def _mentions(node: ast.expr, param: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == param) or _is_len_of(node, param)
+    """`param` itself or an expression of it (`len(param)`, `param.lower()`, `param % 2`)."""
+    return any(isinstance(sub, ast.Name) and sub.id == param for sub in ast.walk(node))
 
 
 def _is_len_of(node: ast.expr, param: str) -> bool:
@@ -307,17 +332,20 @@ def plan_calls(info: FunctionInfo) -> list[Call]:
 
 
 def tests_from(module: str, calls: list[Call], observed: list[dict]) -> list[CandidateTest]:
-    """One test per distinct outcome of each function, at most MAX_TESTS a function."""
+    """One test per distinct outcome of each function (a few when only the result's type
+    is known, since inputs then differ in ways the outcome does not show), at most
+    MAX_TESTS a function; the runner's coverage rule decides which are worth keeping."""
     found: list[CandidateTest] = []
-    seen: dict[str, set[str]] = {}
+    seen: dict[str, Counter[str]] = {}
     for call, seen_as in zip(calls, observed, strict=True):
         behaviour = _behaviour(module, call, seen_as)
         if behaviour is None:
             continue
-        outcomes = seen.setdefault(call.info.qualname, set())
-        if behaviour.outcome in outcomes or len(outcomes) >= MAX_TESTS:
+        outcomes = seen.setdefault(call.info.qualname, Counter())
+        repeats = SAME_TYPE_REPEATS if behaviour.outcome.startswith("returns_a_") else 1
+        if outcomes[behaviour.outcome] >= repeats or outcomes.total() >= MAX_TESTS:
             continue
-        outcomes.add(behaviour.outcome)
+        outcomes[behaviour.outcome] += 1
         top = call.info.owner or call.info.qualname
         imports = {"pytest": "import pytest", top: f"from {module} import {top}"}
         kind_module, kind_name = seen_as.get("module"), seen_as.get("name")
@@ -354,11 +382,12 @@ def _behaviour(module: str, call: Call, seen: dict) -> Behaviour | None:
         inputs = f"{built}.{info.node.name}{inputs.removeprefix(info.qualname)}"
     common = {"function": info.qualname, "given": given, "inputs": inputs}
     if seen["kind"] == "returned" and seen["repr"] is not None:
+        same = "is" if seen["repr"] in ("True", "False", "None") else "=="
         return Behaviour(
             outcome=f"returns_{value_slug(seen['repr'])}",
             sentence=f"{info.qualname} returns {seen['repr']} for {shown}.",
             when=[f"result = {invocation}"],
-            then=[f"assert result == {seen['repr']}"],
+            then=[f"assert result {same} {seen['repr']}"],
             input_slug=input_slug,
             **common,
         )

@@ -117,6 +117,9 @@ def tool_env(
 def _build(
     final: Path, requirements: Sequence[str], python: str, sources: PipSources, timeout: float
 ) -> None:
+    """Build under the caller's lock: any leftover build directory is a dead builder's."""
+    for leftover in final.parent.glob(f".build-{final.name}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     building = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".build-{final.name}-"))
     try:
         _run([python, "-m", "venv", str(building)], timeout)

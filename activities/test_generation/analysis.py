@@ -1,9 +1,9 @@
 """What the engines read from a module's source before running anything.
 
-The public functions and methods worth a test, whether a method's class can be built
-without arguments, and the exceptions each function raises on purpose (an explicit
-`raise`). Ghostwriter tolerates those exceptions; the AST engine pins them with
-`pytest.raises` and reports any other exception as a possible bug.
+The public functions and methods worth a test, how a method's class is built, and the
+exceptions each function raises on purpose (an explicit `raise` in it or in the module
+code it calls). The ghostwriter tolerates those exceptions; the AST engine pins the
+deliberate ones with `pytest.raises` and reports any other exception as a possible bug.
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     owner: str | None = None
     owner_builds_bare: bool = False
+    owner_init: ast.FunctionDef | None = None
     kind: str = "function"
     raises: list[str] = field(default_factory=list)
-
-    @property
-    def params(self) -> list[ast.arg]:
-        args = self.node.args
-        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-        return params[1:] if self.kind in ("method", "classmethod") else params
 
 
 def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -51,15 +46,56 @@ def explicit_raises(node: ast.AST) -> list[str]:
     return names
 
 
+def _called(node: ast.AST) -> set[str]:
+    return {
+        sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name | ast.Attribute)
+    }
+
+
+def reachable_raises(tree: ast.Module) -> dict[str, list[str]]:
+    """For each function or method name, what it and the module's code it calls raise.
+
+    Names are bare (`parse`, `_build`), so a method call reaches every same-named
+    function of the module: generous, which is what a list of tolerated exceptions needs.
+    """
+    own: dict[str, list[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            own.setdefault(node.name, []).extend(explicit_raises(node))
+            calls.setdefault(node.name, set()).update(_called(node))
+    reach: dict[str, list[str]] = {}
+    for name in own:
+        seen, todo, raised = {name}, [name], []
+        while todo:
+            for exc in own.get(current := todo.pop(), []):
+                if exc not in raised:
+                    raised.append(exc)
+            for callee in calls.get(current, set()) - seen:
+                if callee in own:
+                    seen.add(callee)
+                    todo.append(callee)
+        reach[name] = raised
+    return reach
+
+
 def public_functions(tree: ast.Module) -> list[FunctionInfo]:
-    """Module-level functions and methods of module-level classes, skipping `_private`."""
+    """Module-level functions and methods of module-level classes, skipping `_private`.
+
+    `raises` holds what the function raises itself or through the module's own helpers.
+    """
     found: list[FunctionInfo] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if not node.name.startswith("_"):
-                found.append(FunctionInfo(node.name, node, raises=explicit_raises(node)))
+                found.append(FunctionInfo(node.name, node))
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
             found += _methods(node)
+    reach = reachable_raises(tree)
+    for info in found:
+        info.raises = reach.get(info.node.name, [])
     return found
 
 
@@ -90,8 +126,8 @@ def _methods(cls: ast.ClassDef) -> list[FunctionInfo]:
                 node,
                 owner=cls.name,
                 owner_builds_bare=bare,
+                owner_init=init,
                 kind=kind,
-                raises=explicit_raises(node),
             )
         )
     return found

@@ -21,7 +21,8 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from activities.test_generation.analysis import FunctionInfo, public_functions
@@ -30,6 +31,7 @@ from activities.test_generation.render import (
     Behaviour,
     candidate,
     deduplicate,
+    safe_identifier,
     snake,
     value_slug,
 )
@@ -38,6 +40,7 @@ from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
 MAX_CALLS = 16
 MAX_TESTS = 8
+SAME_TYPE_REPEATS = 3
 CALL_TIMEOUT_S = 2
 
 TYPICAL: dict[str, list[str]] = {
@@ -50,7 +53,10 @@ TYPICAL: dict[str, list[str]] = {
     "tuple": ["(1, 2)", "()"],
     "dict": ["{'a': 1}", "{}"],
     "set": ["{1, 2}", "set()"],
+    "callable": ["str"],
 }
+UNCHECKED = {"callable"}
+"""Hints whose typical value is only a guess: an exception on it is no evidence of a bug."""
 
 OBSERVER = """
 import ast, builtins, importlib, json, linecache, signal, sys, traceback
@@ -67,11 +73,17 @@ for call in request["calls"]:
     target = module
     for part in call["qualname"].split("."):
         target = getattr(target, part)
-    if call["kind"] == "method":
-        target = getattr(getattr(module, call["owner"])(), call["qualname"].split(".")[-1])
     kwargs = {name: eval(src) for name, src in call["args"].items()}
     signal.alarm(request["alarm"])
     try:
+        if call["kind"] == "method":
+            init = {name: eval(src) for name, src in call["init"].items()}
+            try:
+                instance = getattr(module, call["owner"])(**init)
+            except Exception:
+                observed.append({"kind": "unbuilt"})
+                continue
+            target = getattr(instance, call["qualname"].split(".")[-1])
         value = target(**kwargs)
     except TimeoutError:
         observed.append({"kind": "hung"})
@@ -91,7 +103,10 @@ for call in request["calls"]:
         literal = ast.literal_eval(text) == value and type(ast.literal_eval(text)) is type(value)
     except Exception:
         literal = False
-    observed.append({"kind": "returned", "repr": text if literal and len(text) < 300 else None})
+    kind = type(value)
+    named = kind.__module__ != "builtins" or getattr(builtins, kind.__name__, None) is kind
+    observed.append({"kind": "returned", "repr": text if literal and len(text) < 300 else None,
+                     "module": kind.__module__, "name": kind.__qualname__ if named else None})
 print(json.dumps(observed))
 """
 
@@ -101,6 +116,7 @@ class Call:
     info: FunctionInfo
     args: dict[str, str]
     trusted: bool
+    init: dict[str, str] = field(default_factory=dict)
 
 
 def run_ast_engine(module: str, import_root: Path, *, budget_s: float = 60.0) -> EngineOutcome:
@@ -139,6 +155,7 @@ def run_ast_engine(module: str, import_root: Path, *, budget_s: float = 60.0) ->
                     "kind": c.info.kind,
                     "owner": c.info.owner,
                     "args": c.args,
+                    "init": c.init,
                 }
                 for c in calls
             ],
@@ -160,12 +177,34 @@ def run_ast_engine(module: str, import_root: Path, *, budget_s: float = 60.0) ->
 
 
 def _hint_names(annotation: ast.expr | None) -> list[str]:
+    """`T.Optional[str]` -> ["str", "none"], `Union[int, float]` -> ["int", "float"],
+    `list[int]` -> ["list"]: the type names whose typical values apply."""
     if annotation is None:
         return []
-    text = ast.unparse(annotation).replace("typing.", "")
-    if text.startswith("Optional["):
-        text = text.removeprefix("Optional[").removesuffix("]") + " | None"
-    return [part.strip().split("[")[0].lower() for part in text.split("|")]
+    if isinstance(annotation, ast.Constant):
+        if annotation.value is None:
+            return ["none"]
+        if isinstance(annotation.value, str):
+            try:
+                return _hint_names(ast.parse(annotation.value, mode="eval").body)
+            except SyntaxError:
+                return ["?"]
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _hint_names(annotation.left) + _hint_names(annotation.right)
+    if isinstance(annotation, ast.Subscript):
+        base = _hint_names(annotation.value)
+        inner = annotation.slice
+        parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        if base == ["optional"]:
+            return [*_hint_names(parts[0]), "none"]
+        if base == ["union"]:
+            return [name for part in parts for name in _hint_names(part)]
+        return base
+    if isinstance(annotation, ast.Name):
+        return [annotation.id.lower()]
+    if isinstance(annotation, ast.Attribute):
+        return [annotation.attr.lower()]
+    return ["?"]
 
 
 def _compared_literals(node: ast.AST, param: str) -> list[str]:
@@ -183,7 +222,8 @@ def _compared_literals(node: ast.AST, param: str) -> list[str]:
 
 
 def _mentions(node: ast.expr, param: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == param) or _is_len_of(node, param)
+    """`param` itself or an expression of it (`len(param)`, `param.lower()`, `param % 2`)."""
+    return any(isinstance(sub, ast.Name) and sub.id == param for sub in ast.walk(node))
 
 
 def _is_len_of(node: ast.expr, param: str) -> bool:
@@ -227,7 +267,9 @@ def _values(info: FunctionInfo, arg: ast.arg, default: ast.expr | None) -> tuple
     values += compared
     if "none" in hints:
         values.append("None")
-    trusted = bool(values) and (bool(hints) and all(h in TYPICAL or h == "none" for h in hints))
+    trusted = bool(values) and all(
+        (h in TYPICAL and h not in UNCHECKED) or h == "none" for h in hints or ["?"]
+    )
     if not values:
         values = ["1", "'abc'"]
     return list(dict.fromkeys(values)), trusted
@@ -248,111 +290,139 @@ def _literal(node: ast.expr) -> bool:
     return True
 
 
-def plan_calls(info: FunctionInfo) -> list[Call]:
-    """A base call plus one call per alternative value of each parameter, capped."""
-    if isinstance(info.node, ast.AsyncFunctionDef):
-        return []
-    if info.kind == "method" and not info.owner_builds_bare:
-        return []
-    args = info.node.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    pairs = list(zip(positional, defaults, strict=True)) + list(
+def _options(
+    info: FunctionInfo, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool
+) -> dict[str, tuple[list[str], bool]] | None:
+    """Candidate values per parameter of `node`, or None when it cannot be called by keyword."""
+    args = node.args
+    if args.posonlyargs:
+        return None
+    defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+    pairs = list(zip(args.args, defaults, strict=True)) + list(
         zip(args.kwonlyargs, args.kw_defaults, strict=True)
     )
-    if info.kind in ("method", "classmethod"):
+    if bound:
         pairs = pairs[1:]
-    if args.posonlyargs:
+    scope = FunctionInfo(info.qualname, node)
+    return {arg.arg: _values(scope, arg, default) for arg, default in pairs}
+
+
+def plan_calls(info: FunctionInfo) -> list[Call]:
+    """A base call, then each parameter (the constructor's too) varied alone, capped."""
+    if isinstance(info.node, ast.AsyncFunctionDef):
         return []
-    options = {arg.arg: _values(info, arg, default) for arg, default in pairs}
-    trusted = all(ok for _, ok in options.values())
+    options = _options(info, info.node, info.kind in ("method", "classmethod"))
+    init_options: dict[str, tuple[list[str], bool]] | None = {}
+    if info.kind == "method":
+        if info.owner_init is None and not info.owner_builds_bare:
+            return []
+        if info.owner_init is not None:
+            init_options = _options(info, info.owner_init, bound=True)
+    if options is None or init_options is None:
+        return []
+    trusted = all(ok for _, ok in [*options.values(), *init_options.values()])
     base = {name: values[0] for name, (values, _) in options.items()}
-    calls = [Call(info, base, trusted)]
+    init = {name: values[0] for name, (values, _) in init_options.items()}
+    calls = [Call(info, base, trusted, init)]
     for name, (values, _) in options.items():
-        calls += [Call(info, {**base, name: v}, trusted) for v in values[1:]]
+        calls += [Call(info, {**base, name: v}, trusted, init) for v in values[1:]]
+    for name, (values, _) in init_options.items():
+        calls += [Call(info, base, trusted, {**init, name: v}) for v in values[1:]]
     return calls[:MAX_CALLS]
 
 
 def tests_from(module: str, calls: list[Call], observed: list[dict]) -> list[CandidateTest]:
-    """One test per distinct outcome of each function, at most MAX_TESTS a function."""
+    """One test per distinct outcome of each function (a few when only the result's type
+    is known, since inputs then differ in ways the outcome does not show), at most
+    MAX_TESTS a function; the runner's coverage rule decides which are worth keeping."""
     found: list[CandidateTest] = []
-    seen: dict[str, set[str]] = {}
+    seen: dict[str, Counter[str]] = {}
     for call, seen_as in zip(calls, observed, strict=True):
         behaviour = _behaviour(module, call, seen_as)
         if behaviour is None:
             continue
-        outcomes = seen.setdefault(call.info.qualname, set())
-        if behaviour.outcome in outcomes or len(outcomes) >= MAX_TESTS:
+        outcomes = seen.setdefault(call.info.qualname, Counter())
+        repeats = SAME_TYPE_REPEATS if behaviour.outcome.startswith("returns_a_") else 1
+        if outcomes[behaviour.outcome] >= repeats or outcomes.total() >= MAX_TESTS:
             continue
-        outcomes.add(behaviour.outcome)
-        imports = {
-            "pytest": "import pytest",
-            call.info.owner
-            or call.info.qualname: f"from {module} import {call.info.owner or call.info.qualname}",
-        }
-        if seen_as["kind"] == "raised" and seen_as["module"] == module:
-            imports[seen_as["name"]] = f"from {module} import {seen_as['name']}"
-        elif seen_as["kind"] == "raised" and seen_as["module"] != "builtins":
-            imports[seen_as["module"].split(".")[0]] = f"import {seen_as['module']}"
+        outcomes[behaviour.outcome] += 1
+        top = call.info.owner or call.info.qualname
+        imports = {"pytest": "import pytest", top: f"from {module} import {top}"}
+        kind_module, kind_name = seen_as.get("module"), seen_as.get("name")
+        if kind_module == module and kind_name:
+            imports[kind_name.split(".")[0]] = f"from {module} import {kind_name.split('.')[0]}"
+        elif kind_module and kind_module != "builtins":
+            imports[kind_module.split(".")[0]] = f"import {kind_module}"
         found.append(candidate("ast", module, behaviour, imports))
     return deduplicate(found)
+
+
+def _type_reference(module: str, seen: dict) -> str:
+    if seen["module"] in ("builtins", module):
+        return seen["name"]
+    return f"{seen['module']}.{seen['name']}"
 
 
 def _behaviour(module: str, call: Call, seen: dict) -> Behaviour | None:
     info = call.info
     given = [f"{name} = {value}" for name, value in call.args.items()]
-    target = info.qualname
+    target, built = info.qualname, ""
     if info.kind == "method":
         owner = info.owner or ""
-        receiver = owner[:1].lower() + owner[1:] if owner[:1].isupper() else f"{owner}_obj"
-        receiver = "instance" if receiver in call.args else receiver
-        given.insert(0, f"{receiver} = {owner}()")
+        receiver = safe_identifier(owner, set(call.args))
+        built = f"{owner}({', '.join(f'{n}={v}' for n, v in call.init.items())})"
+        given.insert(0, f"{receiver} = {built}")
         target = f"{receiver}.{info.node.name}"
     invocation = f"{target}({', '.join(f'{n}={n}' for n in call.args)})"
-    shown = ", ".join(f"{n}={v}" for n, v in call.args.items()) or "no arguments"
-    literal_args = [v for v in call.args.values()][:2]
-    input_slug = "_and_".join(value_slug(v) for v in literal_args)
-    inputs = f"{info.qualname}({shown})" if call.args else f"{info.qualname}()"
+    shown = ", ".join(filter(None, [built, *(f"{n}={v}" for n, v in call.args.items())]))
+    shown = shown or "no arguments"
+    input_slug = "_and_".join(value_slug(v) for v in [*call.args.values()][:2])
+    inputs = f"{info.qualname}({', '.join(f'{n}={v}' for n, v in call.args.items())})"
+    if built:
+        inputs = f"{built}.{info.node.name}{inputs.removeprefix(info.qualname)}"
+    common = {"function": info.qualname, "given": given, "inputs": inputs}
     if seen["kind"] == "returned" and seen["repr"] is not None:
+        same = "is" if seen["repr"] in ("True", "False", "None") else "=="
         return Behaviour(
-            function=info.qualname,
             outcome=f"returns_{value_slug(seen['repr'])}",
             sentence=f"{info.qualname} returns {seen['repr']} for {shown}.",
-            given=given,
             when=[f"result = {invocation}"],
-            then=[f"assert result == {seen['repr']}"],
-            inputs=inputs,
+            then=[f"assert result {same} {seen['repr']}"],
             input_slug=input_slug,
+            **common,
+        )
+    if seen["kind"] == "returned" and seen["name"]:
+        kind = _type_reference(module, seen)
+        return Behaviour(
+            outcome=f"returns_a_{snake(seen['name'])}",
+            sentence=f"{info.qualname} returns a {seen['name']} for {shown}.",
+            when=[f"result = {invocation}"],
+            then=[f"assert type(result) is {kind}"],
+            input_slug=input_slug,
+            **common,
         )
     if seen["kind"] != "raised":
         return None
-    if seen["module"] in ("builtins", module):
-        exc = seen["name"]
-    else:
-        exc = f"{seen['module']}.{seen['name']}"
+    exc = _type_reference(module, seen)
     if seen["deliberate"]:
         return Behaviour(
-            function=info.qualname,
             outcome=f"raises_{snake(seen['name'])}",
             sentence=f"{info.qualname} raises {seen['name']} for {shown}.",
-            given=given,
             when=[f"with pytest.raises({exc}) as raised:\n    {invocation}"],
             then=[f"assert raised.type is {exc}"],
-            inputs=inputs,
             input_slug=input_slug,
+            **common,
         )
     if not call.trusted:
         return None
     return Behaviour(
-        function=info.qualname,
         outcome="returns_normally",
         sentence=(
             f"{info.qualname} returns normally for {shown} (observed: {seen['name']}: "
             f"{seen['message'][:80]})."
         ),
-        given=given,
         when=[invocation],
         then=[f"# it returns instead of raising {seen['name']}"],
-        inputs=inputs,
         input_slug=input_slug,
+        **common,
     )

@@ -5,7 +5,8 @@ function gets `ghostwriter.magic` (a fuzz test, or an idempotence/round-trip pro
 when the name suggests one; its algebraic guesses for any two-argument function, such as
 "divide is commutative", fall back to a fuzz test), tolerating the exceptions the
 function raises on purpose.
-A method of a class that builds without arguments gets `self=st.builds(Class)`. A
+A method of a class that `st.builds` can make (every required constructor argument
+has a type hint) gets `self=st.builds(Class)`. A
 function the ghostwriter can only feed `st.nothing()` is skipped with the parameter
 named: such a test would never run an example.
 """
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 from activities.test_generation.analysis import FunctionInfo, public_functions
-from activities.test_generation.render import Behaviour, Unqualify, candidate, deduplicate
+from activities.test_generation.render import Behaviour, candidate, deduplicate, read_header
 from activities.test_generation.runs import import_error, run_bounded, target_env
 from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
@@ -51,6 +52,7 @@ print(json.dumps(written))
 """
 
 IMPORTS = {
+    "NoneType": "from types import NoneType",
     "given": "from hypothesis import given",
     "reject": "from hypothesis import reject",
     "st": "from hypothesis import strategies as st",
@@ -131,8 +133,7 @@ def normalise(
 ) -> tuple[list[CandidateTest], str | None]:
     """The ghostwriter's module for one function as candidates, or why it was skipped."""
     tree = ast.parse(source)
-    imports = dict(IMPORTS)
-    aliases = {module}
+    header = read_header(tree, module, IMPORTS)
     found = []
     for node in tree.body:
         if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
@@ -143,14 +144,26 @@ def normalise(
         if given is None:
             continue
         for kw in given.keywords:
-            if kw.arg == "self" and _nothing(kw.value) and info.owner and info.owner_builds_bare:
+            if kw.arg == "self" and _nothing(kw.value) and info.owner and _buildable(info):
                 kw.value = ast.parse(f"st.builds({module}.{info.owner})", mode="eval").body
         empty = [kw.arg for kw in given.keywords if _nothing(kw.value)]
         if empty:
             return [], f"the ghostwriter has only st.nothing() for {', '.join(map(str, empty))}"
-        node = Unqualify(module, aliases, imports).visit(node)
-        found.append(candidate("ghostwriter", module, _behaviour(node, info), imports))
+        node = header.unqualify(node)
+        found.append(candidate("ghostwriter", module, _behaviour(node, info), header.imports))
     return found, None if found else "the ghostwriter wrote no test"
+
+
+def _buildable(info: FunctionInfo) -> bool:
+    """`st.builds(Class)` can make an instance: no required argument lacks a type hint."""
+    init = info.owner_init
+    if init is None:
+        return info.owner_builds_bare
+    args = init.args
+    positional = args.args[1 : len(args.args) - len(args.defaults)]
+    keyword = zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    required = positional + [arg for arg, default in keyword if default is None]
+    return all(arg.annotation is not None for arg in required)
 
 
 def _is_given(decorator: ast.Call) -> bool:

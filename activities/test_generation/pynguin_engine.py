@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import ast
 import copy
+import shutil
+import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+import warnings
 from pathlib import Path
 
 from activities.test_generation.render import (
     Behaviour,
-    Unqualify,
+    ModuleHeader,
     candidate,
     deduplicate,
+    read_header,
     safe_identifier,
     snake,
     value_slug,
@@ -43,8 +46,12 @@ def run_pynguin(
     budget_s: int = 10,
     sources: PipSources | None = None,
     seed: int = SEED,
+    raw_dir: Path | None = None,
 ) -> EngineOutcome:
-    """Pynguin on one module for `budget_s` seconds of search, as candidate tests."""
+    """Pynguin on one module for `budget_s` seconds of search, as candidate tests.
+
+    `raw_dir` receives Pynguin's own test files too, for comparing against Pynguin alone.
+    """
     started = time.monotonic()
 
     def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
@@ -56,6 +63,10 @@ def run_pynguin(
             duration_s=round(time.monotonic() - started, 2),
         )
 
+    if not (3, 10) <= sys.version_info[:2] < (3, 16):
+        return outcome(
+            "skipped", f"Pynguin needs Python >=3.10,<3.16, not {sys.version.split()[0]}"
+        )
     try:
         env = tool_env(PYNGUIN, sources=sources)
     except ToolEnvError as err:
@@ -83,6 +94,8 @@ def run_pynguin(
                 str(seed),
                 "--maximum-search-time",
                 str(budget_s),
+                "--maximum-mutation-time",
+                str(budget_s),
                 "--create-coverage-report",
                 "False",
             ],
@@ -96,49 +109,24 @@ def run_pynguin(
         if not generated:
             return outcome("failed", f"Pynguin wrote no tests: {done.last_line()}")
         found = [test for path in generated for test in normalise(path.read_text(), module)]
+        if raw_dir is not None:
+            raw_dir.mkdir(parents=True, exist_ok=True)
+            for path in generated:
+                shutil.copy(path, raw_dir / path.name)
     return outcome("ok", "" if found else "Pynguin found no behaviour to assert", found)
-
-
-@dataclass
-class _Context:
-    module: str
-    aliases: set[str] = field(default_factory=set)
-    imports: dict[str, str] = field(default_factory=dict)
 
 
 def normalise(source: str, module: str) -> list[CandidateTest]:
     """Pynguin's generated test module as one readable candidate per behaviour."""
-    tree = ast.parse(source)
-    ctx = _Context(module, imports={"pytest": "import pytest"})
-    for node in tree.body:
-        _read_header(node, ctx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        tree = ast.parse(source)
+    header = read_header(tree, module, {"pytest": "import pytest"})
     found: list[CandidateTest] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            found += _split(node, ctx)
+            found += _split(node, header)
     return deduplicate(found)
-
-
-def _read_header(node: ast.stmt, ctx: _Context) -> None:
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.name == ctx.module and alias.asname:
-                ctx.aliases.add(alias.asname)
-            elif alias.name != ctx.module:
-                local = alias.asname or alias.name.split(".")[0]
-                ctx.imports[local] = ast.unparse(ast.Import(names=[alias]))
-    elif isinstance(node, ast.ImportFrom):
-        for alias in node.names:
-            local = alias.asname or alias.name
-            ctx.imports[local] = ast.unparse(
-                ast.ImportFrom(module=node.module, names=[alias], level=node.level)
-            )
-    elif (
-        isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Subscript)
-        and "sys.modules" in ast.unparse(node.value)
-    ):
-        ctx.aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
 
 
 def _loads(node: ast.AST) -> set[str]:
@@ -163,8 +151,8 @@ def _is_raises(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.With) and "pytest.raises" in ast.unparse(stmt.items[0])
 
 
-def _split(test: ast.FunctionDef, ctx: _Context) -> list[CandidateTest]:
-    body = [Unqualify(ctx.module, ctx.aliases, ctx.imports).visit(stmt) for stmt in test.body]
+def _split(test: ast.FunctionDef, header: ModuleHeader) -> list[CandidateTest]:
+    body = [header.unqualify(stmt) for stmt in test.body]
     if any("xfail" in ast.unparse(d) for d in test.decorator_list) and body:
         body = body[:-1]
     found = []
@@ -176,10 +164,10 @@ def _split(test: ast.FunctionDef, ctx: _Context) -> list[CandidateTest]:
             if not isinstance(later, ast.Assert):
                 break
             then.append(later)
-        if then or _is_raises(stmt):
+        if then or _is_raises(stmt) or i == len(body) - 1:
             behaviour = _behaviour(body[:i], stmt, then)
             if behaviour:
-                found.append(candidate("pynguin", ctx.module, behaviour, ctx.imports))
+                found.append(candidate("pynguin", header.module, behaviour, header.imports))
     return found
 
 
@@ -232,15 +220,19 @@ def _behaviour(before: list[ast.stmt], stmt: ast.stmt, then: list[ast.Assert]) -
             input_slug=input_slug,
         )
     expected = _expected(then)
-    outcome = f"returns_{value_slug(expected)}" if expected else "behaves_as_recorded"
-    said = f"returns {expected}" if expected else "keeps the recorded state"
+    if expected:
+        outcome, said = f"returns_{value_slug(expected)}", f"returns {expected}"
+    elif then:
+        outcome, said = "behaves_as_recorded", "behaves as recorded"
+    else:
+        outcome, said = "returns_normally", "returns without raising"
     return Behaviour(
         function=function,
         outcome=outcome,
         sentence=f"{function} {said} for {', '.join(shown) or 'no arguments'}.",
         given=[ast.unparse(s) for s in given],
         when=[ast.unparse(stmt)],
-        then=[ast.unparse(a) for a in then],
+        then=[ast.unparse(a) for a in then] or ["# it returned without raising"],
         inputs=inputs,
         input_slug=input_slug,
     )
@@ -283,7 +275,8 @@ def _function_name(call: ast.Call, given: list[ast.stmt]) -> str:
             made = _call_of(stmt) if isinstance(stmt, ast.Assign) else None
             if func.value.id in _defines(stmt) and made and isinstance(made.func, ast.Name):
                 return f"{made.func.id}.{func.attr}"
-        return func.attr
+        local = any(func.value.id in _defines(stmt) for stmt in given)
+        return func.attr if local else ast.unparse(func)
     return ast.unparse(func)
 
 
@@ -307,7 +300,8 @@ def _rename(given: list[ast.stmt], stmt: ast.stmt) -> dict[str, str]:
             elif var in keyword_of and isinstance(node, ast.Assign) and _is_literal(node.value):
                 hint = keyword_of[var]
             elif call is not None and isinstance(call.func, ast.Name):
-                hint = call.func.id
+                name = call.func.id
+                hint = name if name[:1].isupper() else f"{name}_result"
             elif call is not None and isinstance(call.func, ast.Attribute):
                 hint = f"{call.func.attr}_result"
             else:

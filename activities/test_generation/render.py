@@ -20,6 +20,7 @@ from workflows.test_generation.candidates import CandidateTest, Engine
 
 MAX_NAME = 80
 MAX_SLUG = 24
+MAX_SENTENCE = 120
 
 
 @dataclass
@@ -75,9 +76,17 @@ def used_names(source: str) -> set[str]:
 
 
 def needed_imports(body: str, table: Mapping[str, str]) -> list[str]:
-    """The import statements of `table` (name -> statement) whose name the body uses."""
+    """The import statements of `table` (name -> statements, one a line) the body uses."""
     names = used_names(body)
-    return sorted({table[name] for name in names if name in table})
+    return sorted({line for name in names if name in table for line in table[name].splitlines()})
+
+
+def one_line(sentence: str) -> str:
+    """The behaviour on one docstring-safe line: quotes and backslashes defused, cut short."""
+    text = " ".join(sentence.split())
+    if len(text) > MAX_SENTENCE:
+        text = text[: MAX_SENTENCE - 3].rstrip() + "..."
+    return text.replace("\\", "\\\\").replace('"', "'")
 
 
 def render_body(name: str, behaviour: Behaviour) -> str:
@@ -86,7 +95,7 @@ def render_body(name: str, behaviour: Behaviour) -> str:
 
     given = list(behaviour.given)
     lines = [*behaviour.decorators, f"def {name}({behaviour.params}) -> None:"]
-    lines.append(f'    """{behaviour.sentence}"""')
+    lines.append(f'    """{one_line(behaviour.sentence)}"""')
     lines += section("# Given" if given else "# Given no setup", given)
     lines += section("# When", behaviour.when)
     lines += section("# Then", behaviour.then)
@@ -105,7 +114,7 @@ def candidate(
         module=module,
         function=behaviour.function,
         name=name,
-        behaviour=behaviour.sentence,
+        behaviour=one_line(behaviour.sentence),
         imports=needed_imports(body, imports),
         body=body,
         inputs=behaviour.inputs,
@@ -145,19 +154,61 @@ def safe_identifier(text: str, taken: set[str]) -> str:
     return name
 
 
-class Unqualify(ast.NodeTransformer):
-    """`calc_.classify` -> `classify`, recording `from calc import classify` in `imports`.
+@dataclass
+class ModuleHeader:
+    """What an engine's generated module imports, and the names it calls the target by."""
+
+    module: str
+    aliases: set[str] = field(default_factory=set)
+    imports: dict[str, str] = field(default_factory=dict)
+
+    def unqualify(self, node: ast.AST) -> ast.AST:
+        return _Unqualify(self).visit(node)
+
+
+def read_header(tree: ast.Module, module: str, imports: dict[str, str]) -> ModuleHeader:
+    """The import table (local name -> statement) of a generated test module.
+
+    The target module's own import and any `sys.modules[...]` alias of it become
+    aliases: tests then import the names they use directly (`from calc import f`).
+    """
+    header = ModuleHeader(module, {module}, dict(imports))
+
+    def add(local: str, statement: str) -> None:
+        known = header.imports.get(local, "").splitlines()
+        header.imports[local] = "\n".join(dict.fromkeys([*known, statement]))
+
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == module:
+                    header.aliases.add(alias.asname or module)
+                if alias.asname is None or alias.name != module:
+                    local = alias.asname or alias.name.split(".")[0]
+                    add(local, ast.unparse(ast.Import(names=[alias])))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                local = alias.asname or alias.name
+                add(local, ast.unparse(ast.ImportFrom(node.module, [alias], node.level)))
+        elif isinstance(node, ast.Assign) and "sys.modules" in ast.unparse(node.value):
+            header.aliases.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return header
+
+
+class _Unqualify(ast.NodeTransformer):
+    """`calc_.classify` -> `classify`, recording `from calc import classify`.
 
     Engines call the target through a module alias; a test reads better, and imports
     only what it uses, with the names imported directly.
     """
 
-    def __init__(self, module: str, aliases: set[str], imports: dict[str, str]) -> None:
-        self.module, self.aliases, self.imports = module, aliases, imports
+    def __init__(self, header: ModuleHeader) -> None:
+        self.header = header
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         dotted = ast.unparse(node.value)
-        if dotted in self.aliases or dotted == self.module:
-            self.imports[node.attr] = f"from {self.module} import {node.attr}"
+        if dotted in self.header.aliases:
+            module = self.header.module
+            self.header.imports[node.attr] = f"from {module} import {node.attr}"
             return ast.copy_location(ast.Name(id=node.attr, ctx=node.ctx), node)
         return self.generic_visit(node)

@@ -4,7 +4,10 @@ server (a small real package with its own tests and a planted bug) and through t
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
@@ -35,6 +39,7 @@ from starter import runner
 from tests.fake_anthropic import FakeAnthropic
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_cli import attune
+from tests.test_crash_resume import start_worker
 from worker import running_worker
 from workflows.registry import registry
 from workflows.test_generation.candidates import CandidateTest
@@ -555,3 +560,47 @@ async def test_the_llm_loop_feeds_failures_back_and_escalates_to_opus(
     assert ">>    8  " in average[0][0]
     pricing = (Path(result.artifacts["tests"]) / "test_shop_pricing.py").read_text()
     assert "def test_label_of_fifty_is_fair" in pricing and "average" not in pricing
+
+
+async def test_sigkill_mid_module_then_resume(
+    client: Client, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A worker killed after a module's first decided candidate: the next worker's retry
+    keeps what was decided and judges only the rest."""
+    project = make_project(tmp_path / "p")
+    home = tmp_path / "home"
+    home.mkdir()
+    request = TestGenerationRequest(
+        target=str(project), select="shop.pricing:label", engines=["ast"], heartbeat_timeout_s=5
+    )
+    doomed = start_worker(cli_env, home)
+    handle = await runner.start_workflow(client, ENTRY, request)
+    state_file = home / "runs" / handle.id / handle.result_run_id
+    state_file = state_file / "artifacts" / "test-generation" / "batch-00000" / "state.json"
+    try:
+        at_kill = None
+        while at_kill is None or at_kill.next_index < 1:
+            await asyncio.sleep(0.05)
+            if state_file.is_file():
+                at_kill = STATE.validate_json(state_file.read_bytes())
+    finally:
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+    survivor = start_worker(cli_env, home)
+    try:
+        result = await asyncio.wait_for(handle.result(), 300)
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        survivor.wait(30)
+    assert result.status == "completed" and result.kept >= 1
+    final = STATE.validate_json(state_file.read_bytes())
+    decided = [k.candidate.name for k in final.kept] + [r.name for r in final.rejected]
+    assert len(decided) == len(set(decided)) == len(final.candidates)
+    assert final.kept[: len(at_kill.kept)] == at_kill.kept
+    assert final.candidates[: len(at_kill.candidates)] == at_kill.candidates
+    attempts = [
+        e.activity_task_started_event_attributes.attempt
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    ]
+    assert max(attempts) >= 2, "the module's activity ran again on the survivor"

@@ -205,6 +205,23 @@ def test_select_narrows_to_a_module_or_function(
     assert [(m.module, m.functions) for m in found.modules] == [(module, functions)]
 
 
+def test_bad_requests_are_refused_before_the_run(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    refusals = {
+        "not under import_root": {"import_root": str(elsewhere)},
+        "--apply commits to a new git branch": {"apply": True},
+    }
+    for message, fields in refusals.items():
+        request = TestGenerationRequest(target=str(project), **fields)
+        with pytest.raises(ValueError, match=message):
+            ENTRY.check(request)
+    with pytest.raises(ValueError, match="is not `module`"):
+        TestGenerationRequest(target=str(project), select="pricing:")
+    assert TestGenerationRequest(target=".", engines="ast, llm").engines == ["ast", "llm"]
+
+
 def test_select_that_names_nothing_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SelectionError, match="matches no module or function"):
         discover_modules(make_project(tmp_path / "p"), None, "pricing:nothing", 100)

@@ -3,6 +3,10 @@
 The walk honours `.gitignore` files (including those of enclosing directories up
 to the repository root), prunes virtualenvs and vendored trees, and records
 symlinks instead of following them, so it never loops or leaves the target.
+Submodules and nested repositories are other projects, left out as git leaves them. A
+pattern git cannot parse (a lone `!`, a trailing backslash) is skipped, as git skips
+it, and becomes a warning with its file and line: repositories keep broken ignore
+files on purpose, as test data.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pydantic import TypeAdapter
 
 from activities.artifacts import ArtifactStore
 from activities.target import target_path
-from workflows.schemas import DiscoverRequest, DiscoveryResult, SkippedFile
+from workflows.schemas import DiscoverRequest, DiscoveryResult, ReportWarning, SkippedFile
 
 FILES = TypeAdapter(list[str])
 SKIPPED = TypeAdapter(list[SkippedFile])
@@ -27,6 +31,7 @@ ALWAYS_PRUNED = frozenset(
     {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 )
 TOOL_ENVS = frozenset({".tox", ".nox", ".eggs"})
+MAX_DISCOVERY_WARNINGS = 50
 VENDORED = frozenset(
     {"node_modules", "site-packages", "vendor", "vendored", "_vendor", "third_party"}
 )
@@ -37,6 +42,7 @@ class Discovery:
     files: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     total_bytes: int = 0
+    warnings: list[ReportWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -49,20 +55,41 @@ class _Ignore:
         return self.spec.match_file(rel)
 
 
-def _load_ignore(directory: Path) -> _Ignore | None:
+def _load_ignore(directory: Path, root: Path, result: Discovery) -> _Ignore | None:
     gitignore = directory / ".gitignore"
     try:
         lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+    try:
+        return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+    except pathspec.patterns.gitignore.GitIgnorePatternError:
+        pass
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except pathspec.patterns.gitignore.GitIgnorePatternError:
+            where = gitignore.relative_to(root) if gitignore.is_relative_to(root) else gitignore
+            result.warnings.append(
+                ReportWarning(
+                    code="invalid-ignore-pattern",
+                    message=f"ignore pattern {line.strip()!r} is not valid; skipped, as git "
+                    "skips it",
+                    file=where.as_posix(),
+                    line=number,
+                )
+            )
+            continue
+        kept.append(line)
+    return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(kept))
 
 
-def _enclosing_ignores(root: Path) -> list[_Ignore]:
+def _enclosing_ignores(root: Path, result: Discovery) -> list[_Ignore]:
     """`.gitignore` files of the directories above the target, up to the repo root."""
     ignores: list[_Ignore] = []
     for parent in root.parents:
-        if (ignore := _load_ignore(parent)) is not None:
+        if (ignore := _load_ignore(parent, root, result)) is not None:
             ignores.append(ignore)
         if (parent / ".git").exists():
             break
@@ -81,6 +108,11 @@ def _prune_reason(entry: os.DirEntry[str]) -> str | None:
         return "vendored tree"
     if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
         return "virtualenv"
+    git = os.path.join(entry.path, ".git")
+    if os.path.isfile(git):
+        return "git submodule"
+    if os.path.isdir(git):
+        return "nested git repository"
     return None
 
 
@@ -96,7 +128,7 @@ def discover_files(target: Path, max_file_bytes: int) -> Discovery:
             result.files.append(target.name)
             result.total_bytes = size
         return result
-    _walk(target, target, _enclosing_ignores(target), max_file_bytes, result)
+    _walk(target, target, _enclosing_ignores(target, result), max_file_bytes, result)
     result.files.sort()
     result.skipped.sort(key=lambda s: s.path)
     return result
@@ -109,7 +141,7 @@ def _walk(
     max_file_bytes: int,
     result: Discovery,
 ) -> None:
-    if (own := _load_ignore(directory)) is not None:
+    if (own := _load_ignore(directory, root, result)) is not None:
         ignores = [*ignores, own]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -180,6 +212,7 @@ def _only(found: Discovery, root: Path, paths: set[str]) -> Discovery:
         files=files,
         skipped=[s for s in found.skipped if s.path in paths],
         total_bytes=sum((root / f).stat().st_size for f in files) if root.is_dir() else 0,
+        warnings=found.warnings,
     )
 
 
@@ -193,6 +226,10 @@ def store_discovery(store: ArtifactStore, request: DiscoverRequest, base: str) -
     reasons: dict[str, int] = {}
     for skip in found.skipped:
         reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+    warnings = found.warnings[:MAX_DISCOVERY_WARNINGS]
+    if len(found.warnings) > MAX_DISCOVERY_WARNINGS:
+        more = len(found.warnings) - MAX_DISCOVERY_WARNINGS
+        warnings.append(ReportWarning(code="more-warnings", message=f"{more} more like these"))
     return DiscoveryResult(
         files=store.put(f"{base}/files.json", found.files, FILES, len(found.files)),
         skipped=store.put(
@@ -201,4 +238,5 @@ def store_discovery(store: ArtifactStore, request: DiscoverRequest, base: str) -
         file_count=len(found.files),
         total_bytes=found.total_bytes,
         skipped_by_reason=reasons,
+        warnings=warnings,
     )

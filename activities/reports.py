@@ -28,7 +28,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -42,6 +42,7 @@ from workflows.schemas import (
     SEVERITY_RANK,
     Finding,
     LLMSummary,
+    ReportWarning,
     SkippedFile,
 )
 from workflows.security_audit.models import AuditSummary, TopFile
@@ -144,8 +145,10 @@ def build_report(
     skipped: list[SkippedFile],
     llm: LLMSummary,
     artifacts: dict[str, str],
+    warnings: Sequence[ReportWarning] = (),
 ) -> dict[str, Any]:
-    """The report document (DESIGN section 6) as plain JSON-ready data."""
+    """The report document (DESIGN section 6) as plain JSON-ready data, with the
+    `warnings` of section 10 (a flow's own, after its discovery's)."""
     if started_at.tzinfo is None:
         # Workflow time is UTC; a naive value would otherwise serialise without an offset.
         started_at = started_at.replace(tzinfo=UTC)
@@ -160,6 +163,7 @@ def build_report(
         "summary": summary.model_dump(mode="json"),
         "findings": [f.model_dump(mode="json") for f in findings],
         "skipped": [s.model_dump(mode="json") for s in skipped],
+        "warnings": [w.model_dump(mode="json", exclude_none=True) for w in warnings],
         "llm": llm.model_dump(mode="json"),
         "artifacts": dict(artifacts),
     }
@@ -210,6 +214,7 @@ def render_markdown(report: dict[str, Any], *, max_findings_per_severity: int = 
         ]
         out.append("")
 
+    out += _markdown_warnings(report.get("warnings", []))
     out += ["## Findings", ""]
     if not findings:
         out += ["No findings.", ""]
@@ -277,6 +282,16 @@ def _markdown_finding(f: Finding) -> list[str]:
         fence = "`" * max(3, _longest_backtick_run(f.fix_diff) + 1)
         lines += ["Suggested fix:", "", f"{fence}diff", f.fix_diff.rstrip("\n"), fence, ""]
     return lines
+
+
+def _markdown_warnings(warnings: list[dict[str, Any]]) -> list[str]:
+    if not warnings:
+        return []
+    out = ["## Warnings", ""]
+    for warning in warnings:
+        where = f"{warning['file']}:{warning.get('line') or 1}: " if warning.get("file") else ""
+        out.append(f"- {_inline(where + warning['message'])}")
+    return [*out, ""]
 
 
 def _markdown_skipped(skipped: list[SkippedFile]) -> list[str]:

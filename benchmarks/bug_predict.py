@@ -196,7 +196,7 @@ def run_bug(
     except NoHistory as reason:
         result.note = f"no history: {reason}"
         past = None
-    hotspots = rank_hotspots(metrics, past, findings, until)
+    hotspots = rank_hotspots(metrics, past, findings)
     touched = last_touched(repo)
     kinds = file_kinds(sorted(analysed))
     largest = {f: lines[f] for f in analysed}

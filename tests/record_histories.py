@@ -44,17 +44,25 @@ SPEC = Path(__file__).parent.parent / "examples" / "flows" / "audit-and-approve.
 
 
 def request_for(flow: Flow, scratch: Path, source: Path = SAMPLE) -> Any:
-    assert flow.request is not None
     folder = scratch / flow.name
     if flow.target == "repository":
         target = make_repo(folder).path
     else:
         target = shutil.copytree(source, folder)
+    return request_on(flow, target)
+
+
+def request_on(flow: Flow, target: Path) -> Any:
+    """The flow's default request on `target`, with what each kind of flow needs besides."""
+    assert flow.request is not None
     values: dict[str, Any] = {"target": str(target)}
     if flow.target == "repository" and "base" in flow.request.model_fields:
         values["base"] = "HEAD~1"  # a change to review: the repository's last commit
     if "spec" in flow.request.model_fields:
         values["spec"] = load_spec(SPEC).model_dump(mode="json")
+    for name, field in flow.request.model_fields.items():
+        if field.is_required() and name not in values and field.examples:
+            values[name] = field.examples[0]  # research-synthesis's question
     return flow.request.model_validate(values)
 
 

@@ -21,12 +21,7 @@ from activities.artifacts import ArtifactStore
 from activities.bug_predict.activities import BugPredictActivities
 from activities.bug_predict.patterns import find_patterns
 from activities.bug_predict.report import RISK_MODEL
-from activities.bug_predict.risk import (
-    FIX_WEIGHT,
-    HALF_LIFE_DAYS,
-    heat,
-    rank_hotspots,
-)
+from activities.bug_predict.risk import HALF_LIFE_DAYS, freshness, rank_hotspots
 from activities.code_facts.history import NoHistory, git_history, is_fix, months_before
 from activities.code_facts.kinds import Kind, file_kinds
 from activities.code_facts.metrics import file_metrics, function_metrics
@@ -273,9 +268,10 @@ class GitRepo:
         path.mkdir(parents=True)
         self.git("init", "-q", "-b", "main")
 
-    def git(self, *args: str) -> str:
+    def git(self, *args: str, dated: dict[str, str] | None = None) -> str:
         env = {
             **os.environ,
+            **(dated or {}),
             "GIT_AUTHOR_NAME": "Ada",
             "GIT_AUTHOR_EMAIL": "ada@example.org",
             "GIT_COMMITTER_NAME": "Ada",
@@ -286,21 +282,29 @@ class GitRepo:
         )
         return done.stdout
 
-    def commit(self, message: str, files: dict[str, str], author: str = "Ada") -> None:
+    def commit(
+        self, message: str, files: dict[str, str], author: str = "Ada", when: datetime | None = None
+    ) -> None:
+        """`when` dates the commit (author and committer); without it, git's clock does, and
+        commits made within one second share their time."""
         for name, text in files.items():
             (self.path / name).parent.mkdir(parents=True, exist_ok=True)
             (self.path / name).write_text(text)
         self.git("add", "-A")
+        stamp = when.isoformat() if when else None
         self.git(
             "-c", "user.name=x", "commit", "-q", "-m", message,
             f"--author={author} <{author.lower()}@example.org>",
+            dated={"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp} if stamp else None,
         )  # fmt: skip
 
 
 def churny_repo(path: Path) -> GitRepo:
-    """`core/engine.py` is complex, changes often and keeps being fixed; `core/util.py` is
-    as complex but never changes after its first commit; `core/tiny.py` is simple and churns."""
+    """`core/engine.py` is complex, changes often, keeps being fixed and changed last;
+    `core/util.py` is as complex but never changes after its first commit; `core/tiny.py`
+    is simple and churns. Commits are a minute apart, the last a minute ago."""
     repo = GitRepo(path)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=12)
     repo.commit(
         "initial import",
         {
@@ -309,10 +313,17 @@ def churny_repo(path: Path) -> GitRepo:
             "core/tiny.py": SIMPLE.format(n=0),
             "core/buggy.py": "def add(x, acc=[]):\n    acc.append(x)\n    return acc\n",
         },
+        when=start + timedelta(minutes=1),
     )
     for n in range(1, 6):
-        repo.commit(f"fix: engine edge case #{n}", {"core/engine.py": COMPLEX.format(n=n)}, "Bob")
-        repo.commit(f"tweak tiny {n}", {"core/tiny.py": SIMPLE.format(n=n)})
+        at = start + timedelta(minutes=2 * n)
+        repo.commit(f"tweak tiny {n}", {"core/tiny.py": SIMPLE.format(n=n)}, when=at)
+        repo.commit(
+            f"fix: engine edge case #{n}",
+            {"core/engine.py": COMPLEX.format(n=n)},
+            "Bob",
+            when=at + timedelta(minutes=1),
+        )
     return repo
 
 
@@ -369,7 +380,7 @@ def test_history_of_a_resting_project_ends_at_its_last_commit(tmp_path: Path) ->
     assert [f.file for f in history.files] == ["old.py"]
 
 
-def test_risk_model_ranks_the_churny_complex_file_first(tmp_path: Path) -> None:
+def test_risk_model_ranks_the_latest_changed_file_first(tmp_path: Path) -> None:
     repo = churny_repo(tmp_path / "repo")
     root = repo.path / "core"
     metrics = [
@@ -377,22 +388,23 @@ def test_risk_model_ranks_the_churny_complex_file_first(tmp_path: Path) -> None:
         for name in ("engine.py", "util.py", "tiny.py", "buggy.py")
     ]
     history = git_history(root, datetime.now(UTC), 12).files
-    ranked = rank_hotspots(metrics, history, [], datetime.now(UTC))
-    # engine.py changed most, with fixes, and is complex; tiny.py churned as often but is
-    # simple; util.py and buggy.py changed once.
+    ranked = rank_hotspots(metrics, history, [])
+    # The last commit changed engine.py, the one before tiny.py; util.py and buggy.py came
+    # in with the first commit, and the more complex of the two ranks first.
     assert [h.file for h in ranked] == ["engine.py", "tiny.py", "util.py", "buggy.py"]
     top = ranked[0]
-    assert top.score > 2 * ranked[1].score
+    assert top.score == 100.0, "the window ends at the newest commit, which touched it"
+    assert 99 < ranked[1].score < 100 and 99 < ranked[3].score < ranked[1].score
     assert any("fix commits" in r for r in top.reasons)
     assert any(r.startswith("churn") for r in top.reasons)
     assert any(r.startswith("last changed 0 days") for r in top.reasons)
-    without_history = rank_hotspots(metrics, None, [], None)
+    without_history = rank_hotspots(metrics, None, [])
     assert max(h.score for h in without_history) == 25
 
 
-def test_risk_model_scales_by_the_analysed_files_only() -> None:
-    """A README or a deleted file with more churn and fixes sets no scale: the analysed
-    file with the most churn and fixes gets the full h and x."""
+def test_risk_model_ends_the_window_at_an_analysed_files_change() -> None:
+    """A README or a deleted file changed later does not end the window: the newest change
+    among the analysed files does, and scores 100."""
     metrics = [file_metrics("def f(a):\n    return a\n", "a.py", 25)]
     day = datetime(2026, 1, 1, tzinfo=UTC)
     mine = FileHistory(
@@ -401,7 +413,7 @@ def test_risk_model_scales_by_the_analysed_files_only() -> None:
     others = [
         FileHistory(
             file=name, commits=40, added=900, deleted=100, fixes=30, authors=9,
-            changed_at=[day] * 40, fixed_at=[day] * 30,
+            changed_at=[day + timedelta(days=3)] * 40, fixed_at=[day + timedelta(days=3)] * 30,
         )
         for name in ("README.md", "gone.py")
     ]  # fmt: skip
@@ -598,15 +610,15 @@ def test_file_kinds_sort_source_support_and_tests() -> None:
     }
 
 
-def test_tests_and_support_files_rank_after_source_whatever_their_heat() -> None:
+def test_tests_and_support_files_rank_after_source_whatever_their_scores() -> None:
     metrics = [metric(name) for name in ("pkg/__init__.py", "pkg/quiet.py", "setup.py")]
     metrics.append(metric("tests/test_quiet.py"))
     history = [
         changes("pkg/quiet.py", [200]),
-        changes("setup.py", [0, 1, 2], fixes=3),
+        changes("setup.py", [1, 2, 3], fixes=3),
         changes("tests/test_quiet.py", [0, 0, 1, 1], fixes=4),
     ]
-    ranked = rank_hotspots(metrics, history, [], NOW)
+    ranked = rank_hotspots(metrics, history, [])
     assert [h.file for h in ranked] == [
         "pkg/quiet.py", "pkg/__init__.py", "setup.py", "tests/test_quiet.py",
     ]  # fmt: skip
@@ -615,36 +627,46 @@ def test_tests_and_support_files_rank_after_source_whatever_their_heat() -> None
     assert ranked[-2].reasons[0].startswith("outside the packages")
 
 
-def test_a_recent_change_outweighs_a_busy_past() -> None:
-    """Ten changes two months ago weigh less than one change yesterday: heat halves every
-    HALF_LIFE_DAYS."""
+def test_the_newest_change_decides_over_a_busy_past() -> None:
+    """One change yesterday outranks ten fixes two days ago: the order is the last
+    change's time; the score halves every HALF_LIFE_DAYS of its age, counted from the
+    newest change."""
     metrics = [metric("busy.py"), metric("fresh.py")]
-    history = [changes("busy.py", [60] * 10), changes("fresh.py", [1])]
-    ranked = rank_hotspots(metrics, history, [], NOW)
+    history = [changes("busy.py", [2] * 10, fixes=10), changes("fresh.py", [1])]
+    ranked = rank_hotspots(metrics, history, [])
     assert [h.file for h in ranked] == ["fresh.py", "busy.py"]
-    assert heat(history[0], NOW) == pytest.approx(10 * 0.5 ** (60 / HALF_LIFE_DAYS))
-    assert any("last changed 1 day before" in r for r in ranked[0].reasons)
-
-
-def test_fix_commits_weigh_more_than_other_changes() -> None:
-    plain, fixed = changes("plain.py", [3, 4]), changes("fixed.py", [3, 4], fixes=2)
-    assert heat(fixed, NOW) == pytest.approx(FIX_WEIGHT * heat(plain, NOW))
-    ranked = rank_hotspots([metric("plain.py"), metric("fixed.py")], [plain, fixed], [], NOW)
-    assert [h.file for h in ranked] == ["fixed.py", "plain.py"]
+    assert freshness(history[0], NOW) == pytest.approx(0.5 ** (2 / HALF_LIFE_DAYS))
     assert ranked[0].score == 100.0
+    assert ranked[1].score == pytest.approx(100 * 0.5 ** (1 / HALF_LIFE_DAYS), abs=0.01)
+    assert any("last changed 1 day before" in r for r in ranked[1].reasons)
+    assert any(r == "10 fix commits" for r in ranked[1].reasons)
 
 
-def test_complexity_at_most_doubles_the_score_and_ranks_untouched_files() -> None:
-    simple = file_metrics(SIMPLE.format(n=1), "simple.py", 30)
-    metrics = [metric("complex.py"), simple, metric("old.py"), metric("older.py", n=3)]
-    history = [changes("complex.py", [5]), changes("simple.py", [5])]
-    ranked = rank_hotspots(metrics, history, [], NOW)
+def test_a_commit_s_files_rank_by_complexity_and_untouched_files_after() -> None:
+    """Fix commits do not lift a file above a more complex one the same commits changed, and
+    complexity, not the path, breaks the tie."""
+    simple = file_metrics(SIMPLE.format(n=1), "basic.py", 30)
+    metrics = [simple, metric("complex.py"), metric("old.py"), metric("older.py", n=3)]
+    history = [changes("complex.py", [5, 9]), changes("basic.py", [5, 9], fixes=2)]
+    ranked = rank_hotspots(metrics, history, [])
     scores = {h.file: h.score for h in ranked}
-    assert scores["complex.py"] == 100.0
-    assert 50.0 < scores["simple.py"] < 60.0  # c is small: (1 + c) / 2 just above a half
+    assert [h.file for h in ranked][:2] == ["complex.py", "basic.py"]
+    assert scores["complex.py"] == scores["basic.py"] == 100.0
     # Files the window never touched score 0 and still rank, after, by complexity.
     assert [h.file for h in ranked][2:] == ["old.py", "older.py"]
     assert scores["old.py"] == scores["older.py"] == 0.0
+
+
+def test_an_old_change_ranks_above_none_though_its_score_rounds_to_zero() -> None:
+    """Ten months before the newest change, a change's score shows as 0, as no change
+    does; the order still puts it above none, and the later of two such changes first,
+    whatever the complexity."""
+    simple = file_metrics(SIMPLE.format(n=1), "newer.py", 30)
+    metrics = [metric("never.py"), metric("older.py"), simple, metric("today.py")]
+    history = [changes("older.py", [310]), changes("newer.py", [300]), changes("today.py", [0])]
+    ranked = rank_hotspots(metrics, history, [])
+    assert [h.file for h in ranked] == ["today.py", "newer.py", "older.py", "never.py"]
+    assert [h.score for h in ranked] == [100.0, 0.0, 0.0, 0.0]
 
 
 def test_history_records_when_each_change_and_fix_was_made(tmp_path: Path) -> None:
@@ -659,5 +681,6 @@ def test_history_records_when_each_change_and_fix_was_made(tmp_path: Path) -> No
 
 
 def test_report_states_the_risk_model() -> None:
-    assert f"half-life {HALF_LIFE_DAYS:g} days" in RISK_MODEL
+    assert "the most recently changed first, then the most complex" in RISK_MODEL
+    assert f"/ {HALF_LIFE_DAYS:g})" in RISK_MODEL
     assert "before tests" in RISK_MODEL

@@ -15,6 +15,7 @@ from tests.conftest import REPO, SAMPLE
 from tests.fake_anthropic import FakeAnthropic
 from tests.test_cli import attune
 from tests.test_llm_audit import answer_everything
+from tests.waiting import until
 from worker import running_worker
 
 FLOW = REPO / "examples" / "flows" / "audit-and-approve.toml"
@@ -39,10 +40,7 @@ async def test_spec_runs_steps_in_order_with_approval(
         assert started.returncode == 0, started.stderr
         workflow_id = started.stdout.strip()
         assert workflow_id.startswith("audit-and-approve-vulnerable-app-")
-        for _ in range(600):
-            if await runner.pending_approvals(client, workflow_id):
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: runner.pending_approvals(client, workflow_id), "an approval request")
         approved = await asyncio.to_thread(
             attune, env, "approve", workflow_id, "--reviewer", "eve", "--comment", "fine"
         )

@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowHandle
 from activities.artifacts import ArtifactStore
 from activities.security_audit.scanning import FINDINGS
 from starter import runner
+from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
 from workflows.security_audit.models import AuditRequest, AuditResult, ScanBatchResult
@@ -68,7 +69,8 @@ async def history(handle: WorkflowHandle) -> list:
 
 async def wait_for_mid_batch(handle: WorkflowHandle) -> None:
     """Until one batch has completed and another has reported heartbeat progress."""
-    for _ in range(600):
+
+    async def mid_batch() -> bool:
         events = await history(handle)
         completed = [
             e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
@@ -80,10 +82,9 @@ async def wait_for_mid_batch(handle: WorkflowHandle) -> None:
             for p in pending
             if p.activity_type.name == "scan_batch" and p.heartbeat_details.payloads
         ]
-        if len(completed) >= 2 and heartbeating:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the audit never reached the middle of a batch")
+        return len(completed) >= 2 and bool(heartbeating)
+
+    await until(mid_batch, "the middle of a batch")
 
 
 async def test_sigkill_mid_audit_then_resume(

@@ -3,7 +3,6 @@ approval, and signals sent to it, must show up with their ids, times and payload
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from temporalio.client import Client
 
 from starter import dashboard, runner
 from tests.release.conftest import make_repo
+from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
 from workflows.release_prep.models import ReleasePrepRequest
@@ -21,23 +21,19 @@ from workflows.wire import ESCALATE_SIGNAL, REJECT_SIGNAL
 
 
 async def pending(client: Client, workflow_id: str) -> None:
-    for _ in range(1200):
-        if await runner.pending_approvals(client, workflow_id):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("release-prep never asked for an approval")
+    await until(lambda: runner.pending_approvals(client, workflow_id), "an approval request")
 
 
 async def settled(
     client: Client, check: Callable[[dashboard.Dashboard], bool]
 ) -> dashboard.Dashboard:
     """Visibility is eventually consistent: poll until the snapshot shows it."""
-    for _ in range(100):
+
+    async def shown() -> dashboard.Dashboard | None:
         shot = await dashboard.snapshot(client)
-        if check(shot):
-            return shot
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the dashboard never showed it: {shot}")
+        return shot if check(shot) else None
+
+    return await until(shown, "the dashboard showing it")
 
 
 async def test_pending_approval_and_recent_signals(client: Client, tmp_path: Path) -> None:

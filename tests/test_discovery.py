@@ -45,6 +45,28 @@ def test_gitignore_nested_and_enclosing(tmp_path: Path) -> None:
     }
 
 
+def test_invalid_ignore_patterns_are_skipped_as_git_skips_them(tmp_path: Path) -> None:
+    """psf/black keeps broken ignore files as test data (tests/data/invalid_gitignore_tests):
+    git skips the pattern it cannot parse, keeps the rest, and so does discovery."""
+    write(tmp_path / ".gitignore", "build/\n")
+    data = tmp_path / "tests" / "data" / "invalid_gitignore_tests"
+    write(data / ".gitignore", "*.log\n!\nignored.py\ntrailing\\\n")
+    write(data / "ignored.py")
+    write(data / "kept.py")
+    write(tmp_path / "build" / "out.py")
+    result = discover_files(tmp_path, 1000)
+    assert result.files == ["tests/data/invalid_gitignore_tests/kept.py"]
+    assert reasons(result) == {
+        "build/": "gitignored",
+        "tests/data/invalid_gitignore_tests/ignored.py": "gitignored",
+    }
+    assert [(w.code, w.file, w.line) for w in result.warnings] == [
+        ("invalid-ignore-pattern", "tests/data/invalid_gitignore_tests/.gitignore", 2),
+        ("invalid-ignore-pattern", "tests/data/invalid_gitignore_tests/.gitignore", 4),
+    ]
+    assert "'!'" in result.warnings[0].message
+
+
 def test_prunes_virtualenvs_vendored_and_caches(tmp_path: Path) -> None:
     write(tmp_path / "app.py")
     write(tmp_path / "env" / "pyvenv.cfg", "home = /usr\n")

@@ -67,6 +67,10 @@ def answer_everything(fake: FakeAnthropic, confidence: float = 0.9) -> None:
                 "tests": [{"name": "test_runs", "behaviour": "runs", "imports": [], "body": test}],
                 "confidence": confidence,
             }
+        elif '"title":"AnswerOutput"' in system:  # a free answer citing its material's lines
+            cited = re.findall(r"^\[([^\]]+)\] (.*)$", body["messages"][0]["content"], re.M)
+            text = " ".join(f"{line} [{citation}]" for citation, line in cited[:2])
+            answer = {"answer": text or "The material says nothing.", "confidence": confidence}
         elif "You triage" in system:
             verdicts = [
                 {

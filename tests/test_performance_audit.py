@@ -261,7 +261,7 @@ async def test_performance_audit_end_to_end(
     ]
     markdown = Path(result.artifacts["markdown"]).read_text()
     assert "## Impact" in markdown and "## LLM advice" in markdown
-    assert "Warning: pkg/broken.py:1: not valid Python" in markdown
+    assert "## Warnings\n\n- pkg/broken.py:1: not valid Python" in markdown
     sarif = json.loads(Path(result.artifacts["sarif"]).read_text())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == rules
     tags = {t for r in sarif["runs"][0]["tool"]["driver"]["rules"] for t in r["properties"]["tags"]}

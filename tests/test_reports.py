@@ -194,9 +194,11 @@ def test_build_report_is_json_and_complete() -> None:
         "summary",
         "findings",
         "skipped",
+        "warnings",
         "llm",
         "artifacts",
     ]
+    assert report["warnings"] == []
     assert json.loads(json.dumps(report)) == report
     assert report["started_at"] == "2026-11-28T09:30:00+00:00"
     assert report["findings"][0]["llm"]["verdict"] == "true_positive"

@@ -7,7 +7,6 @@ server with its own worker and task queue, since the shared worker does not know
 
 from __future__ import annotations
 
-import asyncio
 import json
 import multiprocessing
 import uuid
@@ -29,6 +28,7 @@ from activities.routing.classifier import classify, decide
 from activities.security_audit.activities import SecurityActivities
 from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
+from tests.waiting import until
 from workflows.registry import registry
 from workflows.router.models import RouteRequest, RouteResult
 from workflows.router.workflow import RouterWorkflow
@@ -227,12 +227,10 @@ async def children(client: Client, parent: str) -> list[tuple[str, str | None]]:
 
 
 async def waiting_question(handle: WorkflowHandle) -> dict[str, Any]:
-    for _ in range(300):
-        asked = await handle.query(QUESTION_QUERY, result_type=dict[str, Any] | None)
-        if asked:
-            return asked
-        await asyncio.sleep(0.1)
-    raise AssertionError("the Router never asked its question")
+    async def asked() -> dict[str, Any] | None:
+        return await handle.query(QUESTION_QUERY, result_type=dict[str, Any] | None)
+
+    return await until(asked, "the Router's question")
 
 
 async def test_clear_goal_runs_security_audit_as_a_child(client: Client, router_queue: str) -> None:

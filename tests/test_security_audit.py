@@ -66,6 +66,26 @@ async def test_audits_the_sample_project(client: Client, sample: Path) -> None:
         assert Path(path).stat().st_size > 0
 
 
+async def test_an_invalid_ignore_pattern_is_a_warning_not_a_failed_run(
+    client: Client, sample: Path
+) -> None:
+    (sample / "tests" / "data").mkdir(parents=True)
+    (sample / "tests" / "data" / ".gitignore").write_text("!\n")
+    _, result = await audit(client, sample)
+    assert result.status == "completed"
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    assert report["warnings"] == [
+        {
+            "code": "invalid-ignore-pattern",
+            "message": "ignore pattern '!' is not valid; skipped, as git skips it",
+            "file": "tests/data/.gitignore",
+            "line": 1,
+        }
+    ]
+    markdown = Path(result.artifacts["markdown"]).read_text()
+    assert "- tests/data/.gitignore:1: ignore pattern '!' is not valid" in markdown
+
+
 async def test_run_is_inspectable(client: Client, sample: Path) -> None:
     workflow_id, _ = await audit(client, sample)
     handle = client.get_workflow_handle(workflow_id)

@@ -7,7 +7,6 @@ The session server is shared, so every collection is narrowed to this test's run
 
 from __future__ import annotations
 
-import asyncio
 import io
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -39,6 +38,7 @@ from tests.test_llm_audit import (
     answer_everything,
     audit,
 )
+from tests.waiting import until
 
 COST = {"haiku": HAIKU_COST, "sonnet": SONNET_COST, "opus": OPUS_COST}
 
@@ -54,12 +54,13 @@ def sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 async def settled(client: Client, ids: list[str], days: int = 1) -> TelemetryReport:
     """Visibility is eventually consistent: wait until every run shows as closed."""
-    for _ in range(100):
+
+    async def closed() -> TelemetryReport | None:
         report = await collect(client, days, workflow_ids=ids)
-        if report.closed_runs == len(ids) and report.runs_with_usage == len(ids):
-            return report
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"visibility never showed {ids} closed: {report}")
+        done = report.closed_runs == len(ids) and report.runs_with_usage == len(ids)
+        return report if done else None
+
+    return await until(closed, f"visibility showing {ids} closed")
 
 
 async def test_sums_rates_and_durations(

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from starter.runner import worker_polling
 from tests.conftest import SAMPLE
 from tests.test_cli import attune
+from tests.waiting import until
 
 
 async def test_cli_uses_the_dedicated_worker(
@@ -29,12 +30,12 @@ async def test_cli_uses_the_dedicated_worker(
             text=True,
         )
         try:
-            for _ in range(200):
-                if await worker_polling(client):
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the worker never polled")
+
+            async def polling() -> bool:
+                assert worker.poll() is None, "the worker exited before it polled"
+                return await worker_polling(client)
+
+            await until(polling, "the worker's first poll")
             done = await asyncio.to_thread(
                 attune, cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--json"
             )

@@ -18,33 +18,6 @@ DOCUMENT_GEN = Flow(
     },
     examples=("document this package", "write the missing docstrings"),
 )
-RESEARCH_SYNTHESIS = Flow(
-    name="research-synthesis", planned=True,
-    summary="question + sources -> cited synthesis",
-    description="research a question and synthesise sources",
-    vocabulary={
-        "research*": 4, "synthes*": 3, "literatur*": 3, "paper*": 2, "summariz*": 2, "sources": 2,
-        "investigat*": 1, "state art": 2.5,
-    },
-    examples=("research how others solve this", "summarize these sources"),
-)
-DEPENDENCY_CHECK = Flow(
-    name="dependency-check", planned=True, nearest="security-audit",
-    summary="dependency inventory, OSV advisories from a local database, hygiene, SBOM",
-    description="check dependencies for outdated or vulnerable packages",
-    vocabulary={
-        "dependenc*": 4, "dep": 3, "outdat*": 3, "requirement*": 3, "package*": 1.5, "upgrad*": 2,
-        "pip audit": 3, "licens*": 2, "supply chain": 3, "lockfile*": 2, "lock file": 2,
-        "third party": 2, "librar*": 1, "cve": 2, "advisor*": 2.5, "osv": 3, "sbom": 4,
-        "pin*": 1.5, "pyproject": 1.5, "known vulnerab*": 2, "vulnerab* package": 3,
-        "vulnerab* dependenc*": 2, r"re:requirements[\w.-]*\.(txt|in)": 3,
-    },
-    examples=(
-        "check requirements.txt for known CVEs",
-        "are any of our dependencies vulnerable?",
-        "which packages are outdated?",
-    ),
-)
 SEO_OPTIMIZATION = Flow(
     name="seo-optimization", planned=True,
     summary="SEO checks on built HTML; fixes as a patch",

@@ -93,12 +93,27 @@ class DiscoverRequest(BaseModel):
     )
 
 
+class ReportWarning(BaseModel):
+    """An entry of the report's `warnings` (DESIGN section 10): something the reader
+    should know about how the run read its target, with where when there is a where."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
 class DiscoveryResult(BaseModel):
     files: ArtifactRef
     skipped: ArtifactRef
     file_count: int
     total_bytes: int
     skipped_by_reason: dict[str, int] = Field(default_factory=dict)
+    warnings: list[ReportWarning] = Field(
+        default_factory=list,
+        description="What discovery read but could not use, such as an ignore pattern git "
+        "itself skips; at most MAX_DISCOVERY_WARNINGS, the count of the rest in the last",
+    )
 
 
 class FileBatch(BaseModel):

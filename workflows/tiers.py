@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from workflows.schemas import TIERS, Tier
 
-HAIKU_TASKS = frozenset({"triage", "classification", "routing", "threshold"})
-OPUS_TASKS = frozenset({"architecture", "coordination", "design"})
+HAIKU_TASKS = frozenset({"triage", "classification", "routing", "threshold", "summarization"})
+OPUS_TASKS = frozenset({"architecture", "coordination", "design", "synthesis"})
 MULTI_FILE = 3
+MANY_SOURCES = 4
+LONG_QUESTION_WORDS = 30
+# fmt: off
+JUDGEMENT_WORDS = frozenset({
+    "compare", "comparison", "versus", "vs", "tradeoff", "tradeoffs", "trade-off", "trade-offs",
+    "pros", "cons", "should", "recommend", "better", "worse", "why", "design", "architecture",
+    "strategy", "evaluate", "choose", "alternatives"
+})
+# fmt: on
 
 
 def start_tier(kind: str, files_spanned: int = 1) -> Tier:
@@ -20,6 +29,23 @@ def start_tier(kind: str, files_spanned: int = 1) -> Tier:
     if kind in OPUS_TASKS or files_spanned >= MULTI_FILE:
         return "opus"
     return "sonnet"
+
+
+def complex_question(question: str, sources: int) -> tuple[bool, str]:
+    """Whether a research question needs Opus's synthesis, and why: it asks for a
+    judgement (compare, trade-offs, should, why, design...), asks several questions, is
+    long, or spans MANY_SOURCES sources or more. Otherwise Sonnet's analysis answers it."""
+    words = [w.strip(".,;:!?()\"'") for w in question.lower().split()]
+    judging = sorted(JUDGEMENT_WORDS.intersection(words))
+    if judging:
+        return True, f"asks for a judgement ({', '.join(judging)})"
+    if question.count("?") >= 2:
+        return True, "asks several questions"
+    if len(words) >= LONG_QUESTION_WORDS:
+        return True, f"{len(words)} words long"
+    if sources >= MANY_SOURCES:
+        return True, f"spans {sources} sources"
+    return False, f"one factual question over {sources} sources"
 
 
 def rank(tier: Tier) -> int:

@@ -131,7 +131,7 @@ class BugPredictActivities:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))
         skipped.sort(key=lambda s: s.path)
         history = self.store.get(request.history.files, HISTORY) if request.history.files else None
-        hotspots = rank_hotspots(metrics, history, findings, request.history.until)
+        hotspots = rank_hotspots(metrics, history, findings)
         summary = reports.summarize(findings, request.files_analyzed, len(skipped))
         base = ARTIFACTS.run_base(request.run_key)
         findings_ref = self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings))

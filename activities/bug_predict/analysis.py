@@ -18,11 +18,10 @@ from activities.bug_predict.patterns import find_patterns
 from activities.code_facts.facts import cached_by_content, file_facts
 from activities.code_facts.metrics import file_metrics
 from activities.security_audit.scanners import merge
+from activities.sources import decode_source, read_source
 from workflows import schemas
 from workflows.code_facts import FileMetrics
 from workflows.schemas import Finding, SkippedFile
-
-BINARY_SNIFF_BYTES = 8192
 
 
 class ChunkResult(BaseModel):
@@ -35,17 +34,11 @@ class ChunkResult(BaseModel):
 
 def analyze_file(root: Path, rel: str) -> tuple[FileMetrics | None, list[Finding], str | None]:
     """(metrics, findings, skip reason) of one file."""
-    try:
-        data = (root / rel).read_bytes()
-    except OSError as err:
-        return None, [], f"unreadable: {err.strerror or err}"
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return None, [], "binary"
-    try:
-        source = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, [], "not UTF-8"
-    return file_metrics(source, rel, len(data)), find_patterns(source, rel), None
+    source, reason = read_source(root / rel)
+    if source is None:
+        return None, [], reason
+    size = len(source.encode("utf-8"))
+    return file_metrics(source, rel, size), find_patterns(source, rel), None
 
 
 @cache
@@ -67,13 +60,13 @@ class FilePatterns(BaseModel):
 def cached_patterns(
     root: Path, files: list[str], cache_file: Path | None
 ) -> tuple[list[Finding], int, int]:
-    """(findings, hits, misses): the bug patterns of `files` (all readable UTF-8), from the
-    cache where the content is unchanged."""
+    """(findings, hits, misses): the bug patterns of `files` (all readable source), from
+    the cache where the content is unchanged."""
     contents = {rel: (root / rel).read_bytes() for rel in files}
 
     def compute(misses: list[str]) -> dict[str, FilePatterns]:
         return {
-            rel: FilePatterns(findings=find_patterns(contents[rel].decode("utf-8"), rel))
+            rel: FilePatterns(findings=find_patterns(decode_source(contents[rel])[0] or "", rel))
             for rel in misses
         }
 

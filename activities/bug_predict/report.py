@@ -7,16 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from activities import reports
-from activities.bug_predict.risk import FIX_WEIGHT, HALF_LIFE_DAYS
+from activities.bug_predict.risk import HALF_LIFE_DAYS
 from workflows.bug_predict.models import BugReportRequest, Hotspot
 from workflows.code_facts import FileMetrics
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 RISK_MODEL = (
-    "source files before support files before tests; score = 100 * h * (1 + c) / 2;"
-    f" h = recency-weighted changes (half-life {HALF_LIFE_DAYS:g} days, fix commits"
-    f" x{FIX_WEIGHT:g}) / max, c = complexity / max; no history: 100 * c / 4"
+    "source files before support files before tests; within each, the most recently"
+    " changed first, then the most complex; score = 100 * 0.5 ** (days from the file's"
+    f" last change to the newest change / {HALF_LIFE_DAYS:g}); no history: 100 * c / 4,"
+    " c = complexity / max"
 )
 
 
@@ -32,6 +33,11 @@ def bug_report(
     artifacts: dict[str, str],
     type_check: dict[str, Any],
 ) -> dict[str, Any]:
+    history_warnings = []
+    if request.history.status == "skipped":
+        history_warnings.append(
+            ReportWarning(code="history-skipped", message=request.history.reason)
+        )
     report = reports.build_report(
         workflow=request.workflow,
         workflow_id=request.workflow_id,
@@ -45,11 +51,9 @@ def bug_report(
         skipped=skipped,
         llm=request.llm,
         artifacts=artifacts,
+        warnings=[*request.discovery.warnings, *history_warnings],
     )
     history = request.history
-    warnings = []
-    if history.status == "skipped":
-        warnings.append({"code": "history-skipped", "message": history.reason})
     report["hotspots"] = [h.model_dump(mode="json") for h in hotspots]
     report["risk_model"] = RISK_MODEL
     report["history"] = {
@@ -70,7 +74,6 @@ def bug_report(
     }
     report["type_check"] = type_check
     report["cache"] = {"hits": request.cache_hits, "misses": request.cache_misses}
-    report["warnings"] = warnings
     return report
 
 

@@ -45,6 +45,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from activities.sources import read_source
+
 DEFAULT_MIN_TOKENS = 50
 DEFAULT_MIN_LINES = 6
 DEFAULT_MAX_OCCURRENCES = 20
@@ -375,13 +377,11 @@ def clone_classes(clones: list[Clone]) -> list[CloneClass]:
 
 
 def clones_in(root: Path, files: list[str], **limits: int) -> list[Clone]:
-    """Clone pairs among `files` (POSIX paths relative to `root`); unreadable or
-    non-UTF-8 files are left out."""
+    """Clone pairs among `files` (POSIX paths relative to `root`); files that cannot be
+    read as source are left out."""
     modules = []
     for rel in files:
-        try:
-            source = (root / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        modules.append(normalised_tokens(source, rel))
+        source, _ = read_source(root / rel)
+        if source is not None:
+            modules.append(normalised_tokens(source, rel))
     return find_clones(modules, **limits)

@@ -22,10 +22,9 @@ from activities.code_facts import lint, metrics
 from activities.code_facts.lint import Lint, RuleSet, run_lint
 from activities.code_facts.metrics import file_metrics, function_metrics
 from activities.security_audit.scan_cache import ScanCache
+from activities.sources import decode_source
 from workflows.code_facts import FileMetrics, FunctionMetrics
 from workflows.schemas import SkippedFile
-
-BINARY_SNIFF_BYTES = 8192
 
 
 class FileFacts(BaseModel):
@@ -87,16 +86,6 @@ def cached_by_content[T: BaseModel](
     return results | fresh, len(misses)
 
 
-def read_source(data: bytes) -> tuple[str | None, str | None]:
-    """(source, skip reason) of a file's bytes."""
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return None, "binary"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return None, "not UTF-8"
-
-
 def file_facts(
     root: Path,
     files: list[str],
@@ -115,7 +104,7 @@ def file_facts(
         except OSError as err:
             result.skipped.append(SkippedFile(path=rel, reason=f"unreadable: {err.strerror}"))
             continue
-        source, reason = read_source(data)
+        source, reason = decode_source(data)
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue

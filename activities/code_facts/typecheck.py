@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from activities.sources import read_source
 from workflows.schemas import Finding
 
 TIMEOUT_S = 900
@@ -147,13 +148,16 @@ def type_checked_by(root: Path) -> str | None:
 
 
 def checkable(root: Path, files: list[str]) -> list[str]:
-    """The files a checker can read: UTF-8 Python that parses. One file that does not
+    """The files a checker can read: Python source that parses. One file that does not
     stops mypy's whole run (a blocking error); other engines report it already."""
     kept = []
     for rel in files:
+        source, _ = read_source(root / rel)
+        if source is None:
+            continue
         try:
-            ast.parse((root / rel).read_bytes().decode("utf-8"), rel)
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            ast.parse(source, rel)
+        except (SyntaxError, ValueError):
             continue
         kept.append(rel)
     return kept

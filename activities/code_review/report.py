@@ -11,7 +11,7 @@ from typing import Any
 from activities import reports
 from activities.code_review.rules import CATEGORIES
 from workflows.code_review.models import FileDelta, ReviewReportRequest
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 DELTAS_IN_MARKDOWN = 30
@@ -70,14 +70,9 @@ def review_report(
         skipped=skipped,
         llm=request.llm,
         artifacts=artifacts,
+        warnings=[*request.discovery.warnings, *_warnings(request)],
     )
-    warnings = []
     changes = request.changes
-    if changes is not None and changes.status == "skipped":
-        warnings.append({"code": "changes-unknown", "message": changes.reason})
-    for name, check in (("dead-code", request.dead_code), ("type-check", request.types)):
-        if check.status != "ok":
-            warnings.append({"code": f"{name}-{check.status}", "message": check.reason})
     report["mode"] = request.mode
     report["profile"] = request.profile
     report["change"] = (
@@ -95,7 +90,6 @@ def review_report(
     }
     report["cache"] = {"hits": request.cache_hits, "misses": request.cache_misses}
     report["fixes"] = sum(1 for f in findings if f.fix_diff)
-    report["warnings"] = warnings
     return report
 
 
@@ -121,6 +115,17 @@ def _delta_lines(complexity: dict[str, Any]) -> list[str]:
     if len(rows) > DELTAS_IN_MARKDOWN:
         out.append(f"\n_{len(rows) - DELTAS_IN_MARKDOWN} more in report.json._")
     return [*out, ""]
+
+
+def _warnings(request: ReviewReportRequest) -> list[ReportWarning]:
+    warnings = []
+    changes = request.changes
+    if changes is not None and changes.status == "skipped":
+        warnings.append(ReportWarning(code="changes-unknown", message=changes.reason))
+    for name, check in (("dead-code", request.dead_code), ("type-check", request.types)):
+        if check.status != "ok":
+            warnings.append(ReportWarning(code=f"{name}-{check.status}", message=check.reason))
+    return warnings
 
 
 def render_review_markdown(report: dict[str, Any]) -> str:
@@ -150,10 +155,6 @@ def render_review_markdown(report: dict[str, Any]) -> str:
     out.append("")
     if report["complexity"] is not None:
         out += _delta_lines(report["complexity"])
-    for warning in report["warnings"]:
-        out.append(f"- Warning: {reports._inline(warning['message'])}")
-    if report["warnings"]:
-        out.append("")
     marker = "## Findings"
     head, _, tail = text.partition(marker)
     return head + "\n".join(out) + "\n" + marker + tail

@@ -21,7 +21,7 @@ from activities.batches import RunArtifacts, run_chunks
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.heartbeats import heartbeat_interval
 from activities.llm.stage import apply_outcomes
-from activities.performance_audit.analysis import ChunkResult, ReportWarning, analyze_chunk
+from activities.performance_audit.analysis import ChunkResult, analyze_chunk
 from activities.performance_audit.profiling import PROFILE, apply_profile, profile_command
 from activities.performance_audit.report import (
     impact_counts,
@@ -37,7 +37,7 @@ from workflows.performance_audit.models import (
     PerfReportOutcome,
     PerfReportRequest,
 )
-from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding
+from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult, Finding, ReportWarning
 
 FINDINGS = TypeAdapter(list[Finding])
 CHUNK = TypeAdapter(ChunkResult)
@@ -125,7 +125,7 @@ class PerformanceAuditActivities:
             summary=summary,
             findings=findings,
             skipped=skipped,
-            warnings=[w.model_dump(mode="json", exclude_none=True) for w in warnings],
+            warnings=warnings,
             artifacts=paths,
             profiling=profiling,
         )

@@ -21,19 +21,9 @@ from activities.performance_audit.ruff_perf import RULES, run_ruff
 from activities.performance_audit.rules import check_source
 from activities.security_audit.scanners import merge
 from activities.security_audit.scanners.merge import merge_findings
+from activities.sources import read_source
 from workflows import schemas
-from workflows.schemas import Finding, SkippedFile
-
-BINARY_SNIFF_BYTES = 8192
-
-
-class ReportWarning(BaseModel):
-    """An entry of the report's `warnings` (DESIGN section 10)."""
-
-    code: str
-    message: str
-    file: str | None = None
-    line: int | None = None
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 
 
 class ChunkResult(BaseModel):
@@ -63,20 +53,6 @@ def findings_version(profile: str) -> str:
     return "perf-findings/" + digest.hexdigest()[:16]
 
 
-def read_source(root: Path, rel: str) -> tuple[str | None, str | None]:
-    """(source, skip reason) of one file."""
-    try:
-        data = (root / rel).read_bytes()
-    except OSError as err:
-        return None, f"unreadable: {err.strerror or err}"
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return None, "binary"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return None, "not UTF-8"
-
-
 def _analyze(source: str, rel: str, profile: str) -> FileResult:
     """attune's rules on one file; ruff's findings join it after one run over the chunk."""
     findings, error = check_source(source, rel, profile)
@@ -100,7 +76,7 @@ def analyze_chunk(
     result = ChunkResult(findings=[], skipped=[])
     sources: dict[str, str] = {}
     for rel in files:
-        source, reason = read_source(base, rel)
+        source, reason = read_source(base / rel)
         if source is None:
             result.skipped.append(SkippedFile(path=rel, reason=reason or "unreadable"))
             continue

@@ -32,8 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
-from activities.performance_audit.analysis import ReportWarning
-from workflows.schemas import Finding
+from workflows.schemas import Finding, ReportWarning
 
 NO_PROFILE = "no profile_cmd given"
 # A finding in a function with at least this share of the measured time is `hot`.

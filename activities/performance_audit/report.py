@@ -11,7 +11,7 @@ from typing import Any
 from activities import reports
 from activities.performance_audit.profiling import NO_PROFILE, render_profile_markdown
 from workflows.performance_audit.models import PerfReportRequest
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 _IMPACT = re.compile(r"\(impact: (?P<impact>[a-z-]+)\)")
@@ -33,7 +33,7 @@ def performance_report(
     summary: AuditSummary,
     findings: list[Finding],
     skipped: list[SkippedFile],
-    warnings: list[dict[str, Any]],
+    warnings: list[ReportWarning],
     artifacts: dict[str, str],
     profiling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -50,12 +50,12 @@ def performance_report(
         skipped=skipped,
         llm=request.llm,
         artifacts=artifacts,
+        warnings=[*request.discovery.warnings, *warnings],
     )
     report["profile"] = request.profile
     report["impacts"] = impact_counts(findings)
     report["rules"] = dict(sorted(Counter(f.rule_id for f in findings).items()))
     report["profiling"] = profiling or {"status": "skipped", "reason": NO_PROFILE}
-    report["warnings"] = warnings
     return report
 
 
@@ -68,11 +68,6 @@ def render_performance_markdown(report: dict[str, Any]) -> str:
     else:
         out.append("No performance findings.")
     out += ["", *render_profile_markdown(report["profiling"])]
-    for warning in report["warnings"]:
-        where = f"{warning['file']}:{warning.get('line') or 1}: " if warning.get("file") else ""
-        out.append(f"- Warning: {reports._inline(where + warning['message'])}")
-    if report["warnings"]:
-        out.append("")
     marker = "## Findings"
     head, _, tail = text.partition(marker)
     if not tail:

@@ -30,7 +30,7 @@ from workflows.pr_review.models import (
     Selected,
     SelectRequest,
 )
-from workflows.schemas import Finding
+from workflows.schemas import Finding, ReportWarning
 
 FINDINGS = TypeAdapter(list[Finding])
 CHANGE = TypeAdapter(ChangeSet)
@@ -137,6 +137,7 @@ class PrReviewActivities:
             skipped=[],
             llm=request.llm,
             artifacts=paths,
+            warnings=_warnings(request),
         )
         report.update(
             verdict=chosen,
@@ -146,7 +147,6 @@ class PrReviewActivities:
             agents={r: a.model_dump(mode="json") for r, a in agents.items()},
             not_available=request.not_available,
             findings_seen=request.selected.seen,
-            warnings=_warnings(request),
         )
         version = metadata.version("attune")
         contents = {
@@ -170,16 +170,18 @@ class PrReviewActivities:
         )
 
 
-def _warnings(request: ReviewReportRequest) -> list[dict[str, str]]:
+def _warnings(request: ReviewReportRequest) -> list[ReportWarning]:
     """What the reader should know about how the change was read: the agents' own
     warnings, and head's files read from a copy."""
     warnings = [
-        {"code": "agent-warning", "message": f"{role}: {text}"}
+        ReportWarning(code="agent-warning", message=f"{role}: {text}")
         for role, result in request.team.agents.items()
         for text in result.warnings
     ]
     if request.change.materialised:
-        warnings.append({"code": "head-materialised", "message": request.change.why_materialised})
+        warnings.append(
+            ReportWarning(code="head-materialised", message=request.change.why_materialised)
+        )
     return warnings
 
 

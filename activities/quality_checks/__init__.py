@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from temporalio import activity
 
@@ -13,6 +14,7 @@ from activities.artifacts import ArtifactStore, atomic_write
 from activities.quality_checks.dedupe import dedupe
 from activities.reports import FINDINGS
 from activities.resources import WorkerResources
+from activities.teams import team_skipped_and_warnings
 from workflows.quality_checks.models import QualityReportRequest
 from workflows.schemas import SEVERITIES
 
@@ -37,8 +39,12 @@ class QualityReportActivities:
         reports = {
             role: r.data["report"] for role, r in request.team.agents.items() if "report" in r.data
         }
+        skipped, warnings = team_skipped_and_warnings(request.team, reports)
         lines += ["", "## Reports of the checks", ""]
         lines += [f"- {role}: `{path}`" for role, path in reports.items()]
+        if warnings:
+            lines += ["", "## Warnings", ""]
+            lines += [f"- {w.get('file', '')}{_line(w)}{w['message']}" for w in warnings]
         lines += [
             "",
             f"{len(findings)} findings in all ({repeated} reported by more than one check "
@@ -61,9 +67,15 @@ class QualityReportActivities:
                 "duplicates_merged": repeated,
             },
             "findings": findings,
+            "skipped": skipped,
+            "warnings": warnings,
         }
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
         return {kind: str(path.absolute()) for kind, path in paths.items()}
+
+
+def _line(warning: dict[str, Any]) -> str:
+    return f":{warning.get('line') or 1}: " if warning.get("file") else ""
 
 
 def worker_activities(resources: WorkerResources) -> list:

@@ -9,7 +9,7 @@ from typing import Any
 from activities import reports
 from activities.refactor_plan.plan import SCORING
 from workflows.refactor_plan.models import PlanItem, PlanReportRequest
-from workflows.schemas import Finding, SkippedFile
+from workflows.schemas import Finding, ReportWarning, SkippedFile
 from workflows.security_audit.models import AuditSummary
 
 DETAILED = 10
@@ -40,17 +40,9 @@ def plan_report(
         skipped=skipped,
         llm=request.llm,
         artifacts=artifacts,
+        warnings=[*request.discovery.warnings, *_warnings(request)],
     )
     history, patches = request.history, request.patches
-    warnings = []
-    if history.status == "skipped":
-        warnings.append(
-            {"code": "history-skipped", "message": f"hotspots left out: {history.reason}"}
-        )
-    if patches.status == "failed":
-        warnings.append({"code": "patches-failed", "message": patches.reason})
-    if request.applied.status == "failed":
-        warnings.append({"code": "apply-failed", "message": request.applied.reason})
     report["plan"] = [item.model_dump(mode="json") for item in plan]
     report["scoring"] = SCORING
     report["patches"] = {
@@ -70,7 +62,6 @@ def plan_report(
     }
     report["facts"] = {"clone_classes": clones, "dead_code": dead_code}
     report["cache"] = {"hits": request.cache_hits, "misses": request.cache_misses}
-    report["warnings"] = warnings
     return report
 
 
@@ -78,6 +69,18 @@ def _where(item: dict[str, Any]) -> str:
     last = item.get("end_line")
     end = f"-{last}" if last and last != item["line"] else ""
     return f"{item['file']}:{item['line']}{end}"
+
+
+def _warnings(request: PlanReportRequest) -> list[ReportWarning]:
+    warnings = []
+    if request.history.status == "skipped":
+        message = f"hotspots left out: {request.history.reason}"
+        warnings.append(ReportWarning(code="history-skipped", message=message))
+    if request.patches.status == "failed":
+        warnings.append(ReportWarning(code="patches-failed", message=request.patches.reason))
+    if request.applied.status == "failed":
+        warnings.append(ReportWarning(code="apply-failed", message=request.applied.reason))
+    return warnings
 
 
 def render_plan_markdown(report: dict[str, Any], top: int) -> str:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from activities.release_prep.commits import Commit, parse_conventional
 from activities.release_prep.project import module_files
+from activities.sources import read_source
 from workflows.schemas import AgentResult
 
 MIN_README_WORDS = 40
@@ -118,8 +119,11 @@ def docstring_coverage(target: Path) -> DocstringCoverage:
         module = _module_name(target, path)
         if any(part.startswith("_") for part in module.split(".")):
             continue
+        source, _ = read_source(path)
         try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
+            if source is None:
+                raise ValueError("not readable as source")
+            tree = ast.parse(source, filename=str(path))
         except (SyntaxError, ValueError):
             result.unparsable.append(path.relative_to(target).as_posix())
             continue

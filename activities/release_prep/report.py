@@ -9,6 +9,7 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
+from activities.teams import team_skipped_and_warnings
 from workflows.release_prep.models import ReleaseReportRequest
 
 
@@ -62,6 +63,15 @@ class ReleaseReportActivities:
         out = Path(request.out_dir) if request.out_dir else self.store.run_dir(request.workflow_id)
         paths = {"markdown": out / "report.md", "json": out / "report.json"}
         atomic_write(paths["markdown"], render_release_markdown(request).encode())
-        document = {"workflow": "release-prep", **request.model_dump(mode="json")}
+        reports = {
+            role: r.data["report"] for role, r in request.team.agents.items() if "report" in r.data
+        }
+        skipped, warnings = team_skipped_and_warnings(request.team, reports)
+        document = {
+            "workflow": "release-prep",
+            **request.model_dump(mode="json"),
+            "skipped": skipped,
+            "warnings": warnings,
+        }
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
         return {kind: str(path.absolute()) for kind, path in paths.items()}

@@ -211,6 +211,7 @@ class SecurityActivities:
             skipped=skipped,
             llm=request.llm,
             artifacts=paths,
+            warnings=request.discovery.warnings,
         )
         written = reports.write_reports(report, out_dir, metadata.version("attune"))
         return ReportOutcome(

@@ -29,11 +29,10 @@ from pydantic import BaseModel, TypeAdapter
 from activities.artifacts import ArtifactStore
 from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanners import ast_rules, merge, ruff_rules, secrets
+from activities.sources import BINARY, decode_source
 from workflows.schemas import Finding, SkippedFile
 from workflows.security_audit.models import ScanBatchResult
 
-BINARY_SNIFF_BYTES = 8192
-NOT_UTF8 = "not UTF-8"
 FINDINGS = TypeAdapter(list[Finding])
 SKIPPED = TypeAdapter(list[SkippedFile])
 BATCH_RESULT = TypeAdapter(ScanBatchResult)
@@ -185,8 +184,8 @@ def scan_chunk(
         except OSError as err:
             result.skipped.append(SkippedFile(path=rel, reason=f"unreadable: {err.strerror}"))
             continue
-        if b"\0" in data[:BINARY_SNIFF_BYTES]:
-            result.skipped.append(SkippedFile(path=rel, reason="binary"))
+        if decode_source(data)[1] == BINARY:
+            result.skipped.append(SkippedFile(path=rel, reason=BINARY))
             continue
         contents[rel] = (_cache_key(rel, data, version), data)
     cached = cache.get_many([key for key, _ in contents.values()])
@@ -198,14 +197,12 @@ def scan_chunk(
             result.findings.extend(FINDINGS.validate_python(entry["findings"]))
             if entry["skip"]:
                 result.skipped.append(SkippedFile(path=rel, reason=entry["skip"]))
-            result.files_scanned += entry["skip"] != NOT_UTF8
+            result.files_scanned += entry.get("scanned", entry["skip"] != "not UTF-8")
             continue
         result.cache_misses += 1
-        try:
-            sources[rel] = data.decode("utf-8")
-            skips[rel] = None
-        except UnicodeDecodeError:
-            skips[rel] = NOT_UTF8
+        source, skips[rel] = decode_source(data)
+        if source is not None:
+            sources[rel] = source
     result.files_scanned += len(sources)
     per_file = _scan_sources(root_path, sources, skips, bandit, cancel_file)
     fresh: dict[str, dict] = {}
@@ -217,6 +214,7 @@ def scan_chunk(
         fresh[contents[rel][0]] = {
             "findings": FINDINGS.dump_python(merged, mode="json"),
             "skip": skip,
+            "scanned": rel in sources,
         }
     cache.put_many(fresh)
     return result

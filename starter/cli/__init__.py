@@ -22,7 +22,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer.core import TyperGroup
 from typer.exceptions import Abort
 
-from starter.cli import admin, decisions, goals, insight
+from starter.cli import admin, advisories, decisions, goals, insight
 from starter.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -75,6 +75,7 @@ decisions.register(app)
 goals.register(app)
 insight.register(app)
 admin.register(app)
+advisories.register(app)
 
 
 def _complain(message: object) -> None:

@@ -24,6 +24,7 @@ from starter.connection import ensure_search_attributes
 from tests.conftest import BIN, temporal_cli
 from tests.release.conftest import FAILING_TESTS, Repo
 from tests.test_cli import attune
+from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
 from workflows.release_prep.models import ReleasePrepRequest, ReleasePrepResult
@@ -35,12 +36,9 @@ ENTRY = registry().flows["release-prep"]
 
 
 async def waiting(handle: WorkflowHandle) -> list:
-    for _ in range(1200):
-        pending = await runner.pending_approvals(handle._client, handle.id)
-        if pending:
-            return pending
-        await asyncio.sleep(0.1)
-    raise AssertionError("release-prep never asked for an approval")
+    return await until(
+        lambda: runner.pending_approvals(handle._client, handle.id), "an approval request"
+    )
 
 
 async def start(client: Client, repo: Repo, **params) -> WorkflowHandle:

@@ -1,1 +1,1 @@
-"""bug-predict: hotspots (recent changes and fixes x complexity) and high-precision bug patterns."""
+"""bug-predict: hotspots (latest changed, then most complex) and high-precision bug patterns."""

@@ -1,4 +1,4 @@
-"""bug-predict: hotspots (recent changes and fixes x complexity) and high-precision bug patterns."""
+"""bug-predict: hotspots (latest changed, then most complex) and high-precision bug patterns."""
 
 from workflows.bug_predict.models import BugPredictRequest, BugPredictResult
 from workflows.registry import Flow, TeamRole
@@ -6,7 +6,7 @@ from workflows.registry import Flow, TeamRole
 # fmt: off
 FLOW = Flow(
     name="bug-predict",
-    summary="hotspots (recent changes and fixes x complexity) and high-precision bug patterns",
+    summary="hotspots (latest changed, then most complex) and high-precision bug patterns",
     request=BugPredictRequest,
     result=BugPredictResult,
     workflow="workflows.bug_predict.workflow:BugPredictWorkflow",

@@ -2,13 +2,15 @@
 
 It reads the change (and lays out head's files when they are not the working tree),
 runs every member of the pr-review team as parallel child workflows on the changed
-files (the registry says who: security-audit, bug-predict, code-review), then keeps the
+files (the registry says who: security-audit, bug-predict, code-review; dependency-check
+too when the change touches a dependency file), then keeps the
 findings on changed lines and writes the verdict, the reports and a GitHub review.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 from temporalio import workflow
 
@@ -20,6 +22,7 @@ from workflows.team import TeamWorkflow
 with workflow.unsafe.imports_passed_through():
     from activities.pr_review.activities import PrReviewActivities
     from activities.teams import TeamActivities
+    from workflows.dependency_check.files import is_dependency_file
     from workflows.pr_review.models import (
         ChangeRequest,
         PrReviewRequest,
@@ -27,10 +30,13 @@ with workflow.unsafe.imports_passed_through():
         ReviewReportRequest,
         SelectRequest,
     )
-    from workflows.schemas import TeamPlanRequest, TeamRequest, UsageMemo
+    from workflows.schemas import AgentSpec, TeamPlanRequest, TeamRequest, UsageMemo
+    from workflows.wire import DEPENDENCY_CHECK_AGENT
 
 WORKFLOW_NAME = "pr-review"
 STAGES = ("change", "team", "select", "llm", "report")
+DEPENDENCY_CHANGE = "pr-review-dependency-check"
+"""Patch: a change to a dependency file adds dependency-check to the reviewers."""
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -72,12 +78,20 @@ class PrReviewWorkflow(StagedWorkflow):
             retry_policy=RETRY,
             summary="Choose the reviewers from the flow registry",
         )
+        agents = plan.agents
+        if any(is_dependency_file(PurePosixPath(p)) for p in change.paths) and workflow.patched(
+            DEPENDENCY_CHANGE
+        ):
+            agents = [
+                *agents,
+                AgentSpec(role="dependency-check", workflow=DEPENDENCY_CHECK_AGENT, params=params),
+            ]
         team = await workflow.execute_child_workflow(
             TeamWorkflow.run,
             TeamRequest(
                 name=WORKFLOW_NAME,
                 target=change.tree,
-                agents=plan.agents,
+                agents=agents,
                 out_dir=request.out_dir,
             ),
             id=f"{info.workflow_id}-team",

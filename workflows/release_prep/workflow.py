@@ -10,6 +10,7 @@ explicit override, and the log records who decided what, when.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -50,6 +51,8 @@ with workflow.unsafe.imports_passed_through():
 WORKFLOW_NAME = "release-prep"
 DECISIONS_IN_ACTIVITIES = "release-team-and-rules-in-activities"
 """Patch: the team's registry members and the go/no-go rules come from activities."""
+RELEASE_DEPENDENCIES = "release-security-dependency-check"
+"""Patch: the security agent runs dependency-check beside its audit."""
 RETRY = RetryPolicy(maximum_attempts=5)
 
 
@@ -132,9 +135,12 @@ class ReleasePrepWorkflow:
         in_activities = workflow.patched(DECISIONS_IN_ACTIVITIES)
         self._stage("team")
         if in_activities:
+            params: dict[str, Any] = {"max_cost_usd": request.max_cost_usd}
+            if workflow.patched(RELEASE_DEPENDENCIES):
+                params["dependency_check"] = True  # the security agent checks dependencies
             plan = await workflow.execute_activity_method(
                 TeamActivities.plan_team,
-                TeamPlanRequest(team=WORKFLOW_NAME, params={"max_cost_usd": request.max_cost_usd}),
+                TeamPlanRequest(team=WORKFLOW_NAME, params=params),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RETRY,
                 summary="Choose the release team's agents",

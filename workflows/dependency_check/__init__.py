@@ -1,0 +1,1 @@
+"""dependency-check: inventory, OSV advisories from a local database, hygiene, SBOM."""

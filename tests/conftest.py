@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities.routing.classifier import routes
 from tests.sarif_validator import find_validator, missing_reason
+from workflows.registry import registry
 from workflows.wire import SEARCH_ATTRIBUTES
 
 pytest_plugins = ["tests.fake_anthropic"]
@@ -30,6 +32,7 @@ for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "vulnerable_app"
+FIXTURES = REPO / "tests" / "fixtures"
 BIN = Path(sys.executable).parent
 
 
@@ -86,3 +89,25 @@ def sarif_validator() -> Path:
             pytest.fail(missing_reason(), pytrace=False)
         pytest.skip(missing_reason())
     return validator
+
+
+def fresh_registry() -> None:
+    registry.cache_clear()
+    routes.cache_clear()
+
+
+@pytest.fixture
+def sample_plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """attune_sample_plugin installed: a built flow (sample-hello) and a planned one
+    (sample-translate, nearest document-gen)."""
+    monkeypatch.syspath_prepend(str(FIXTURES / "sample_plugin"))
+    fresh_registry()
+    yield
+    monkeypatch.undo()
+    fresh_registry()
+
+
+def with_sample_plugin(env: dict[str, str]) -> dict[str, str]:
+    """A CLI environment in which the sample plugin is installed."""
+    path = os.pathsep.join(filter(None, [str(FIXTURES / "sample_plugin"), env.get("PYTHONPATH")]))
+    return {**env, "PYTHONPATH": path}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import REPO, SAMPLE, with_sample_plugin
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from workflows.registry import registry
 
@@ -157,9 +157,9 @@ def test_route_prints_the_decision_and_runs_nothing(cli_env: dict[str, str]) -> 
     done = attune(cli_env, "route", "Review this code for security", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["workflows"] == ["security-audit"]
-    missing = attune(cli_env, "route", "Generate tests for this module", "--json")
+    missing = attune(with_sample_plugin(cli_env), "route", "translate the docs to French", "--json")
     decision = json.loads(missing.stdout)
-    assert decision["missing"][0]["workflow"] == "test-generation"
+    assert decision["missing"] == [{"workflow": "sample-translate", "nearest": "document-gen"}]
 
 
 def test_compose_writes_a_spec_that_lists_and_validates(

@@ -61,6 +61,12 @@ def answer_everything(fake: FakeAnthropic, confidence: float = 0.9) -> None:
         system = body["system"][0]["text"]
         if "user-defined attune workflow" in system:
             answer = {"answer": "- risk is high\n- fix the SQL", "confidence": confidence}
+        elif "You write pytest tests" in system:
+            test = "def test_runs():\n    # Given\n    # When\n    # Then\n    assert True\n"
+            answer = {
+                "tests": [{"name": "test_runs", "behaviour": "runs", "imports": [], "body": test}],
+                "confidence": confidence,
+            }
         elif '"title":"AnswerOutput"' in system:  # a free answer citing its material's lines
             cited = re.findall(r"^\[([^\]]+)\] (.*)$", body["messages"][0]["content"], re.M)
             text = " ".join(f"{line} [{citation}]" for citation, line in cited[:2])

@@ -8,38 +8,22 @@ naming it.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
-from activities.routing.classifier import classify, routes
+from activities.routing.classifier import classify
 from starter import runner
+from tests.conftest import FIXTURES, fresh_registry, with_sample_plugin
 from tests.test_cli import attune
 from worker import running_worker
 from workflows.registry import ENTRY_POINT_GROUP, build_registry, registry
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ATTUNE_ENTRIES = {p.name for p in entry_points(group=ENTRY_POINT_GROUP) if p.dist.name == "attune"}
 BUILTIN = {f.name for f in registry().built()} & ATTUNE_ENTRIES
 """attune's own built flows, from its package metadata: adding one edits no test."""
-
-
-def fresh_registry() -> None:
-    registry.cache_clear()
-    routes.cache_clear()
-
-
-@pytest.fixture
-def sample_plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.syspath_prepend(str(FIXTURES / "sample_plugin"))
-    fresh_registry()
-    yield
-    monkeypatch.undo()
-    fresh_registry()
 
 
 @pytest.fixture
@@ -91,12 +75,7 @@ async def test_a_plugin_flow_runs_on_the_worker(sample_plugin: None, client: Cli
 
 
 def test_a_plugin_flow_gets_the_cli(cli_env: dict[str, str], tmp_path: Path) -> None:
-    env = {
-        **cli_env,
-        "PYTHONPATH": os.pathsep.join(
-            [str(FIXTURES / "sample_plugin"), cli_env.get("PYTHONPATH", "")]
-        ),
-    }
+    env = with_sample_plugin(cli_env)
     listed = attune(env, "workflow", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {row["name"]: row for row in json.loads(listed.stdout)}

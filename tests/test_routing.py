@@ -102,9 +102,6 @@ PHRASINGS = [
     ("improve my code", ASKS, {}),
     ("hello", ASKS, {}),
 ]
-NOT_YET = {
-    "test-generation": "quality-checks",
-}
 
 
 @pytest.mark.parametrize(("goal", "route", "params"), SEED + PHRASINGS)
@@ -115,8 +112,7 @@ def test_classify(goal: str, route: str, params: dict[str, Any]) -> None:
         assert decision.workflows == [] and decision.question and decision.options, decision
         return
     assert decision.workflows == [route], decision
-    if route in NOT_YET:
-        assert [(m.workflow, m.nearest) for m in decision.missing] == [(route, NOT_YET[route])]
+    assert decision.missing == [], decision
     flow = registry().get(route)
     if flow is not None and flow.target == "repository" and "path" not in params:
         assert decision.question and "repository" in decision.question, decision
@@ -134,10 +130,10 @@ def test_every_flow_is_found_by_its_own_examples(flow: str, goal: str) -> None:
     assert classify(goal).workflows[:1] == [flow]
 
 
-def test_a_planned_flow_says_so_and_offers_the_nearest_built_one() -> None:
-    for flow in registry():
-        if not flow.planned or not flow.examples:
-            continue
+def test_a_planned_flow_says_so_and_offers_the_nearest_built_one(sample_plugin: None) -> None:
+    planned = [flow for flow in registry() if flow.planned and flow.examples]
+    assert planned, "the sample plugin announces a planned flow"
+    for flow in planned:
         decision = classify(flow.examples[0])
         assert [(m.workflow, m.nearest) for m in decision.missing] == [(flow.name, flow.nearest)]
         if flow.nearest is not None:
@@ -256,7 +252,7 @@ async def test_clear_goal_runs_security_audit_as_a_child(client: Client, router_
 
 
 async def test_ambiguous_goal_asks_and_an_answer_resolves_it(
-    client: Client, router_queue: str
+    client: Client, router_queue: str, sample_plugin: None
 ) -> None:
     request = RouteRequest(goal="make tests faster", path=str(SAMPLE), llm_available=False)
     handle = await start_router(client, router_queue, request)
@@ -264,24 +260,25 @@ async def test_ambiguous_goal_asks_and_an_answer_resolves_it(
     assert "performance-audit" in asked["options"] and asked["question"].startswith("Which")
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) == "answer"
-    await handle.signal(ANSWER_SIGNAL, "test-generation")
+    await handle.signal(ANSWER_SIGNAL, "sample-translate")
     result = await handle.result()
-    assert result.decision.workflows == ["test-generation"]
+    assert result.decision.workflows == ["sample-translate"]
     assert result.ran == []
-    assert result.message == "test-generation is not available yet; nearest: quality-checks"
+    assert result.message == "sample-translate is not available yet; nearest: document-gen"
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_AWAITING) is None
     assert await handle.query(QUESTION_QUERY, result_type=dict[str, Any] | None) is None
 
 
-async def test_missing_workflow_says_so_and_runs_nothing(client: Client, router_queue: str) -> None:
-    request = RouteRequest(
-        goal="Generate tests for this module", path=str(SAMPLE), llm_available=False
-    )
+async def test_missing_workflow_says_so_and_runs_nothing(
+    client: Client, router_queue: str, sample_plugin: None
+) -> None:
+    goal = "translate the docs to French"
+    request = RouteRequest(goal=goal, path=str(SAMPLE), llm_available=False)
     handle = await start_router(client, router_queue, request)
     result = await handle.result()
     assert result.ran == []
-    assert result.message == "test-generation is not available yet; nearest: quality-checks"
+    assert result.message == "sample-translate is not available yet; nearest: document-gen"
     assert await children(client, handle.id) == []
 
 
@@ -290,13 +287,14 @@ async def test_haiku_routes_an_ambiguous_goal_when_a_key_is_set(
     router_queue: str,
     fake_anthropic: FakeAnthropic,
     monkeypatch: pytest.MonkeyPatch,
+    sample_plugin: None,
 ) -> None:
-    answer = {"workflows": ["seo-optimization"], "question": None, "options": [], "confidence": 0.9}
+    answer = {"workflows": ["sample-translate"], "question": None, "options": [], "confidence": 0.9}
     fake_anthropic.ok(json.dumps(answer))
     request = RouteRequest(goal="improve my code", path=str(SAMPLE), llm_available=True)
     result = await (await start_router(client, router_queue, request)).result()
-    assert result.decision.workflows == ["seo-optimization"]
+    assert result.decision.workflows == ["sample-translate"]
     assert result.decision.reason == "chosen by Claude"
-    assert result.message == "seo-optimization is not available yet; no close alternative exists"
+    assert result.message == "sample-translate is not available yet; nearest: document-gen"
     (call,) = fake_anthropic.messages
     assert "claude-haiku" in call.body["model"] and "improve my code" in json.dumps(call.body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -98,6 +98,19 @@ class SeoMetaAnswer(BaseModel):
     """seo-optimization's drafts of missing titles and meta descriptions."""
 
     pages: list[SeoMetaDraft]
+class WrittenTest(BaseModel):
+    """One pytest test written by Claude for test-generation's coverage-guided loop."""
+
+    name: str = Field(pattern=r"^test_\w+$", description="The test function's name")
+    behaviour: OneLine
+    imports: list[str] = Field(description="Import statements, one per item")
+    body: str = Field(description="`def test_...():` with # Given, # When, # Then comments")
+
+
+class TestsAnswer(BaseModel):
+    __test__: ClassVar[bool] = False
+
+    tests: list[WrittenTest] = Field(min_length=1, max_length=8)
     confidence: Confidence
 
 
@@ -108,6 +121,7 @@ OUTPUT_SCHEMAS: dict[str, type[BaseModel]] = {
     "route": RouteAnswer,
     "docstrings": DocstringAnswer,
     "seo_meta": SeoMetaAnswer,
+    "tests": TestsAnswer,
 }
 
 

@@ -1,4 +1,5 @@
-"""The testing agent: runs the target's own test suite under coverage.py, for real.
+"""The testing agent: runs the target's own test suite under coverage.py, for real,
+and reports the coverage gaps test-generation would fill (it writes no test itself).
 
 The suite runs in a subprocess with the interpreter that can import the target's
 dependencies (its `.venv` when it has one), with coverage data, JUnit XML and byte
@@ -34,12 +35,23 @@ _NOT_RUN_REASONS = {
 _MESSAGE_CHARS = 500
 _TAIL_CHARS = 4000
 MAX_NAMES_IN_DATA = 20
+MAX_GAPS = 10
 
 
 class FailedTest(BaseModel):
     nodeid: str
     kind: Literal["failure", "error"]
     message: str = ""
+
+
+class CoverageGap(BaseModel):
+    """A module's code the suite leaves uncovered: what test-generation would target."""
+
+    file: str
+    percent: float
+    missing_lines: int
+    missing_branches: int
+    functions: list[str] = Field(description="Functions with uncovered lines or branches")
 
 
 class TestOutcome(BaseModel):
@@ -56,6 +68,9 @@ class TestOutcome(BaseModel):
     skipped: int = 0
     failures: list[FailedTest] = Field(default_factory=list)
     coverage_percent: float | None = None
+    gaps: list[CoverageGap] = Field(
+        default_factory=list, description="The largest gaps in the shipped code, worst first"
+    )
     duration_s: float = 0.0
     output_tail: str = ""
 
@@ -147,7 +162,48 @@ def _parse_junit(path: Path, target: Path) -> tuple[dict[str, int], list[FailedT
     return counts, failures
 
 
-def _coverage_percent(python: str, target: Path, env: dict[str, str], out: Path) -> float | None:
+def _is_test_code(rel: str) -> bool:
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(part in ("tests", "test", "testing") for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def coverage_gaps(files: dict[str, dict]) -> list[CoverageGap]:
+    """The shipped modules with uncovered code, from coverage.py's JSON `files`, worst
+    first, each with the functions test-generation would write tests for."""
+    gaps = []
+    for rel, data in files.items():
+        summary = data["summary"]
+        missing_lines = len(data["missing_lines"])
+        missing_branches = summary.get("missing_branches", 0)
+        if _is_test_code(rel) or not (missing_lines or missing_branches):
+            continue
+        functions = [
+            name
+            for name, f in data.get("functions", {}).items()
+            if name and (f["missing_lines"] or f["summary"].get("missing_branches", 0))
+        ]
+        gaps.append(
+            CoverageGap(
+                file=rel,
+                percent=round(float(summary["percent_covered"]), 1),
+                missing_lines=missing_lines,
+                missing_branches=missing_branches,
+                functions=functions,
+            )
+        )
+    gaps.sort(key=lambda g: (-(g.missing_lines + g.missing_branches), g.file))
+    return gaps[:MAX_GAPS]
+
+
+def _coverage(
+    python: str, target: Path, env: dict[str, str], out: Path
+) -> tuple[float | None, list[CoverageGap]]:
     proc = subprocess.run(
         [python, "-m", "coverage", "json", "-q", "-o", str(out)],
         cwd=target,
@@ -158,8 +214,9 @@ def _coverage_percent(python: str, target: Path, env: dict[str, str], out: Path)
         check=False,
     )
     if proc.returncode != 0 or not out.is_file():
-        return None
-    return round(float(json.loads(out.read_text())["totals"]["percent_covered"]), 2)
+        return None, []
+    report = json.loads(out.read_text())
+    return round(float(report["totals"]["percent_covered"]), 2), coverage_gaps(report["files"])
 
 
 def run_test_suite(target: Path, timeout_s: int) -> TestOutcome:
@@ -184,10 +241,10 @@ def run_test_suite(target: Path, timeout_s: int) -> TestOutcome:
         exit_code, output = _run(command, target, env, timeout_s)
         duration = round(time.monotonic() - started, 3)
         counts, failures = _parse_junit(junit, target) if junit.is_file() else ({}, [])
-        coverage = (
-            _coverage_percent(python, target, env, work / "coverage.json")
+        coverage, gaps = (
+            _coverage(python, target, env, work / "coverage.json")
             if has_coverage and exit_code in (0, 1)
-            else None
+            else (None, [])
         )
     status, reason = _verdict(exit_code, timeout_s, has_coverage)
     return TestOutcome(
@@ -198,6 +255,7 @@ def run_test_suite(target: Path, timeout_s: int) -> TestOutcome:
         exit_code=exit_code,
         failures=failures,
         coverage_percent=coverage,
+        gaps=gaps,
         duration_s=duration,
         output_tail=output[-_TAIL_CHARS:],
         **counts,
@@ -238,6 +296,13 @@ def to_agent_result(outcome: TestOutcome, role: str) -> AgentResult:
             f"{outcome.passed} passed, {outcome.failed} failed, {outcome.errors} errors, "
             f"{outcome.skipped} skipped; coverage {cov} in {outcome.duration_s:.1f} s"
         )
+        if outcome.gaps:
+            worst = outcome.gaps[0]
+            summary += (
+                f"; test-generation would fill gaps in {len(outcome.gaps)} module(s), "
+                f"first {worst.file} ({worst.missing_lines} lines, "
+                f"{worst.missing_branches} branches uncovered)"
+            )
     return AgentResult(
         role=role,
         status="failed" if outcome.status == "not_run" else "ok",
@@ -254,5 +319,6 @@ def to_agent_result(outcome: TestOutcome, role: str) -> AgentResult:
             "coverage_percent": outcome.coverage_percent,
             "duration_s": outcome.duration_s,
             "failing": names[:MAX_NAMES_IN_DATA],
+            "coverage_gaps": [g.model_dump(mode="json") for g in outcome.gaps],
         },
     )

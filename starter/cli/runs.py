@@ -183,6 +183,11 @@ def workflow_run(
     except BadTarget as exc:
         raise UsageProblem(str(exc)) from exc
     values: dict[str, Any] = parse_params(param or [])
+    if "target" in values:
+        # DESIGN section 10: `--param target=...` selects inside PATH, as the `select` field.
+        if "select" not in flow.request.model_fields:
+            raise UsageProblem(f"--param target: the target of {chosen.name} is PATH")
+        values.setdefault("select", values.pop("target"))
     for option, field, given in (
         ("--max-cost", "max_cost_usd", max_cost),
         ("--approval-timeout", "approval_timeout_s", approval_timeout),

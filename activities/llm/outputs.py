@@ -98,6 +98,8 @@ class SeoMetaAnswer(BaseModel):
     """seo-optimization's drafts of missing titles and meta descriptions."""
 
     pages: list[SeoMetaDraft]
+
+
 class WrittenTest(BaseModel):
     """One pytest test written by Claude for test-generation's coverage-guided loop."""
 

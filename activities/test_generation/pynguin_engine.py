@@ -4,7 +4,8 @@ Pynguin (in its own tool venv: it pins pytest<9) searches for call sequences tha
 the module and records what they returned or raised. Its output is a dump: `test_case_0`
 names, `var_0` soup, several unrelated calls per test and `xfail` tests whose last call
 raised something unexpected. Each observed behaviour here (a call followed by assertions,
-or a call inside `pytest.raises`) becomes its own test: the statements it needs are
+a call inside `pytest.raises`, or a call that merely returned: it still reaches code the
+coverage rule may value) becomes its own test: the statements it needs are
 sliced out of the sequence, variables are renamed after the parameter, class or call they
 hold, and the module alias becomes plain `from module import name` imports. The raising
 last call of an `xfail` test becomes a `pytest.raises(Exception)` test: Pynguin records
@@ -170,10 +171,9 @@ def _split(test: ast.FunctionDef, header: ModuleHeader) -> list[CandidateTest]:
             if not isinstance(later, ast.Assert):
                 break
             then.append(later)
-        if then or _is_raises(stmt) or i == len(body) - 1:
-            behaviour = _behaviour(body[:i], stmt, then)
-            if behaviour:
-                found.append(candidate("pynguin", header.module, behaviour, header.imports))
+        behaviour = _behaviour(body[:i], stmt, then)
+        if behaviour:
+            found.append(candidate("pynguin", header.module, behaviour, header.imports))
     return found
 
 

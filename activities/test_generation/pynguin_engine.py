@@ -21,7 +21,6 @@ import copy
 import shutil
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from activities.test_generation.render import (
     snake,
     value_slug,
 )
-from activities.test_generation.runs import import_error, run_bounded, target_env
+from activities.test_generation.runs import Clock, import_error, run_bounded, target_env
 from activities.tool_envs import PYNGUIN, PipSources, ToolEnvError, tool_env
 from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
@@ -55,17 +54,7 @@ def run_pynguin(
 
     `raw_dir` receives Pynguin's own test files too, for comparing against Pynguin alone.
     """
-    started = time.monotonic()
-
-    def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
-        return EngineOutcome(
-            engine="pynguin",
-            status=status,
-            reason=reason,
-            candidates=found or [],
-            duration_s=round(time.monotonic() - started, 2),
-        )
-
+    outcome = Clock("pynguin")
     if not (3, 10) <= sys.version_info[:2] < (3, 16):
         return outcome(
             "skipped", f"Pynguin needs Python >=3.10,<3.16, not {sys.version.split()[0]}"

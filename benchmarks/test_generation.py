@@ -34,8 +34,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from activities.test_generation.analysis import module_file
 from activities.test_generation.ast_engine import run_ast_engine
-from activities.test_generation.ghostwriter_engine import module_file, run_ghostwriter
+from activities.test_generation.ghostwriter_engine import run_ghostwriter
 from activities.test_generation.isolation import RunResult
 from activities.test_generation.keep import ModuleState, judge, module_runner, probe_module
 from activities.test_generation.pynguin_engine import run_pynguin

@@ -214,15 +214,19 @@ def test_pynguin_dump_becomes_one_readable_test_per_behaviour() -> None:
     tests = normalise(PYNGUIN_OUTPUT, "calc")
     assert [t.name for t in tests] == [
         "test_classify_returns_big_for_251",
+        "test_classify_raises_an_exception_for_none",
+        "test_stack_returns_normally",
         "test_stack_pop_raises_index_error",
+        "test_stack_push_returns_normally_for_0",
         "test_stack_pop_returns_0",
     ]
     for test in tests:
         assert_readable(test)
-    pop = tests[2]
+    pop = tests[5]
     assert pop.imports == ["from calc import Stack"]
     assert "stack = Stack()\n    stack.push(x=0)\n" in pop.body
     assert "stack_2" not in pop.body and "n=None" not in tests[0].body
+    assert "Given no setup" in tests[1].body and "pytest.raises(Exception):" in tests[1].body
 
 
 def test_pynguin_engine_on_a_real_module(pynguin_ready: PipSources, tmp_path: Path) -> None:

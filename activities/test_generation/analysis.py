@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -131,3 +132,23 @@ def _methods(cls: ast.ClassDef) -> list[FunctionInfo]:
             )
         )
     return found
+
+
+def module_file(module: str, import_root: Path) -> Path | None:
+    base = import_root.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def read_functions(module: str, import_root: Path) -> tuple[list[FunctionInfo], str | None]:
+    """The module's public functions, or why there are none to test."""
+    source = module_file(module, import_root)
+    if source is None:
+        return [], f"no source file for {module} under {import_root}"
+    try:
+        functions = public_functions(ast.parse(source.read_text()))
+    except (SyntaxError, UnicodeDecodeError) as err:
+        return [], f"{source.name} does not parse: {err}"
+    return functions, None if functions else f"{module} has no public function"

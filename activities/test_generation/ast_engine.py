@@ -20,13 +20,11 @@ import ast
 import json
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from activities.test_generation.analysis import FunctionInfo, public_functions
-from activities.test_generation.ghostwriter_engine import module_file
+from activities.test_generation.analysis import FunctionInfo, read_functions
 from activities.test_generation.render import (
     Behaviour,
     candidate,
@@ -35,7 +33,7 @@ from activities.test_generation.render import (
     snake,
     value_slug,
 )
-from activities.test_generation.runs import import_error, run_bounded, target_env
+from activities.test_generation.runs import Clock, import_error, run_bounded, target_env
 from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
 MAX_CALLS = 16
@@ -121,24 +119,10 @@ class Call:
 
 def run_ast_engine(module: str, import_root: Path, *, budget_s: float = 60.0) -> EngineOutcome:
     """Regression tests for `module` from its own comparisons, defaults and raises."""
-    started = time.monotonic()
-
-    def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
-        return EngineOutcome(
-            engine="ast",
-            status=status,
-            reason=reason,
-            candidates=found or [],
-            duration_s=round(time.monotonic() - started, 2),
-        )
-
-    source_file = module_file(module, import_root)
-    if source_file is None:
-        return outcome("skipped", f"no source file for {module} under {import_root}")
-    try:
-        functions = public_functions(ast.parse(source_file.read_text()))
-    except (SyntaxError, UnicodeDecodeError) as err:
-        return outcome("skipped", f"{source_file.name} does not parse: {err}")
+    outcome = Clock("ast")
+    functions, why_not = read_functions(module, import_root)
+    if why_not:
+        return outcome("skipped", why_not)
     calls = [call for info in functions for call in plan_calls(info)]
     if not calls:
         return outcome("skipped", f"{module} has no public function attune can call")

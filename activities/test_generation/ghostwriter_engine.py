@@ -17,12 +17,11 @@ import ast
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from activities.test_generation.analysis import FunctionInfo, public_functions
+from activities.test_generation.analysis import FunctionInfo, read_functions
 from activities.test_generation.render import Behaviour, candidate, deduplicate, read_header
-from activities.test_generation.runs import import_error, run_bounded, target_env
+from activities.test_generation.runs import Clock, import_error, run_bounded, target_env
 from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
 WRITER = """
@@ -61,26 +60,10 @@ IMPORTS = {
 
 def run_ghostwriter(module: str, import_root: Path, *, budget_s: float = 60.0) -> EngineOutcome:
     """Property tests for every public function of `module`, or why there are none."""
-    started = time.monotonic()
-
-    def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
-        return EngineOutcome(
-            engine="ghostwriter",
-            status=status,
-            reason=reason,
-            candidates=found or [],
-            duration_s=round(time.monotonic() - started, 2),
-        )
-
-    source_file = module_file(module, import_root)
-    if source_file is None:
-        return outcome("skipped", f"no source file for {module} under {import_root}")
-    try:
-        functions = public_functions(ast.parse(source_file.read_text()))
-    except (SyntaxError, UnicodeDecodeError) as err:
-        return outcome("skipped", f"{source_file.name} does not parse: {err}")
-    if not functions:
-        return outcome("skipped", f"{module} has no public function")
+    outcome = Clock("ghostwriter")
+    functions, why_not = read_functions(module, import_root)
+    if why_not:
+        return outcome("skipped", why_not)
     with tempfile.TemporaryDirectory(prefix="attune-ghostwriter-") as tmp:
         error = import_error(module, import_root, sys.executable, Path(tmp))
         if error:
@@ -114,14 +97,6 @@ def run_ghostwriter(module: str, import_root: Path, *, budget_s: float = 60.0) -
             skipped.append(f"{info.qualname} ({reason})")
     reason = "skipped " + "; ".join(skipped) if skipped else ""
     return outcome("ok" if found else "skipped", reason, deduplicate(found))
-
-
-def module_file(module: str, import_root: Path) -> Path | None:
-    base = import_root.joinpath(*module.split("."))
-    for path in (base.with_suffix(".py"), base / "__init__.py"):
-        if path.is_file():
-            return path
-    return None
 
 
 def _nothing(node: ast.AST) -> bool:

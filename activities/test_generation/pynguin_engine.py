@@ -4,11 +4,14 @@ Pynguin (in its own tool venv: it pins pytest<9) searches for call sequences tha
 the module and records what they returned or raised. Its output is a dump: `test_case_0`
 names, `var_0` soup, several unrelated calls per test and `xfail` tests whose last call
 raised something unexpected. Each observed behaviour here (a call followed by assertions,
-or a call inside `pytest.raises`) becomes its own test: the statements it needs are
+a call inside `pytest.raises`, or a call that merely returned: it still reaches code the
+coverage rule may value) becomes its own test: the statements it needs are
 sliced out of the sequence, variables are renamed after the parameter, class or call they
 hold, and the module alias becomes plain `from module import name` imports. The raising
-last call of an `xfail` test is dropped: Pynguin found it by passing values outside the
-declared types, so it is not evidence of a bug.
+last call of an `xfail` test becomes a `pytest.raises(Exception)` test: Pynguin records
+no exception type for it and mostly finds it by passing values outside the declared
+types, so it pins that the call refuses the input rather than reporting a bug; it still
+reaches the module's guard clauses, which the coverage rule values.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import copy
 import shutil
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from activities.test_generation.render import (
     snake,
     value_slug,
 )
-from activities.test_generation.runs import import_error, run_bounded, target_env
+from activities.test_generation.runs import Clock, import_error, run_bounded, target_env
 from activities.tool_envs import PYNGUIN, PipSources, ToolEnvError, tool_env
 from workflows.test_generation.candidates import CandidateTest, EngineOutcome
 
@@ -52,17 +54,7 @@ def run_pynguin(
 
     `raw_dir` receives Pynguin's own test files too, for comparing against Pynguin alone.
     """
-    started = time.monotonic()
-
-    def outcome(status: str, reason: str = "", found: list[CandidateTest] | None = None):
-        return EngineOutcome(
-            engine="pynguin",
-            status=status,
-            reason=reason,
-            candidates=found or [],
-            duration_s=round(time.monotonic() - started, 2),
-        )
-
+    outcome = Clock("pynguin")
     if not (3, 10) <= sys.version_info[:2] < (3, 16):
         return outcome(
             "skipped", f"Pynguin needs Python >=3.10,<3.16, not {sys.version.split()[0]}"
@@ -154,7 +146,11 @@ def _is_raises(stmt: ast.stmt) -> bool:
 def _split(test: ast.FunctionDef, header: ModuleHeader) -> list[CandidateTest]:
     body = [header.unqualify(stmt) for stmt in test.body]
     if any("xfail" in ast.unparse(d) for d in test.decorator_list) and body:
+        call = _call_of(body[-1])
         body = body[:-1]
+        if call is not None:
+            refused = ast.parse(f"with pytest.raises(Exception):\n    {ast.unparse(call)}")
+            body.append(refused.body[0])
     found = []
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Assert) or _call_of(stmt) is None:
@@ -164,22 +160,24 @@ def _split(test: ast.FunctionDef, header: ModuleHeader) -> list[CandidateTest]:
             if not isinstance(later, ast.Assert):
                 break
             then.append(later)
-        if then or _is_raises(stmt) or i == len(body) - 1:
-            behaviour = _behaviour(body[:i], stmt, then)
-            if behaviour:
-                found.append(candidate("pynguin", header.module, behaviour, header.imports))
+        behaviour = _behaviour(body[:i], stmt, then)
+        if behaviour:
+            found.append(candidate("pynguin", header.module, behaviour, header.imports))
     return found
 
 
 def _slice(before: list[ast.stmt], needed: set[str]) -> list[ast.stmt]:
-    """The earlier statements that build or change the objects the behaviour uses."""
+    """The earlier statements that build or change the test's own variables the behaviour
+    uses (the target's functions and classes are imports, not state)."""
+    local = set().union(*map(_defines, before))
+    needed = needed & local
     kept: list[ast.stmt] = []
     for stmt in reversed(before):
         if isinstance(stmt, ast.Assert):
             continue
         if _defines(stmt) & needed or (_call_of(stmt) and _loads(stmt) & needed):
             kept.append(stmt)
-            needed |= _loads(stmt)
+            needed |= _loads(stmt) & local
     return kept[::-1]
 
 
@@ -208,14 +206,19 @@ def _behaviour(before: list[ast.stmt], stmt: ast.stmt, then: list[ast.Assert]) -
         assert isinstance(stmt, ast.With)
         exc = ast.unparse(stmt.items[0].context_expr.args[0])
         short = exc.rsplit(".", 1)[-1]
-        stmt.items[0].optional_vars = ast.Name(id="raised", ctx=ast.Store())
+        typed = exc != "Exception"
+        if typed:
+            stmt.items[0].optional_vars = ast.Name(id="raised", ctx=ast.Store())
         return Behaviour(
             function=function,
-            outcome=f"raises_{snake(short)}",
-            sentence=f"{function} raises {short} for {', '.join(shown) or 'no arguments'}.",
+            outcome=f"raises_{snake(short)}" if typed else "raises_an_exception",
+            sentence=f"{function} raises {short if typed else 'an exception'} for "
+            f"{', '.join(shown) or 'no arguments'}.",
             given=[ast.unparse(s) for s in given],
             when=[ast.unparse(stmt)],
-            then=[f"assert raised.type is {exc}"],
+            then=[f"assert raised.type is {exc}"]
+            if typed
+            else ["# it refused the input (Pynguin recorded no exception type)"],
             inputs=inputs,
             input_slug=input_slug,
         )

@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from workflows.test_generation.candidates import CandidateTest, Engine, EngineOutcome, EngineStatus
 
 IMPORT_PROBE = "import importlib, sys; importlib.import_module(sys.argv[1])"
 
@@ -73,3 +76,22 @@ def import_error(
     if done.timed_out:
         return f"importing {module} did not finish in {timeout:.0f}s"
     return None if done.returncode == 0 else done.last_line()
+
+
+@dataclass
+class Clock:
+    """An engine's run, timed from creation: `clock("skipped", why)` is its outcome."""
+
+    engine: Engine
+    started: float = field(default_factory=time.monotonic)
+
+    def __call__(
+        self, status: EngineStatus, reason: str = "", found: list[CandidateTest] | None = None
+    ) -> EngineOutcome:
+        return EngineOutcome(
+            engine=self.engine,
+            status=status,
+            reason=reason,
+            candidates=found or [],
+            duration_s=round(time.monotonic() - self.started, 2),
+        )

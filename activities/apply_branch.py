@@ -18,8 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+from temporalio.exceptions import ApplicationError
+
+from activities.artifacts import ArtifactStore
 from activities.code_facts.history import NoHistory, repository_of
-from workflows.schemas import ApplyOutcome
+from activities.target import target_dir
+from workflows.schemas import ApplyOutcome, ApplyRequest
 
 GIT_TIMEOUT_S = 120
 IDENTITY = {
@@ -119,3 +124,17 @@ def commit_patch(directory: Path, patch: str, branch: str, message: str) -> Appl
     except GitFailed as err:
         raise GitFailed(f"could not create the branch {branch}: {err}") from err
     return ApplyOutcome(status="committed", branch=branch, commit=commit, base=head)
+
+
+def apply_stored_patch(store: ArtifactStore, request: ApplyRequest) -> ApplyOutcome:
+    """The `apply` activity of every flow whose patch is an artifact: a target outside a
+    git repository cannot become one on a retry."""
+    patch = store.get(request.patch, TypeAdapter(str))
+    try:
+        return commit_patch(target_dir(request.target), patch, request.branch, request.message)
+    except NoHistory as reason:
+        raise ApplicationError(
+            f"--apply commits to a new git branch, and {reason}",
+            type="NoGitRepository",
+            non_retryable=True,
+        ) from None

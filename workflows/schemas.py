@@ -78,6 +78,15 @@ class ArtifactRef(BaseModel):
     count: int = 0
 
 
+class ApplyRequest(BaseModel):
+    """`--apply`: commit the stored patch (paths relative to the target) to a new branch."""
+
+    target: str
+    patch: ArtifactRef
+    branch: str
+    message: str
+
+
 class SkippedFile(BaseModel):
     path: str
     reason: str

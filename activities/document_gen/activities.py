@@ -15,13 +15,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities import reports
-from activities.apply_branch import commit_patch
+from activities.apply_branch import apply_stored_patch
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
-from activities.code_facts.history import NoHistory
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.document_gen.docstrings import DraftTarget, StyleVotes
 from activities.document_gen.measure import (
@@ -53,7 +51,6 @@ from activities.document_gen.summaries import (
 from activities.heartbeats import heartbeat_interval, heartbeating, in_pool
 from activities.target import target_dir
 from workflows.document_gen.models import (
-    DocApplyRequest,
     DocBatch,
     DocBatchResult,
     DocReportOutcome,
@@ -69,6 +66,7 @@ from workflows.document_gen.models import (
 )
 from workflows.schemas import (
     ApplyOutcome,
+    ApplyRequest,
     DiscoverRequest,
     DiscoveryResult,
     Finding,
@@ -257,19 +255,9 @@ class DocumentGenActivities:
         )
 
     @activity.defn(name="document_gen_apply")
-    async def apply(self, request: DocApplyRequest) -> ApplyOutcome:
+    async def apply(self, request: ApplyRequest) -> ApplyOutcome:
         """Commit the drafts to a new branch; the working tree and the index stay as they are."""
-        patch = self.store.get(request.patch, TEXT)
-        try:
-            return await asyncio.to_thread(
-                commit_patch, target_dir(request.target), patch, request.branch, request.message
-            )
-        except NoHistory as reason:
-            raise ApplicationError(
-                f"--apply commits to a new git branch, and {reason}",
-                type="NoGitRepository",
-                non_retryable=True,
-            ) from None
+        return await asyncio.to_thread(apply_stored_patch, self.store, request)
 
     @activity.defn(name="document_gen_report")
     async def report(self, request: DocReportRequest) -> DocReportOutcome:

@@ -98,6 +98,7 @@ class SeoMetaAnswer(BaseModel):
     """seo-optimization's drafts of missing titles and meta descriptions."""
 
     pages: list[SeoMetaDraft]
+    confidence: Confidence
 
 
 class WrittenTest(BaseModel):

@@ -14,15 +14,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities import reports
-from activities.apply_branch import commit_patch
+from activities.apply_branch import apply_stored_patch
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
 from activities.code_facts.deadcode import dead_code
 from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
-from activities.code_facts.history import HISTORY, NoHistory, stored_history
+from activities.code_facts.history import HISTORY, stored_history
 from activities.discovery import FILES, SKIPPED, store_discovery
 from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
@@ -33,7 +32,6 @@ from activities.refactor_plan.report import plan_report, render_plan_markdown, r
 from activities.target import target_dir
 from workflows.code_facts import DeadCode, HistoryRequest, HistoryResult
 from workflows.refactor_plan.models import (
-    ApplyRequest,
     CrossFileRequest,
     CrossFileResult,
     PatchRequest,
@@ -46,7 +44,7 @@ from workflows.refactor_plan.models import (
     PlanReportRequest,
     RankedPlan,
 )
-from workflows.schemas import ApplyOutcome, DiscoverRequest, DiscoveryResult, Finding
+from workflows.schemas import ApplyOutcome, ApplyRequest, DiscoverRequest, DiscoveryResult, Finding
 
 FINDINGS = TypeAdapter(list[Finding])
 FACTS = TypeAdapter(list[FileFacts])
@@ -150,17 +148,7 @@ class RefactorPlanActivities:
     @activity.defn(name="refactor_plan_apply")
     async def apply(self, request: ApplyRequest) -> ApplyOutcome:
         """Commit the patch to a new branch; the working tree and the index stay as they are."""
-        patch = self.store.get(request.patch, TEXT)
-        try:
-            return await asyncio.to_thread(
-                commit_patch, target_dir(request.target), patch, request.branch, request.message
-            )
-        except NoHistory as reason:
-            raise ApplicationError(
-                f"--apply commits to a new git branch, and {reason}",
-                type="NoGitRepository",
-                non_retryable=True,
-            ) from None
+        return await asyncio.to_thread(apply_stored_patch, self.store, request)
 
     @activity.defn(name="refactor_plan_rank")
     async def rank(self, request: PlanRankRequest) -> RankedPlan:

@@ -18,10 +18,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import reports
-from activities.apply_branch import commit_patch
+from activities.apply_branch import apply_stored_patch
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
-from activities.code_facts.history import NoHistory
 from activities.discovery import SKIPPED
 from activities.heartbeats import heartbeating
 from activities.llm.outputs import parse_answer, schema_instructions
@@ -52,9 +51,8 @@ from activities.seo_optimization.site import (
 )
 from activities.seo_optimization.targets import crawl_site, detect_kind, directory_site, docs_site
 from activities.target import target_dir, target_path
-from workflows.schemas import ApplyOutcome, Finding, LLMPrompt
+from workflows.schemas import ApplyOutcome, ApplyRequest, Finding, LLMPrompt
 from workflows.seo_optimization.models import (
-    ApplyRequest,
     CheckBatch,
     CheckBatchResult,
     DraftPlanRequest,
@@ -402,17 +400,7 @@ class SeoOptimizationActivities:
     @activity.defn(name="seo_optimization_apply")
     async def apply(self, request: ApplyRequest) -> ApplyOutcome:
         """Commit the patch to a new branch; the working tree and the index stay as they are."""
-        patch = self.store.get(request.patch, TEXT)
-        try:
-            return await asyncio.to_thread(
-                commit_patch, target_dir(request.target), patch, request.branch, request.message
-            )
-        except NoHistory as reason:
-            raise ApplicationError(
-                f"--apply commits to a new git branch, and {reason}",
-                type="NoGitRepository",
-                non_retryable=True,
-            ) from None
+        return await asyncio.to_thread(apply_stored_patch, self.store, request)
 
     @activity.defn(name="seo_optimization_report")
     async def report(self, request: SeoReportRequest) -> SeoReportOutcome:

@@ -165,13 +165,6 @@ class DraftsResult(BaseModel):
     outcome: ArtifactRef | None = Field(default=None, description="DraftsOutcome, whole")
 
 
-class DocApplyRequest(BaseModel):
-    target: str
-    patch: ArtifactRef
-    branch: str
-    message: str
-
-
 class CoverageSummary(BaseModel):
     total: int = 0
     covered: int = 0

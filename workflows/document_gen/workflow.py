@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.document_gen.activities import DocumentGenActivities
     from activities.llm.claude import ClaudeActivities
     from workflows.document_gen.models import (
-        DocApplyRequest,
         DocBatch,
         DocBatchResult,
         DocReportRequest,
@@ -41,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.errors import root_cause
     from workflows.schemas import (
         ApplyOutcome,
+        ApplyRequest,
         ArtifactRef,
         DiscoverRequest,
         EscalationState,
@@ -313,7 +313,7 @@ class DocumentGenWorkflow(StagedWorkflow):
             return ApplyOutcome(status="nothing-to-apply", reason="no docstring to draft")
         return await workflow.execute_activity_method(
             DocumentGenActivities.apply,
-            DocApplyRequest(
+            ApplyRequest(
                 target=request.target,
                 patch=patch,
                 branch=branch_name(run_id),

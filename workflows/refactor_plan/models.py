@@ -115,13 +115,6 @@ class PatchResult(BaseModel):
     findings: ArtifactRef | None = Field(default=None, description="list[Finding], ruff's")
 
 
-class ApplyRequest(BaseModel):
-    target: str
-    patch: ArtifactRef
-    branch: str
-    message: str
-
-
 class Location(BaseModel):
     file: str
     line: int

@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.refactor_plan.activities import RefactorPlanActivities
     from workflows.code_facts import HistoryRequest
     from workflows.refactor_plan.models import (
-        ApplyRequest,
         CrossFileRequest,
         PatchRequest,
         PlanBatch,
@@ -32,7 +31,13 @@ with workflow.unsafe.imports_passed_through():
         RefactorPlanRequest,
         RefactorPlanResult,
     )
-    from workflows.schemas import ApplyOutcome, ArtifactRef, DiscoverRequest, UsageMemo
+    from workflows.schemas import (
+        ApplyOutcome,
+        ApplyRequest,
+        ArtifactRef,
+        DiscoverRequest,
+        UsageMemo,
+    )
 
 WORKFLOW_NAME = "refactor-plan"
 STAGES = ("discover", "analyze", "cross-file", "patches", "apply", "rank", "llm", "report")

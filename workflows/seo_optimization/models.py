@@ -223,13 +223,6 @@ class PatchResult(BaseModel):
     by_source: dict[str, int] = Field(default_factory=dict)
 
 
-class ApplyRequest(BaseModel):
-    target: str
-    patch: ArtifactRef
-    branch: str
-    message: str
-
-
 class SeoReportRequest(BaseModel):
     run_key: str
     workflow: str

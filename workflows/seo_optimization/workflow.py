@@ -25,10 +25,16 @@ with workflow.unsafe.imports_passed_through():
     from activities.llm.claude import ClaudeActivities
     from activities.seo_optimization.activities import SeoOptimizationActivities
     from workflows.errors import root_cause
-    from workflows.schemas import ApplyOutcome, LLMConfig, LLMSummary, LLMTask, UsageMemo
+    from workflows.schemas import (
+        ApplyOutcome,
+        ApplyRequest,
+        LLMConfig,
+        LLMSummary,
+        LLMTask,
+        UsageMemo,
+    )
     from workflows.security_audit.models import LLMOutcome
     from workflows.seo_optimization.models import (
-        ApplyRequest,
         CheckBatch,
         CheckBatchResult,
         DraftPlanRequest,

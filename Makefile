@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Pynguin's pinned wheels, for the tests' offline build of its tool venv.
+# The tool venvs' pinned wheels (Pynguin, pydoclint), for the tests' offline builds.
 WHEELS := $(VENV)/wheels
 SARIF_MULTITOOL := @microsoft/sarif-multitool@5.7.0
 LIGHTHOUSE := lighthouse@12.2.3
@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml scripts/find-python.sh activities/tool_envs.py
 	@test -x $(PY) || { python=$$(sh scripts/find-python.sh) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(PY) -m pip download --quiet --disable-pip-version-check --only-binary=:all: -d $(WHEELS) \
-		$$($(PY) -c 'from activities.tool_envs import PYNGUIN; print(*PYNGUIN)')
+	$(PY) -c 'from activities.tool_envs import TOOLS; print(*(" ".join(t) for t in TOOLS), sep="\n")' | \
+		while read -r pins; do \
+			$(PY) -m pip download --quiet --disable-pip-version-check --only-binary=:all: -d $(WHEELS) $$pins || exit 1; \
+		done
 	@if command -v npm >/dev/null 2>&1; then \
 		npm install --silent --no-audit --no-fund --prefix $(VENV)/node $(SARIF_MULTITOOL); \
 	else echo "npm not found: the SARIF validator test will be skipped outside CI"; fi

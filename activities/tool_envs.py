@@ -1,11 +1,13 @@
 """Cached tool virtualenvs: a tool whose pins clash with attune's runs in a venv of its own.
 
-Pynguin pins `pytest<9` while attune's suite needs pytest 9, and release-prep builds
-project test environments the same way. A tool venv is keyed by the hash of its
-requirement list and the interpreter that runs it, lives under `$ATTUNE_HOME/tools/`,
-and is built once: in a temporary directory renamed into place, so a reader only ever
-sees a complete venv, with a lock file so two processes that want the same venv at the
-same moment build it once.
+Pynguin pins `pytest<9` while attune's suite needs pytest 9; pydoclint needs
+`docstring_parser_fork`, which installs over the `docstring_parser` that anthropic needs
+(both ship the same package directory, so whichever pip installs last wins). Release-prep
+builds project test environments the same way. A tool venv is keyed by the hash of its
+requirement list and the interpreter that runs it, lives under `$ATTUNE_HOME/tools/` (or
+`$ATTUNE_TOOLS_DIR`), and is built once: in a temporary directory renamed into place, so
+a reader only ever sees a complete venv, with a lock file so two processes that want the
+same venv at the same moment build it once.
 
 Where pip gets packages from is a setting, so tests and air-gapped workers never reach
 the network:
@@ -36,7 +38,9 @@ from pathlib import Path
 from activities.artifacts import attune_home
 
 PYNGUIN: tuple[str, ...] = ("pynguin==0.48.0",)
-"""Pynguin's pin; the Makefile downloads these wheels into `.venv/wheels` for the tests."""
+PYDOCLINT: tuple[str, ...] = ("pydoclint>=0.12,<0.13",)
+TOOLS = (PYNGUIN, PYDOCLINT)
+"""Every tool's pins; the Makefile downloads their wheels into `.venv/wheels` for the tests."""
 
 MARKER = "attune-tool-env.json"
 INTERPRETER_PROBE = "import sys; print(sys.version); print(sys.platform); print(sys.prefix)"
@@ -101,7 +105,8 @@ def tool_env(
     timeout: float = 900.0,
 ) -> ToolEnv:
     """The venv with `requirements` installed for `python`, built on first use."""
-    root = (home or attune_home()) / "tools"
+    tools = os.environ.get("ATTUNE_TOOLS_DIR")
+    root = Path(tools) if tools and home is None else (home or attune_home()) / "tools"
     root.mkdir(parents=True, exist_ok=True)
     key = env_key(requirements, python)
     final = root / key

@@ -27,6 +27,12 @@ pytest_plugins = ["tests.fake_anthropic"]
 
 os.environ["ATTUNE_HOME"] = tempfile.mkdtemp(prefix="attune-test-home-")
 atexit.register(shutil.rmtree, os.environ["ATTUNE_HOME"], ignore_errors=True)
+# Tool venvs (Pynguin, pydoclint) are built once per session, from `make install`'s
+# wheelhouse when there is one: tests never reach an index.
+os.environ["ATTUNE_TOOLS_DIR"] = os.path.join(os.environ["ATTUNE_HOME"], "tools")
+WHEELHOUSE = Path(sys.prefix) / "wheels"
+if WHEELHOUSE.is_dir():
+    os.environ.update(ATTUNE_PIP_FIND_LINKS=str(WHEELHOUSE), ATTUNE_PIP_NO_INDEX="1")
 for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "ANTHROPIC_API_KEY"):
     os.environ.pop(variable, None)
 

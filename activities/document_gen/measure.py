@@ -39,6 +39,7 @@ from activities.document_gen.docstrings import (
     yields_seen,
 )
 from activities.sources import read_source
+from activities.tool_envs import PYDOCLINT, ToolEnvError, tool_env
 from workflows.schemas import Finding, ReportWarning, SkippedFile
 
 PYDOCLINT_TIMEOUT_S = 300
@@ -154,6 +155,10 @@ def run_pydoclint(
         "--skip-checking-short-docstrings=True", "--show-filenames-in-every-violation-message=True",
         *(str(root / f) for f in files),
     ]  # fmt: skip
+    try:
+        command[0] = str(tool_env(PYDOCLINT).python)
+    except ToolEnvError as err:
+        raise RuntimeError(f"pydoclint's tool venv could not be built: {err}") from None
     with tempfile.TemporaryDirectory(prefix="attune-pydoclint-") as cwd:
         done = subprocess.run(
             command, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, check=False

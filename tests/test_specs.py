@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from activities.llm.outputs import OUTPUT_SCHEMAS
 from starter.specs import SpecError, discover_specs, load_spec, spec_folder
 from workflows.composed.spec import (
     ApprovalStepSpec,
@@ -229,7 +230,7 @@ INVALID = [
         + '\n[[steps]]\nid = "sum"\nkind = "llm"\nprompt = "x"\noutput_schema = "essay"\n',
         12,
         "steps[1].output_schema: unknown output schema 'essay' "
-        "(known: answer, remediation, route, triage)",
+        f"(known: {', '.join(sorted(OUTPUT_SCHEMAS))})",
         id="toml-unknown-output-schema",
     ),
     pytest.param(

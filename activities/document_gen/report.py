@@ -168,11 +168,6 @@ def render_document_markdown(report: dict[str, Any]) -> str:
         if ref["html"]:
             out[-1] += f", HTML (pdoc) in `{ref['html']}`"
     out.append("")
-    for warning in report["warnings"]:
-        where = f"{warning['file']}:{warning.get('line') or 1}: " if warning.get("file") else ""
-        out.append(f"- Warning: {reports._inline(where + warning['message'])}")
-    if report["warnings"]:
-        out.append("")
     marker = "## Findings"
     head, _, tail = text.partition(marker)
     if not tail:

@@ -111,10 +111,6 @@ def render_seo_markdown(report: dict[str, Any]) -> str:
         out += ["| Check | Findings |", "|---|---:|"]
         out += [f"| {rule} | {count} |" for rule, count in report["by_audit"].items()]
         out.append("")
-    for warning in report["warnings"]:
-        out.append(f"- Warning: {reports._inline(warning['message'])}")
-    if report["warnings"]:
-        out.append("")
     out += _drafts_markdown(report)
     marker = "## Findings"
     head, _, tail = text.partition(marker)

@@ -45,7 +45,14 @@ from activities.test_generation.report import (
     rejected_counts,
     render_markdown,
 )
-from workflows.schemas import ApplyOutcome, ArtifactRef, Finding, LLMPrompt, SkippedFile
+from workflows.schemas import (
+    ApplyOutcome,
+    ArtifactRef,
+    Finding,
+    LLMPrompt,
+    ReportWarning,
+    SkippedFile,
+)
 from workflows.test_generation.models import (
     ApplyTestsRequest,
     Baseline,
@@ -322,6 +329,7 @@ class TestGenerationActivities:
             skipped=skipped,
             llm=request.llm,
             artifacts=paths,
+            warnings=[*request.discovered.warnings, *_warnings(request.baseline)],
         )
         rows = coverage_rows(outcomes)
         test_files = sorted(str(tests_dir / name) for name in files)
@@ -340,7 +348,6 @@ class TestGenerationActivities:
             engines={o.module: [e.model_dump(mode="json") for e in o.engines] for o in outcomes},
             isolation="; ".join(sorted({o.isolation for o in outcomes if o.isolation})),
             applied=request.applied.model_dump(mode="json"),
-            warnings=_warnings(request.baseline),
         )
         version = metadata.version("attune")
         contents: dict[str, Any] = {
@@ -380,10 +387,10 @@ def _no_drop_reason(module: str, root: Path, python: str, job: ModuleJob) -> str
     return None
 
 
-def _warnings(baseline: Baseline) -> list[dict[str, str]]:
+def _warnings(baseline: Baseline) -> list[ReportWarning]:
     if baseline.status in ("ok", "no-tests") and not baseline.reason:
         return []
-    return [{"code": f"baseline-{baseline.status}", "message": baseline.reason}]
+    return [ReportWarning(code=f"baseline-{baseline.status}", message=baseline.reason)]
 
 
 def _outcome(state: ModuleState, status: str, reason: str) -> ModuleOutcome:

@@ -12,6 +12,7 @@ import ast
 from pathlib import Path
 
 from activities.discovery import discover_files
+from activities.sources import read_source
 from workflows.schemas import SkippedFile
 from workflows.test_generation.models import DiscoveredModules, ModuleSpec
 
@@ -137,9 +138,11 @@ def discover_modules(
         if reason is None and not path.resolve().is_relative_to(root):
             reason = f"outside the import root {root}"
         if reason is None:
+            source, reason = read_source(path)
+        if reason is None:
             try:
-                names = callables(path.read_text(encoding="utf-8"))
-            except (SyntaxError, UnicodeDecodeError, ValueError):
+                names = callables(source or "")
+            except (SyntaxError, ValueError):
                 reason = "not valid Python"
             else:
                 reason = None if names else "no functions or classes to test"
@@ -159,6 +162,7 @@ def discover_modules(
         project_root=str(project_root(root)),
         modules=[spec for spec, _ in chosen[:max_modules]],
         skipped=sorted(skipped, key=lambda s: s.path),
+        warnings=found_files.warnings,
     )
 
 

@@ -143,10 +143,6 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"| {run['candidates']} | {reports._inline(run['reason'])} |"
             )
     out.append("")
-    for warning in report["warnings"]:
-        out.append(f"- Warning: {reports._inline(warning['message'])}")
-    if report["warnings"]:
-        out.append("")
     marker = "## Findings"
     head, _, tail = text.partition(marker)
     if not tail:

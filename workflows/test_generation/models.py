@@ -12,6 +12,7 @@ from workflows.schemas import (
     ApplyOutcome,
     ArtifactRef,
     LLMSummary,
+    ReportWarning,
     RunStatus,
     SkippedFile,
     Tier,
@@ -123,6 +124,7 @@ class DiscoveredModules(BaseModel):
     project_root: str = Field(description="Where the project's own tests are looked for")
     modules: list[ModuleSpec]
     skipped: list[SkippedFile] = Field(default_factory=list)
+    warnings: list[ReportWarning] = Field(default_factory=list)
 
 
 class Coverage(BaseModel):

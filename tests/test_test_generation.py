@@ -4,7 +4,6 @@ server (a small real package with its own tests and a planted bug) and through t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -40,6 +39,7 @@ from tests.fake_anthropic import FakeAnthropic
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_cli import attune
 from tests.test_crash_resume import start_worker
+from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
 from workflows.test_generation.candidates import CandidateTest
@@ -594,18 +594,21 @@ async def test_sigkill_mid_module_then_resume(
     handle = await runner.start_workflow(client, ENTRY, request)
     state_file = home / "runs" / handle.id / handle.result_run_id
     state_file = state_file / "artifacts" / "test-generation" / "batch-00000" / "state.json"
+
+    async def first_decided() -> ModuleState | None:
+        if not state_file.is_file():
+            return None
+        state = STATE.validate_json(state_file.read_bytes())
+        return state if state.next_index >= 1 else None
+
     try:
-        at_kill = None
-        while at_kill is None or at_kill.next_index < 1:
-            await asyncio.sleep(0.05)
-            if state_file.is_file():
-                at_kill = STATE.validate_json(state_file.read_bytes())
+        at_kill = await until(first_decided, "the module's first decided candidate")
     finally:
         os.killpg(doomed.pid, signal.SIGKILL)
         doomed.wait()
     survivor = start_worker(cli_env, home)
     try:
-        result = await asyncio.wait_for(handle.result(), 300)
+        result = await handle.result()
     finally:
         survivor.send_signal(signal.SIGTERM)
         survivor.wait(30)

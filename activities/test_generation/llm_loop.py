@@ -12,6 +12,7 @@ isolation runner and keep rules as every engine's.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass
 
 from activities.llm.outputs import schema_instructions
@@ -56,13 +57,18 @@ def uncovered_segments(source: str, state: ModuleState) -> list[Segment]:
     most uncovered first; only the selected functions when the run selects."""
     covered = set(state.covered.lines)
     missing = [line for line in state.body_lines if line not in covered]
+    functions = _functions(ast.parse(source))
+    repeated = {name for name, count in Counter(f[0] for f in functions).items() if count > 1}
     segments = []
-    for name, start, end in _functions(ast.parse(source)):
+    for name, start, end in functions:
         if state.spec.functions and name not in state.spec.functions:
             continue
         lines = tuple(line for line in missing if start <= line <= end)
         if lines:
-            segments.append(Segment(name=name, start=start, end=end, uncovered=lines))
+            # A name defined twice (singledispatch's `_`, a property's setter) is one
+            # segment per definition: its prompt, feedback and child workflow apart.
+            unique = f"{name} (line {start})" if name in repeated else name
+            segments.append(Segment(name=unique, start=start, end=end, uncovered=lines))
     segments.sort(key=lambda s: (-len(s.uncovered), s.start))
     return segments
 

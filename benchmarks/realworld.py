@@ -1,7 +1,8 @@
 """Benchmark: every flow of the catalog on real projects, offline; no run may fail.
 
     python benchmarks/realworld.py [--cache DIR] [--jobs 2] [--timeout 600]
-        [--max-py-files 300] [--only TEXT] [--flows a,b] [--out FILE] [--json]
+        [--max-py-files 200] [--bundles DIR] [--only TEXT] [--flows a,b] [--out FILE]
+        [--json]
 
 Targets (at least 30), fetched into the cache (default ~/.cache/attune-bench/realworld):
 
@@ -10,8 +11,9 @@ Targets (at least 30), fetched into the cache (default ~/.cache/attune-bench/rea
 - a copy of the standard library of this interpreter (its `Lib`, without site-packages);
 - Django's source release (benchmarks/_django.py's copy);
 - git repositories with history: thefuck and tqdm cloned from the bundles of
-  ../shared/benchmarks/bugs when they are there, and sdists given a synthetic history
-  (an initial import, then commits that edit, add, rename and delete files).
+  `--bundles` (default ../shared/benchmarks/bugs/repos next to the repo) when there,
+  and sdists given a synthetic history (an initial import, then commits that edit,
+  rename and delete files).
 
 Every built flow of the registry runs with its default parameters and no
 ANTHROPIC_API_KEY, on a private Temporal dev server with one dedicated `attune worker`
@@ -24,7 +26,7 @@ Repository flows (pr-review, release-prep) run on the git repositories only.
 
 Budget (about 30 minutes on 2 cores): a project with more Python files than
 `--max-py-files` runs on a copy holding an evenly spaced selection of them (every
-`__init__.py` and every other file kept), and test-generation, whose engines search for
+`__init__.py`, `bad*.py` and non-Python file kept), and test-generation, whose engines search for
 a minute per module, runs on the small modules of TESTGEN_MODULES only. The table says
 which projects were capped.
 
@@ -64,52 +66,39 @@ from workflows.registry import Flow, registry
 HERE = Path(__file__).resolve().parent
 BUNDLES = HERE.parent.parent / "shared" / "benchmarks" / "bugs" / "repos"
 SDISTS = (
-    "attrs==26.1.0",
-    "black==25.11.0",
+    "black==26.10.1",  # keeps invalid .gitignore files as test data (issue 15)
     "bottle==0.13.4",
-    "cachetools==6.2.2",
     "certifi==2026.10.18",
-    "click==8.5.1",
     "colorama==0.4.6",
-    "decorator==5.2.1",
-    "filelock==3.20.0",
-    "flask==3.1.3",
+    "decorator==5.3.1",
     "idna==3.20",
-    "iniconfig==2.3.0",
-    "isort==7.0.0",
+    "iniconfig==2.3.1",
     "itsdangerous==2.2.0",
     "jinja2==3.1.6",
-    "jmespath==1.0.1",
-    "markdown==3.10",
+    "jmespath==1.1.0",
+    "markdown==3.11.3",
     "markupsafe==3.0.4",
-    "mccabe==0.7.0",
-    "more-itertools==10.8.0",
+    "more-itertools==11.2.1",
     "packaging==26.4",
-    "pathspec==0.12.1",
-    "platformdirs==4.5.0",
-    "pluggy==1.6.0",
-    "pycodestyle==2.14.0",
-    "pyflakes==3.4.0",
+    "pathspec==1.1.1",
+    "pluggy==1.7.0",
+    "pycodestyle==2.15.0",
+    "pyflakes==4.1.0",
     "pyparsing==3.3.3",
     "python-dateutil==4.0.0",
-    "pytz==2026.6",
-    "requests==2.34.2",
     "six==1.17.0",
-    "sortedcontainers==2.4.0",
-    "tabulate==0.9.0",
+    "tabulate==0.10.0",
     "tomli==2.5.0",
-    "toolz==1.1.0",
-    "tqdm==4.70.1",
     "urllib3==2.8.0",
+)
+SYNTHETIC_HISTORY = (
+    "attrs==26.1.0",
+    "click==8.5.1",
+    "flask==3.1.3",
+    "requests==2.34.2",
     "werkzeug==3.1.9",
-    "wrapt==2.0.1",
 )
-SYNTHETIC_HISTORY = ("requests", "click", "flask", "attrs", "werkzeug")
-TESTGEN_MODULES = (
-    ("itsdangerous", "src/itsdangerous/encoding.py"),
-    ("markupsafe", "src/markupsafe/_native.py"),
-    ("tomli", "src/tomli/_re.py"),
-)
+TESTGEN_MODULES = (("tomli", "src/tomli/_re.py"),)
 FINISHED = {"completed", "approved"}
 DATE = "2024-01-01T12:00:00+00:00"
 
@@ -232,13 +221,15 @@ def stdlib_copy(into: Path) -> Path:
 
 
 def capped(project: Project, limit: int, into: Path) -> Project:
-    """A copy with `limit` Python files evenly spaced over the sorted list (every
-    `__init__.py` and every other file kept), when the project has more."""
+    """A copy with `limit` Python files evenly spaced over the sorted list, when the
+    project has more; every `__init__.py`, every `bad*.py` (the standard library's test
+    data of broken syntax and encodings) and every other file kept."""
     files = sorted(p for p in project.path.rglob("*.py") if "/.git/" not in p.as_posix())
     if len(files) <= limit:
         return project
     stride = len(files) / limit
     chosen = {files[int(i * stride)] for i in range(limit)}
+    chosen |= {f for f in files if f.name.startswith("bad")}  # CPython's broken on purpose
     copy = into / f"{project.path.name}-cap{limit}"
     if not copy.is_dir():
 
@@ -250,11 +241,11 @@ def capped(project: Project, limit: int, into: Path) -> Project:
             }
 
         shutil.copytree(project.path, copy, symlinks=True, ignore=ignore)
-    note = f"{limit} of {len(files)} .py files (and every __init__.py)"
+    note = f"{len(chosen)} of {len(files)} .py files (and every __init__.py)"
     return Project(project.name, copy, project.kind, note)
 
 
-def projects(cache: Path, limit: int, only: str) -> list[Project]:
+def projects(cache: Path, limit: int, only: str, bundles: Path) -> list[Project]:
     """Every target whose name has `only`, fetched or built on first use."""
     found = []
     for requirement in SDISTS:
@@ -268,12 +259,11 @@ def projects(cache: Path, limit: int, only: str) -> list[Project]:
         found.append(Project(django.name, django, "django"))
     git_dir = cache / "git"
     git_dir.mkdir(parents=True, exist_ok=True)
-    for name in SYNTHETIC_HISTORY:
-        if only in f"{name}-git":
-            release = next(r for r in SDISTS if r.startswith(f"{name}=="))
-            repo = synthetic_history(fetch_sdist(release, cache), git_dir)
+    for requirement in SYNTHETIC_HISTORY:
+        if only in f"{requirement.split('==')[0]}-git":
+            repo = synthetic_history(fetch_sdist(requirement, cache), git_dir)
             found.append(Project(repo.name, repo, "git"))
-    for bundle in sorted(BUNDLES.glob("*.bundle")) if BUNDLES.is_dir() else []:
+    for bundle in sorted(bundles.glob("*.bundle")) if bundles.is_dir() else []:
         if only in f"{bundle.stem}-git":
             repo = from_bundle(bundle, git_dir)
             found.append(Project(f"{repo.name}-git", repo, "git"))
@@ -346,11 +336,7 @@ async def run_one(client: Any, flow: Flow, project: Project, target: Path, timeo
 
 
 async def sweep(args: argparse.Namespace, chosen: list[Project]) -> list[Run]:
-    flows = [
-        f
-        for f in registry().built()
-        if f.listed and (not args.flows or f.name in args.flows.split(","))
-    ]
+    flows = [f for f in registry().built() if not args.flows or f.name in args.flows.split(",")]
     work = [
         (flow, project, target)
         for project in chosen
@@ -401,7 +387,7 @@ def markdown(runs: list[Run], chosen: list[Project], args: argparse.Namespace, w
         "",
         "test-generation ran on "
         + ", ".join(f"{n}'s `{m}`" for n, m in TESTGEN_MODULES)
-        + " only (its engines search for a minute per module).",
+        + " only (its engines search for minutes per module).",
         "",
         "## Per flow",
         "",
@@ -444,13 +430,14 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE / "realworld")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    parser.add_argument("--max-py-files", type=int, default=300)
+    parser.add_argument("--max-py-files", type=int, default=200)
+    parser.add_argument("--bundles", type=Path, default=BUNDLES, help="git bundles to clone")
     parser.add_argument("--only", default="", help="projects whose name has this")
     parser.add_argument("--flows", default="", help="comma-separated flow names")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "realworld.md")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    chosen = projects(args.cache, args.max_py_files, args.only)
+    chosen = projects(args.cache, args.max_py_files, args.only, args.bundles)
     started = time.monotonic()
     runs = asyncio.run(sweep(args, chosen))
     table = markdown(runs, chosen, args, time.monotonic() - started)

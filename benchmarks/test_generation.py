@@ -180,7 +180,7 @@ def placeholder_tests(fake: FakeAnthropic) -> None:
             }
             for n in range(3)
         ]
-        answer = json.dumps({"tests": tests, "confidence": 0.5})
+        answer = json.dumps({"tests": tests, "confidence": 0.9})
         usage = {
             "input_tokens": approximate_tokens(body),
             "output_tokens": max(1, len(answer) // 4),

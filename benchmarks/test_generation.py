@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -169,12 +170,14 @@ def placeholder_tests(fake: FakeAnthropic) -> None:
         content = body["messages"][0]["content"]
         user = content if isinstance(content, str) else content[0]["text"]
         module = user.split("Module `", 1)[1].split("`", 1)[0]
+        function = user.split("The function `", 1)[1].split("`", 1)[0]
+        stem = "test_" + re.sub(r"\W+", "_", f"{module}_{function}").strip("_").lower()
         tests = [
             {
-                "name": f"test_{module.replace('.', '_')}_imports_{n}",
+                "name": f"{stem}_{n}",
                 "behaviour": f"{module} imports",
                 "imports": [f"import {module}"],
-                "body": f"def test_{module.replace('.', '_')}_imports_{n}():\n"
+                "body": f"def {stem}_{n}():\n"
                 "    # Given the module\n    # When imported\n"
                 f"    # Then it has a name\n    assert {module}.__name__ == {module!r}\n",
             }

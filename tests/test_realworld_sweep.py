@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
+from activities.document_gen.reference import Package, markdown_reference
 from activities.test_generation.keep import ModuleState
 from activities.test_generation.llm_loop import uncovered_segments
 from starter import runner
@@ -87,3 +88,16 @@ async def test_a_target_that_no_longer_exists_fails_every_flow_once(
         assert "does not exist" in said, (flow.name, said)
         retried = {k: v for k, v in (await attempts(client, handle.id)).items() if v > 1}
         assert not retried, (flow.name, retried)
+
+
+def test_griffe_on_a_module_of_broken_syntax_warns_in_the_report(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """black keeps test data of invalid syntax inside its package: griffe logged each such
+    module with its traceback on the worker's stderr (19 in the sweep)."""
+    (tmp_path / "async_as_identifier.py").write_text("def async(:\n")
+    found = [Package(name="async_as_identifier", root=str(tmp_path))]
+    outcome = markdown_reference(found, "google", tmp_path / "md")
+    [warning] = outcome.warnings
+    assert warning.code == "reference-markdown" and "Syntax error" in warning.message
+    assert "Traceback" not in capfd.readouterr().err

@@ -7,6 +7,7 @@ A module that cannot be loaded or imported costs a warning, never the run.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -153,12 +154,41 @@ def _walk_modules(module: Any) -> list[Any]:
     return found
 
 
+class _Collected(logging.Handler):
+    """griffe logs a module it cannot parse (with its traceback) and goes on: the
+    message belongs in the report, not on the worker's stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().splitlines()[0][:300])
+
+
 def markdown_reference(found: list[Package], style: Style, out_dir: Path) -> ReferenceOutcome:
-    """One Markdown file per public module, from griffe's static view of the source."""
+    """One Markdown file per public module, from griffe's static view of the source;
+    what griffe logs while loading a package that loads becomes a warning (a package
+    that does not load is one warning already)."""
+    logger = logging.getLogger("griffe")
+    collected = _Collected()
+    logger.addHandler(collected)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        return _markdown_reference(found, style, out_dir, collected)
+    finally:
+        logger.removeHandler(collected)
+        logger.propagate = propagate
+
+
+def _markdown_reference(
+    found: list[Package], style: Style, out_dir: Path, collected: _Collected
+) -> ReferenceOutcome:
     outcome = ReferenceOutcome()
     out_dir.mkdir(parents=True, exist_ok=True)
     index = ["# API reference", ""]
     for package in found:
+        collected.messages.clear()
         try:
             loaded = griffe.load(
                 package.name,
@@ -181,6 +211,10 @@ def markdown_reference(found: list[Package], style: Style, out_dir: Path) -> Ref
             )
             continue
         outcome.modules += len(modules)
+        outcome.warnings += [
+            ReportWarning(code="reference-markdown", message=f"griffe: {message}")
+            for message in collected.messages
+        ]
     (out_dir / "index.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     outcome.markdown.insert(0, str(out_dir / "index.md"))
     return outcome

@@ -77,6 +77,7 @@ class PipSources:
 class ToolEnv:
     path: Path
     requirements: tuple[str, ...] = field(default=())
+    reused: bool = True
 
     @property
     def python(self) -> Path:
@@ -103,10 +104,12 @@ def tool_env(
     sources: PipSources | None = None,
     home: Path | None = None,
     timeout: float = 900.0,
+    kind: str = "tools",
 ) -> ToolEnv:
-    """The venv with `requirements` installed for `python`, built on first use."""
-    tools = os.environ.get("ATTUNE_TOOLS_DIR")
-    root = Path(tools) if tools and home is None else (home or attune_home()) / "tools"
+    """The venv with `requirements` installed for `python`, built on first use; `kind` is
+    the folder under `$ATTUNE_HOME` (`tools`, or release-prep's `test-envs`)."""
+    tools = os.environ.get("ATTUNE_TOOLS_DIR") if kind == "tools" else None
+    root = Path(tools) if tools and home is None else (home or attune_home()) / kind
     root.mkdir(parents=True, exist_ok=True)
     key = env_key(requirements, python)
     final = root / key
@@ -114,9 +117,10 @@ def tool_env(
         return ToolEnv(final, tuple(requirements))
     with (root / f"{key}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _ready(final):
-            _build(final, requirements, python, sources or PipSources.from_env(), timeout)
-    return ToolEnv(final, tuple(requirements))
+        if _ready(final):
+            return ToolEnv(final, tuple(requirements))
+        _build(final, requirements, python, sources or PipSources.from_env(), timeout)
+    return ToolEnv(final, tuple(requirements), reused=False)
 
 
 def _build(

@@ -18,6 +18,21 @@ NOT_SHIPPED = frozenset(
 )
 
 
+TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "fixture"})
+
+
+def is_test_path(rel: str) -> bool:
+    """Test code or test data (a path under tests/ or fixtures/, a test module, a conftest)."""
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(part in TEST_DIRS for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
 class GitError(RuntimeError):
     """A git command failed; the message carries git's own explanation."""
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.release_prep.decision import recommend
+from activities.release_prep.decision import SECURITY, recommend, security_counts
 from workflows.release_prep.models import Recommendation
 from workflows.schemas import AgentResult
 
 
 @activity.defn(name="recommend_release")
 async def recommend_release(agents: dict[str, AgentResult]) -> Recommendation:
+    """The rules, with the security agent's counts read from its audit report."""
+    if SECURITY in agents:
+        agents = {**agents, SECURITY: security_counts(agents[SECURITY])}
     return recommend(agents)

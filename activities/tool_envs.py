@@ -39,7 +39,10 @@ from activities.artifacts import attune_home
 
 PYNGUIN: tuple[str, ...] = ("pynguin==0.48.0",)
 PYDOCLINT: tuple[str, ...] = ("pydoclint>=0.12,<0.13",)
-TOOLS = (PYNGUIN, PYDOCLINT)
+TEST_RUNNER: tuple[str, ...] = ("pytest>=8", "coverage>=7.6", "setuptools>=70")
+"""What release-prep adds to a project's test environment when it declares none, and the
+build backend pip needs to install a project without a `[build-system]`."""
+TOOLS = (PYNGUIN, PYDOCLINT, TEST_RUNNER)
 """Every tool's pins; the Makefile downloads their wheels into `.venv/wheels` for the tests."""
 
 MARKER = "attune-tool-env.json"

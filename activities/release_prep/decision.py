@@ -163,7 +163,8 @@ def _agent(role: str, result: AgentResult) -> tuple[list[Blocker], list[str]]:
     blockers: list[Blocker] = []
     for index, text in enumerate(result.blockers):
         detail = details[index] if index < len(details) else {}
-        blockers.append((f"{role}: {text}", {k: v for k, v in detail.items() if k != "message"}))
+        evidence = {k: v for k, v in detail.items() if k not in ("message", "agent")}
+        blockers.append((f"{role}: {text}", evidence))
     warnings = [f"{role}: {w}" for w in result.warnings]
     if result.status == "failed":
         if not blockers:

@@ -12,9 +12,12 @@ The first declaration found, in this order, says what the test environment holds
 7. requirements files: requirements-dev/test, test-/dev-requirements, requirements/*.
 
 The project's own dependencies (`[project].dependencies`, setup.cfg/setup.py
-`install_requires`) always join, and pytest (and coverage when the project configures
-it) when the declaration lacks them. Conditional tox lines (`py39: x`) and VCS URLs are
-left out: the environment must be buildable from an index.
+`install_requires`) always join, and its build requirements (`[build-system].requires`,
+setuptools without one: each run installs the project without build isolation, in
+a second, not the half a minute an isolated build takes), and pytest (and coverage
+when the project configures it) when the declaration lacks them. Conditional tox
+lines (`py39: x`) and VCS URLs are left out: the environment must be buildable from
+an index.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from activities.release_prep.project import read_pyproject
+from activities.tool_envs import TEST_RUNNER
 
 TEST_GROUPS = ("test", "tests", "testing", "dev")
 HATCH_ENVS = ("test", "tests", "testing", "default")
@@ -303,7 +307,7 @@ def _extras_decl(
     declared = extras(target, pyproject)
     for name in TEST_GROUPS:
         if name in declared:
-            return f"extra [{name}] (optional dependencies)", [], [name]
+            return "[project.optional-dependencies]", [], [name]
     return None
 
 
@@ -343,10 +347,12 @@ def plan_test_env(target: Path) -> TestEnvPlan:
         lines += declared_extras.get(extra, [])
     if wanted:
         where += f" with extras {', '.join(dict.fromkeys(wanted))}"
-    requirements = list(dict.fromkeys(_valid(lines, project)))
+    build = pyproject.get("build-system", {}).get("requires") or ["setuptools>=40.8.0"]
+    requirements = list(dict.fromkeys(_valid([*lines, *build], project)))
     names = {canonicalize_name(Requirement(r).name) for r in requirements}
+    pytest, coverage_pin, _ = TEST_RUNNER
     if "pytest" not in names:
-        requirements.append("pytest")
+        requirements.append(pytest)
     if coverage and "coverage" not in names:
-        requirements.append("coverage")
+        requirements.append(coverage_pin)
     return TestEnvPlan(where, requirements=requirements, coverage=coverage)

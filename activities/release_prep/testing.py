@@ -240,6 +240,7 @@ def install_project(
         "install",
         "--quiet",
         "--no-deps",
+        "--no-build-isolation",
         "--target",
         str(site),
         *PipSources.from_env().args(),
@@ -303,10 +304,10 @@ def _counts_from_output(output: str) -> dict[str, int]:
 
 
 def _cause(exit_code: int, output: str) -> str:
-    """Why pytest stopped before running the tests, in the words a person can act on."""
+    """Why the tests did not run, in the words a person can act on."""
     base = _NOT_RUN_REASONS.get(exit_code, f"the test command exited with code {exit_code}")
     missing = _MISSING.search(output)
-    if exit_code in (2, 4) and missing and "No module named" in missing[1]:
+    if missing and "No module named" in missing[1]:
         return f"{base}: {missing[1]} (a plugin or dependency the test environment lacks)"
     usage = _USAGE.search(output) if exit_code == 4 else None
     if usage:
@@ -415,7 +416,7 @@ def _verdict(
     if not is_pytest and exit_code not in (0, 1) and not ran:
         return "not_run", _cause(exit_code, output)
     if ran == 0:
-        return "not_run", "the test command ran no tests"
+        return "not_run", _cause(exit_code, output) if exit_code else "the command ran no tests"
     return ("passed" if exit_code == 0 else "failed"), ""
 
 

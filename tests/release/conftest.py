@@ -113,7 +113,16 @@ class Repo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
 
     def set_version(self, version: str) -> None:
-        self.write("pyproject.toml", f'[project]\nname = "demo"\nversion = "{version}"\n')
+        self.write("pyproject.toml", pyproject(version))
+
+
+def pyproject(version: str, extra: str = "") -> str:
+    """The demo's metadata: how it tests itself (an extra) and its coverage settings."""
+    return (
+        f'[project]\nname = "demo"\nversion = "{version}"\n'
+        '[project.optional-dependencies]\ntest = ["pytest"]\n'
+        "[tool.coverage.run]\nbranch = true\n" + extra
+    )
 
 
 def make_repo(path: Path) -> Repo:

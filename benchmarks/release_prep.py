@@ -21,7 +21,7 @@ recommendation, each blocker with its label from benchmarks/labels/release_prep.
 against the version released, the tests run, the time. Target: no false blocker, and
 the tests of every project run.
 
-    .venv/bin/python benchmarks/release_prep.py [--json] [--only NAME ...]
+    .venv/bin/python benchmarks/release_prep.py [--json] [--only NAME ...] [--out FILE]
 """
 
 from __future__ import annotations
@@ -221,6 +221,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="project names to run")
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON to this file")
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "attune-release-sdists"
     )
@@ -240,6 +241,8 @@ def main() -> int:
         summarise(name, layout, released, runs[name], labels)
         for name, _, released, layout, _ in chosen
     ]
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=2, default=str))
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
     else:

@@ -22,7 +22,8 @@ Rules (every blocker and warning names the agent it comes from):
 - Health (`health` agent): ruff syntax-level errors (E9, F63, F7, F82) block.
 - Review (`review` agent, code-review): its findings warn, as one line with their
   count; only high-severity correctness findings (`data["high_correctness"]`: undefined
-  names, pylint errors, code that cannot run) block.
+  names, pylint errors, code that cannot run) block, outside tests and branches for
+  another Python version (`review_counts` recounts its report so).
 - Bugs (`bugs` agent, bug-predict): critical or high bug patterns (a missing `await`,
   a swallowed exception...) warn with their count; the patterns are precise but a
   person judges whether one stops the release, so they never block.
@@ -36,7 +37,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from activities.release_prep.project import is_test_path
+from activities.release_prep.project import is_test_path, version_guarded
 from workflows.release_prep.models import Recommendation
 from workflows.schemas import AgentResult, BlockerDetail
 
@@ -95,22 +96,38 @@ def _security(result: AgentResult) -> tuple[list[Blocker], list[str]]:
     return blockers, warnings
 
 
+def _report_findings(result: AgentResult) -> tuple[Path, list[dict[str, Any]]] | None:
+    """(target, open findings) of the agent's report.json; None when it cannot be read."""
+    try:
+        document = json.loads(Path(result.data["report"]).read_text(encoding="utf-8"))
+        findings = document["findings"]
+    except (TypeError, KeyError, OSError, ValueError):
+        return None
+    open_findings = [
+        f for f in findings if not f.get("suppressed") and f.get("accepted_risk") is None
+    ]
+    return Path(str(document.get("target", "."))), open_findings
+
+
+def _not_shipped(target: Path, finding: dict[str, Any]) -> bool:
+    """Test code or data, or a branch for another Python version."""
+    file = str(finding.get("file", ""))
+    return is_test_path(file) or version_guarded(target, file, int(finding.get("line") or 0))
+
+
 def security_counts(result: AgentResult) -> AgentResult:
     """The security agent's counts recounted from its audit report: findings that are
     suppressed, accepted, or in tests and fixtures leave the counts (they are counted
     apart as `in_tests`); dependency findings stay. Unchanged when the report cannot
     be read (a remote store, an older run)."""
-    path = result.data.get("report")
-    try:
-        findings = json.loads(Path(path).read_text(encoding="utf-8"))["findings"]
-    except (TypeError, OSError, ValueError, KeyError):
+    read = _report_findings(result)
+    if read is None:
         return result
+    _, findings = read
     counts: dict[str, int] = {}
     in_tests = 0
     first: dict[str, Any] | None = None
     for finding in findings:
-        if finding.get("suppressed") or finding.get("accepted_risk") is not None:
-            continue
         severity = finding.get("severity", "info")
         if is_test_path(str(finding.get("file", ""))):
             in_tests += severity in ("critical", "high")
@@ -122,6 +139,29 @@ def security_counts(result: AgentResult) -> AgentResult:
     for severity, n in (dependencies.get("counts") or {}).items():
         counts[severity] = counts.get(severity, 0) + int(n)
     data = {**result.data, "counts": counts, "in_tests": in_tests, "first_blocking": first}
+    return result.model_copy(update={"data": data})
+
+
+def review_counts(result: AgentResult) -> AgentResult:
+    """code-review's high-severity correctness findings recounted from its report, without
+    those in tests or in branches for another Python version (counted as `not_shipped`)."""
+    read = _report_findings(result)
+    if read is None:
+        return result
+    target, findings = read
+    serious = [
+        f
+        for f in findings
+        if f.get("category") == "correctness" and f.get("severity") in ("critical", "high")
+    ]
+    kept = [f for f in serious if not _not_shipped(target, f)]
+    first = {"file": kept[0].get("file"), "line": kept[0].get("line")} if kept else None
+    data = {
+        **result.data,
+        "high_correctness": len(kept),
+        "not_shipped": len(serious) - len(kept),
+        "first_blocking": first,
+    }
     return result.model_copy(update={"data": data})
 
 
@@ -145,9 +185,16 @@ def _review(result: AgentResult) -> tuple[list[Blocker], list[str]]:
     counts = result.data.get("counts")
     total = sum(counts.values()) if isinstance(counts, dict) else 0
     blockers: list[Blocker] = []
+    first = result.data.get("first_blocking") or {}
     if isinstance(high, int) and high > 0:
-        blockers.append((f"review: {high} high-severity correctness finding(s)", {}))
+        evidence = {"file": first.get("file"), "line": first.get("line")}
+        blockers.append((f"review: {high} high-severity correctness finding(s)", evidence))
     warnings = [f"review: {total} code-review finding(s): {result.summary}"] if total else []
+    if result.data.get("not_shipped"):
+        warnings.append(
+            f"review: {result.data['not_shipped']} high-severity correctness finding(s) in "
+            "tests or in branches for another Python version do not block"
+        )
     return blockers, warnings
 
 

@@ -6,9 +6,11 @@ repository exactly as the developer left it).
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,37 @@ def is_test_path(rel: str) -> bool:
         or name.endswith("_test.py")
         or name == "conftest.py"
     )
+
+
+_VERSION_TESTS = ("version_info", "sys.version", "PY2", "PY3", "PY_2", "PY_3", "PYTHON2", "PYTHON3")
+
+
+@lru_cache(maxsize=256)
+def _guarded_ranges(path: Path, _mtime_ns: int) -> tuple[tuple[int, int], ...]:
+    """Line ranges of the branches of `if` statements that test the Python version
+    (cached per file version: a worker checks many releases)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    ranges = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and any(t in ast.unparse(node.test) for t in _VERSION_TESTS):
+            for branch in (node.body, node.orelse):
+                if branch:
+                    ranges.append((branch[0].lineno, branch[-1].end_lineno or branch[-1].lineno))
+    return tuple(ranges)
+
+
+def version_guarded(target: Path, rel: str, line: int) -> bool:
+    """The line is in a branch taken on one Python version only (six's `if PY3: ...
+    else: basestring`): code for another interpreter, not a bug of this release."""
+    path = target / rel
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return False
+    return any(start <= line <= end for start, end in _guarded_ranges(path, mtime))
 
 
 class GitError(RuntimeError):

@@ -281,7 +281,7 @@ def _command(
 
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
 _UNITTEST = re.compile(r"^Ran (\d+) tests? in", re.M)
-_MISSING = re.compile(r"(?:ModuleNotFoundError|ImportError): (No module named '[^']+'|.*)")
+_MISSING = re.compile(r"No module named '?[\w.]+'?")
 _USAGE = re.compile(r"^(?:ERROR: )?(?:usage: .*|.*error: (?:unrecognized arguments|.*))$", re.M)
 
 
@@ -307,8 +307,8 @@ def _cause(exit_code: int, output: str) -> str:
     """Why the tests did not run, in the words a person can act on."""
     base = _NOT_RUN_REASONS.get(exit_code, f"the test command exited with code {exit_code}")
     missing = _MISSING.search(output)
-    if missing and "No module named" in missing[1]:
-        return f"{base}: {missing[1]} (a plugin or dependency the test environment lacks)"
+    if missing:
+        return f"{base}: {missing[0]} (a plugin or dependency the test environment lacks)"
     usage = _USAGE.search(output) if exit_code == 4 else None
     if usage:
         return f"{base}: {usage[0].strip()[:300]}"
@@ -318,6 +318,9 @@ def _cause(exit_code: int, output: str) -> str:
 def _build_env(target: Path, plan: TestEnvPlan, timeout_s: int) -> tuple[str, str]:
     """(python, description) of the environment; ToolEnvError when it cannot be built."""
     if plan.existing_python is not None:
+        if plan.coverage:  # measured only when the project's own venv has coverage.py
+            probe = [plan.existing_python, "-c", "import coverage"]
+            plan.coverage = subprocess.run(probe, capture_output=True, check=False).returncode == 0
         return plan.existing_python, plan.description
     env = tool_env(plan.requirements, timeout=timeout_s, kind="test-envs")
     how = "reused" if env.reused else "built"

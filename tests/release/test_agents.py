@@ -659,6 +659,50 @@ def test_security_findings_in_tests_and_fixtures_do_not_block(tmp_path: Path) ->
     }
 
 
+SIX_LIKE = """import sys
+
+PY3 = sys.version_info[0] == 3
+if PY3:
+    string_types = (str,)
+else:
+    string_types = (basestring,)
+
+
+def text(value):
+    return unicode(value)
+"""
+
+
+def test_undefined_names_for_another_python_do_not_block(repo: Repo, tmp_path: Path) -> None:
+    repo.write("demo/compat.py", SIX_LIKE)
+    repo.commit("feat: python 2 compat")
+
+    outcome = health.check_health(repo.path)
+
+    assert [(v.file, v.line) for v in outcome.blocking] == [("demo/compat.py", 11)]
+    assert (
+        "1 syntax-level ruff error(s) in branches for other Python versions"
+        in (outcome.warnings[0])
+    )
+    report = tmp_path / "review.json"
+    finding = {"category": "correctness", "severity": "high", "accepted_risk": None}
+    findings = [
+        {**finding, "file": "demo/compat.py", "line": 7},
+        {**finding, "file": "tests/test_demo.py", "line": 1},
+        {**finding, "file": "demo/compat.py", "line": 11},
+    ]
+    report.write_text(json.dumps({"target": str(repo.path), "findings": findings}))
+    review = decision.review_counts(_ok("review", high_correctness=3, report=str(report)))
+    recommendation = decision.recommend(_team(review=review))
+
+    assert (review.data["high_correctness"], review.data["not_shipped"]) == (1, 2)
+    assert recommendation.blockers == ["review: 1 high-severity correctness finding(s)"]
+    assert (recommendation.blocker_details[0].file, recommendation.blocker_details[0].line) == (
+        "demo/compat.py",
+        11,
+    )
+
+
 def test_decision_requires_the_core_agents() -> None:
     team = _team()
     del team["docs"], team["health"]

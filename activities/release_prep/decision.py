@@ -37,7 +37,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from activities.release_prep.project import is_test_path, version_guarded
+from activities.release_prep.project import is_test_path, python2_only, version_guarded
 from workflows.release_prep.models import Recommendation
 from workflows.schemas import AgentResult, BlockerDetail
 
@@ -110,9 +110,13 @@ def _report_findings(result: AgentResult) -> tuple[Path, list[dict[str, Any]]] |
 
 
 def _not_shipped(target: Path, finding: dict[str, Any]) -> bool:
-    """Test code or data, or a branch for another Python version."""
+    """Test code or data, or code for another Python version."""
     file = str(finding.get("file", ""))
-    return is_test_path(file) or version_guarded(target, file, int(finding.get("line") or 0))
+    return (
+        is_test_path(file)
+        or version_guarded(target, file, int(finding.get("line") or 0))
+        or python2_only(str(finding.get("message", "")))
+    )
 
 
 def security_counts(result: AgentResult) -> AgentResult:
@@ -193,7 +197,7 @@ def _review(result: AgentResult) -> tuple[list[Blocker], list[str]]:
     if result.data.get("not_shipped"):
         warnings.append(
             f"review: {result.data['not_shipped']} high-severity correctness finding(s) in "
-            "tests or in branches for another Python version do not block"
+            "tests or in code for another Python version do not block"
         )
     return blockers, warnings
 

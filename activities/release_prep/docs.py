@@ -21,7 +21,6 @@ commit type, so the release notes start from what actually changed.
 
 from __future__ import annotations
 
-import configparser
 from datetime import date
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from activities.document_gen.measure import coverage_of, interrogate_settings
 from activities.release_prep.changelog import entry_line, find_changelog, read_towncrier
 from activities.release_prep.commits import Commit, parse_conventional
 from activities.release_prep.evidence import Judged
-from activities.release_prep.project import module_files, read_pyproject
+from activities.release_prep.project import module_files, read_ini, read_pyproject
 from workflows.schemas import AgentResult
 
 MIN_README_WORDS = 40
@@ -158,11 +157,7 @@ def _declared_readme(target: Path) -> tuple[str, str | None] | None:
         return readme, None
     if isinstance(readme, dict) and isinstance(readme.get("file"), str):
         return readme["file"], readme.get("content-type")
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(target / "setup.cfg", encoding="utf-8")
-    except configparser.Error:
-        return None
+    parser = read_ini(target / "setup.cfg")
     value = parser.get("metadata", "long_description", fallback="").strip()
     if value.startswith("file:"):
         first = value.removeprefix("file:").split(",")[0].strip()

@@ -8,8 +8,8 @@ Judgement:
 
 - blocker: ruff syntax errors and rules E9, F63, F7, F82 (syntax errors, invalid
   comparisons, misplaced statements, undefined names); ruff unable to run at all.
-  Not in a branch for another Python version (`if PY2:`, `if sys.version_info...`):
-  six's `basestring` is compat code, one warning.
+  Not in a branch for another Python version (`if PY2:`, `if sys.version_info...`)
+  nor an undefined Python 2 builtin (six's `basestring`): compat code, one warning.
 - warning: every other ruff rule, with counts by code; type-check errors; a type
   checker that is configured but not installed.
 """
@@ -27,7 +27,7 @@ from ruff import find_ruff_bin
 
 from activities.code_facts.typecheck import type_check, type_checked_by
 from activities.release_prep.evidence import Judged
-from activities.release_prep.project import module_files, version_guarded
+from activities.release_prep.project import module_files, python2_only, version_guarded
 from workflows.schemas import AgentResult
 
 BLOCKING_PREFIXES = ("E9", "F63", "F7", "F82")
@@ -113,7 +113,11 @@ def check_health(target: Path) -> HealthOutcome:
     outcome.total = len(violations)
     outcome.by_code = dict(counts.most_common())
     outcome.blocking = [
-        v for v in violations if is_blocking(v.code) and not version_guarded(target, v.file, v.line)
+        v
+        for v in violations
+        if is_blocking(v.code)
+        and not version_guarded(target, v.file, v.line)
+        and not python2_only(v.message)
     ]
     outcome.violations = violations[:MAX_VIOLATIONS]
     if outcome.blocking:
@@ -131,7 +135,7 @@ def check_health(target: Path) -> HealthOutcome:
     guarded = [v for v in violations if is_blocking(v.code) and v not in outcome.blocking]
     if guarded:
         outcome.warnings.append(
-            f"{len(guarded)} syntax-level ruff error(s) in branches for other Python versions "
+            f"{len(guarded)} syntax-level ruff error(s) in code for other Python versions "
             f"(e.g. {guarded[0].file}:{guarded[0].line} {guarded[0].code}) do not block"
         )
     others = {code: n for code, n in outcome.by_code.items() if not is_blocking(code)}

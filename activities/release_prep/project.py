@@ -7,6 +7,8 @@ repository exactly as the developer left it).
 from __future__ import annotations
 
 import ast
+import configparser
+import re
 import subprocess
 import sys
 import tomllib
@@ -55,6 +57,22 @@ def _guarded_ranges(path: Path, _mtime_ns: int) -> tuple[tuple[int, int], ...]:
     return tuple(ranges)
 
 
+PYTHON2_BUILTINS = frozenset(
+    {
+        "basestring", "unicode", "long", "xrange", "unichr", "raw_input", "file", "reduce",
+        "execfile", "cmp", "buffer", "apply", "intern", "coerce", "reload", "StandardError",
+    }
+)  # fmt: skip
+_UNDEFINED = re.compile(r"[Uu]ndefined (?:name|variable) [`'\"]?(\w+)")
+
+
+def python2_only(message: str) -> bool:
+    """An undefined name that was a Python 2 builtin (`basestring`, `unicode`): code for
+    Python 2 (six's `print_` fallback), whatever guards it, not a bug on Python 3."""
+    match = _UNDEFINED.search(message)
+    return match is not None and match[1] in PYTHON2_BUILTINS
+
+
 def version_guarded(target: Path, rel: str, line: int) -> bool:
     """The line is in a branch taken on one Python version only (six's `if PY3: ...
     else: basestring`): code for another interpreter, not a bug of this release."""
@@ -100,6 +118,17 @@ def read_pyproject(target: Path) -> dict[str, Any]:
         return tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
+
+
+def read_ini(path: Path) -> configparser.ConfigParser:
+    """An INI file (setup.cfg, .coveragerc, tox.ini) as read by the tools that own it;
+    empty when absent or malformed."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return configparser.ConfigParser(interpolation=None)
+    return parser
 
 
 def target_python(target: Path) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from activities.release_prep.project import read_pyproject
+from activities.release_prep.project import read_ini, read_pyproject
 from activities.tool_envs import TEST_RUNNER
 
 TEST_GROUPS = ("test", "tests", "testing", "dev")
@@ -117,18 +117,8 @@ def _project_name(pyproject: dict[str, Any], target: Path) -> str | None:
     name = pyproject.get("project", {}).get("name")
     if isinstance(name, str):
         return canonicalize_name(name)
-    cfg = _setup_cfg(target)
-    name = cfg.get("metadata", "name", fallback="") if cfg else ""
+    name = read_ini(target / "setup.cfg").get("metadata", "name", fallback="")
     return canonicalize_name(name) if name else None
-
-
-def _setup_cfg(target: Path) -> configparser.ConfigParser | None:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        read = parser.read(target / "setup.cfg", encoding="utf-8")
-    except configparser.Error:
-        return None
-    return parser if read else None
 
 
 def _setup_py_list(target: Path, keyword: str) -> list[str] | dict[str, list[str]]:
@@ -156,8 +146,8 @@ def project_dependencies(target: Path, pyproject: dict[str, Any]) -> list[str]:
     dependencies = pyproject.get("project", {}).get("dependencies")
     if isinstance(dependencies, list):
         return dependencies
-    cfg = _setup_cfg(target)
-    if cfg is not None and cfg.has_option("options", "install_requires"):
+    cfg = read_ini(target / "setup.cfg")
+    if cfg.has_option("options", "install_requires"):
         return _lines(cfg.get("options", "install_requires"))
     found = _setup_py_list(target, "install_requires")
     return found if isinstance(found, list) else []
@@ -167,8 +157,8 @@ def extras(target: Path, pyproject: dict[str, Any]) -> dict[str, list[str]]:
     declared = pyproject.get("project", {}).get("optional-dependencies")
     if isinstance(declared, dict):
         return {k: list(v) for k, v in declared.items()}
-    cfg = _setup_cfg(target)
-    if cfg is not None and cfg.has_section("options.extras_require"):
+    cfg = read_ini(target / "setup.cfg")
+    if cfg.has_section("options.extras_require"):
         return {k: _lines(v) for k, v in cfg.items("options.extras_require")}
     found = _setup_py_list(target, "extras_require")
     return found if isinstance(found, dict) else {}
@@ -192,10 +182,8 @@ def coverage_fail_under(target: Path, pyproject: dict[str, Any]) -> float | None
     if isinstance(value, int | float):
         return float(value)
     for name, section in ((".coveragerc", "report"), ("setup.cfg", "coverage:report")):
-        parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(target / name, encoding="utf-8")
-            return float(parser.get(section, "fail_under"))
+            return float(read_ini(target / name).get(section, "fail_under"))
         except (configparser.Error, ValueError):
             continue
     return None

@@ -34,7 +34,6 @@ it accepts every SemVer release version. Tags are read the same way (`v1.2.3`,
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from activities.release_prep.project import (
     find_packages,
     git,
     is_git_repo,
+    read_ini,
     read_pyproject,
 )
 from workflows.schemas import AgentResult
@@ -254,12 +254,7 @@ def _dynamic(target: Path, pyproject: dict[str, Any]) -> Found | None:
 
 
 def _setup_cfg(target: Path, pyproject: dict[str, Any]) -> Found | None:
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(target / "setup.cfg", encoding="utf-8")
-    except configparser.Error:
-        return None
-    value = parser.get("metadata", "version", fallback="").strip()
+    value = read_ini(target / "setup.cfg").get("metadata", "version", fallback="").strip()
     if not value:
         return None
     if value.startswith("attr:"):

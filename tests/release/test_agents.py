@@ -670,6 +670,10 @@ else:
 
 def text(value):
     return unicode(value)
+
+
+def size(value):
+    return undefined_size(value)
 """
 
 
@@ -679,27 +683,25 @@ def test_undefined_names_for_another_python_do_not_block(repo: Repo, tmp_path: P
 
     outcome = health.check_health(repo.path)
 
-    assert [(v.file, v.line) for v in outcome.blocking] == [("demo/compat.py", 11)]
-    assert (
-        "1 syntax-level ruff error(s) in branches for other Python versions"
-        in (outcome.warnings[0])
-    )
+    assert [(v.file, v.line) for v in outcome.blocking] == [("demo/compat.py", 15)]
+    assert "2 syntax-level ruff error(s) in code for other Python versions" in (outcome.warnings[0])
     report = tmp_path / "review.json"
     finding = {"category": "correctness", "severity": "high", "accepted_risk": None}
     findings = [
         {**finding, "file": "demo/compat.py", "line": 7},
         {**finding, "file": "tests/test_demo.py", "line": 1},
-        {**finding, "file": "demo/compat.py", "line": 11},
+        {**finding, "file": "demo/compat.py", "line": 11, "message": "Undefined name `unicode`"},
+        {**finding, "file": "demo/compat.py", "line": 15},
     ]
     report.write_text(json.dumps({"target": str(repo.path), "findings": findings}))
     review = decision.review_counts(_ok("review", high_correctness=3, report=str(report)))
     recommendation = decision.recommend(_team(review=review))
 
-    assert (review.data["high_correctness"], review.data["not_shipped"]) == (1, 2)
+    assert (review.data["high_correctness"], review.data["not_shipped"]) == (1, 3)
     assert recommendation.blockers == ["review: 1 high-severity correctness finding(s)"]
     assert (recommendation.blocker_details[0].file, recommendation.blocker_details[0].line) == (
         "demo/compat.py",
-        11,
+        15,
     )
 
 

@@ -279,3 +279,15 @@ async def test_approval_timeout_on_the_time_skipping_server(repo: Repo) -> None:
             result = await handle.result()
     assert result.status == "timed_out"
     assert result.decisions[0].action == "timed_out"
+
+
+def test_a_bad_test_cmd_is_refused_before_the_run(repo: Repo, cli_env: dict[str, str]) -> None:
+    done = attune(
+        cli_env, "workflow", "run", "release-prep", str(repo.path), "--param", 'test_cmd="pytest'
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "attune: --param test_cmd: Value error, test_cmd cannot be split into words: "
+        "No closing quotation"
+    ]

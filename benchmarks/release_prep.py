@@ -19,7 +19,9 @@ up to the approval it waits for, then the run is rejected. Reported per project:
 recommendation, each blocker with its label from benchmarks/labels/release_prep.json
 (true: a release manager would stop for it; false: a false alarm), the version found
 against the version released, the tests run, the time. Target: no false blocker, and
-the tests of every project run.
+the tests of every project run. Two controls commit a real problem on top of a
+candidate (the version left at the last release; a bug that breaks tests): they must
+block, with their evidence.
 
     .venv/bin/python benchmarks/release_prep.py [--json] [--only NAME ...] [--out FILE]
 """
@@ -56,6 +58,14 @@ PROJECTS: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ),
     ("cachetools", "5.5.0", "5.5.1", "src layout, setup.cfg attr version", ()),
 ]
+# Controls: a candidate with a real problem committed on top, which must block.
+# (name, project, what is wrong, file, text, replacement)
+CONTROLS: list[tuple[str, str, str, str, str, str]] = [
+    ("six+unbumped", "six", "control: version left at the last release", "six.py",
+     '__version__ = "1.17.0"', '__version__ = "1.16.0"'),
+    ("cachetools+bug", "cachetools", "control: hashkey drops its first argument",
+     "src/cachetools/keys.py", "return _HashedTuple(args)\n", "return _HashedTuple(args[1:])\n"),
+]  # fmt: skip
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 GIT += ["-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false"]
 
@@ -102,6 +112,14 @@ def build_candidate(name: str, previous: str, released: str, generated: tuple[st
         if tag:
             subprocess.run([*GIT, "tag", f"v{version}"], cwd=repo, check=True)
     return repo
+
+
+def add_control(repo: Path, what: str, file: str, text: str, replacement: str) -> None:
+    path = repo / file
+    source = path.read_text(encoding="utf-8")
+    assert text in source, f"{file} no longer holds {text!r}"
+    path.write_text(source.replace(text, replacement, 1), encoding="utf-8")
+    subprocess.run([*GIT, "commit", "-q", "-am", what], cwd=repo, check=True)
 
 
 async def awaiting_approval(client: Any, workflow_id: str) -> list[Any]:
@@ -228,7 +246,9 @@ def main() -> int:
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     labels = json.loads(LABELS.read_text()) if LABELS.is_file() else {}
+    by_name = {p[0]: p for p in PROJECTS}
     chosen = [p for p in PROJECTS if args.only is None or p[0] in args.only]
+    controls = [c for c in CONTROLS if args.only is None or c[0] in args.only]
     with tempfile.TemporaryDirectory(prefix="attune-bench-release-") as folder:
         work = Path(folder)
         os.environ["ATTUNE_HOME"] = str(work / "home")
@@ -236,10 +256,19 @@ def main() -> int:
             name: build_candidate(name, previous, released, generated, args.cache, work / "repos")
             for name, previous, released, _, generated in chosen
         }
+        for name, project, what, file, text, replacement in controls:
+            _, previous, released, _, generated = by_name[project]
+            repos[name] = build_candidate(
+                project, previous, released, generated, args.cache, work / name
+            )
+            add_control(repos[name], what, file, text, replacement)
         runs = asyncio.run(run_all(repos))
     rows = [
         summarise(name, layout, released, runs[name], labels)
         for name, _, released, layout, _ in chosen
+    ] + [
+        summarise(name, what, by_name[project][2], runs[name], labels)
+        for name, project, what, *_ in controls
     ]
     if args.out:
         args.out.write_text(json.dumps(rows, indent=2, default=str))

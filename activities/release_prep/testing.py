@@ -282,7 +282,7 @@ def _command(
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
 _UNITTEST = re.compile(r"^Ran (\d+) tests? in", re.M)
 _MISSING = re.compile(r"No module named '?[\w.]+'?")
-_USAGE = re.compile(r"^(?:ERROR: )?(?:usage: .*|.*error: (?:unrecognized arguments|.*))$", re.M)
+_USAGE = re.compile(r"^[^\n:]*: error: .*$", re.M)  # argparse's complaint, after its usage line
 
 
 def _counts_from_output(output: str) -> dict[str, int]:

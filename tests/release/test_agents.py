@@ -89,6 +89,12 @@ def test_test_cmd_overrides_the_command(repo: Repo) -> None:
     assert outcome.status == "passed", outcome.output_tail
     assert (outcome.passed, outcome.skipped) == (1, 0)
     assert outcome.command[1:4] == ["-m", "pytest", "-k"]
+    wrong = testing.run_test_suite(repo.path, timeout_s=120, test_cmd="pytest --no-such-flag")
+    assert wrong.status == "not_run"
+    assert wrong.reason == (
+        "pytest was given an invalid command line or configuration: "
+        "python -m pytest: error: unrecognized arguments: --no-such-flag"
+    )
 
 
 def test_timeout_kills_the_suite(repo: Repo) -> None:

@@ -5,7 +5,8 @@ Pynguin pins `pytest<9` while attune's suite needs pytest 9; pydoclint needs
 (both ship the same package directory, so whichever pip installs last wins). Release-prep
 builds project test environments the same way. A tool venv is keyed by the hash of its
 requirement list and the interpreter that runs it, lives under `$ATTUNE_HOME/tools/` (or
-`$ATTUNE_TOOLS_DIR`), and is built once: in a temporary directory renamed into place, so
+`$ATTUNE_TOOLS_DIR`; test environments under `$ATTUNE_HOME/test-envs/` or
+`$ATTUNE_TEST_ENVS_DIR`), and is built once: in a temporary directory renamed into place, so
 a reader only ever sees a complete venv, with a lock file so two processes that want the
 same venv at the same moment build it once.
 
@@ -45,6 +46,8 @@ build backend pip needs to install a project without a `[build-system]`."""
 TOOLS = (PYNGUIN, PYDOCLINT, TEST_RUNNER)
 """Every tool's pins; the Makefile downloads their wheels into `.venv/wheels` for the tests."""
 
+DIR_SETTINGS = {"tools": "ATTUNE_TOOLS_DIR", "test-envs": "ATTUNE_TEST_ENVS_DIR"}
+"""The setting that moves each kind of venv out of `$ATTUNE_HOME` (a shared cache)."""
 MARKER = "attune-tool-env.json"
 INTERPRETER_PROBE = "import sys; print(sys.version); print(sys.platform); print(sys.prefix)"
 
@@ -111,8 +114,8 @@ def tool_env(
 ) -> ToolEnv:
     """The venv with `requirements` installed for `python`, built on first use; `kind` is
     the folder under `$ATTUNE_HOME` (`tools`, or release-prep's `test-envs`)."""
-    tools = os.environ.get("ATTUNE_TOOLS_DIR") if kind == "tools" else None
-    root = Path(tools) if tools and home is None else (home or attune_home()) / kind
+    configured = os.environ.get(DIR_SETTINGS.get(kind, ""))
+    root = Path(configured) if configured and home is None else (home or attune_home()) / kind
     root.mkdir(parents=True, exist_ok=True)
     key = env_key(requirements, python)
     final = root / key

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Test environments are built once per session and shared with the `attune` subprocesses
+# (whose $ATTUNE_HOME is their own), from the wheelhouse tests/conftest.py points pip at.
+os.environ.setdefault("ATTUNE_TEST_ENVS_DIR", os.path.join(os.environ["ATTUNE_HOME"], "test-envs"))
 
 README = (
     "# demo\n\nA tiny calculator package used to exercise the release agents. It adds, "

@@ -140,31 +140,17 @@ async def awaiting_approval(client: Any, workflow_id: str) -> list[Any]:
 
 
 async def run_all(repos: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+    from _temporal import quiet_dev_server
 
     from starter import runner
     from worker import running_worker
     from workflows.registry import registry
     from workflows.release_prep.models import ReleasePrepResult
     from workflows.schemas import ApprovalDecision
-    from workflows.wire import REJECT_SIGNAL, SEARCH_ATTRIBUTES
+    from workflows.wire import REJECT_SIGNAL
 
-    cli = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
     flow = registry().flows["release-prep"]
-    stdout = os.dup(1)
-    os.dup2(2, 1)  # the dev server inherits stdout: keep its banner out of the table
-    try:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=cli,
-            search_attributes=SEARCH_ATTRIBUTES,
-            data_converter=pydantic_data_converter,
-            ui=False,
-            dev_server_log_level="error",
-        )
-    finally:
-        os.dup2(stdout, 1)
-        os.close(stdout)
+    env = await quiet_dev_server()
     results: dict[str, dict[str, Any]] = {}
     try:
         async with running_worker(env.client):

@@ -122,19 +122,32 @@ def _project_name(pyproject: dict[str, Any], target: Path) -> str | None:
 
 
 def _setup_py_list(target: Path, keyword: str) -> list[str] | dict[str, list[str]]:
-    """A literal `install_requires=[...]` or `extras_require={...}` of setup.py."""
+    """`install_requires=` or `extras_require=` of setup.py: a literal, or the name of a
+    module-level literal (requests' `install_requires=requires`)."""
     try:
         tree = ast.parse((target / "setup.py").read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return []
+    assigned = {
+        target_node.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target_node in node.targets
+        if isinstance(target_node, ast.Name)
+    }
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            for kw in node.keywords:
-                if kw.arg == keyword:
-                    try:
-                        return ast.literal_eval(kw.value)
-                    except ValueError:
-                        return []
+        if not isinstance(node, ast.Call):
+            continue
+        for kw in node.keywords:
+            if kw.arg != keyword:
+                continue
+            value = (
+                assigned.get(kw.value.id, kw.value) if isinstance(kw.value, ast.Name) else kw.value
+            )
+            try:
+                return ast.literal_eval(value)
+            except ValueError:
+                return []
     return []
 
 

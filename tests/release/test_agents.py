@@ -176,7 +176,8 @@ def test_test_environment_declarations(
 
 def test_setup_py_project_dependencies_and_requirement_files(tmp_path: Path) -> None:
     (tmp_path / "setup.py").write_text(
-        "from setuptools import setup\nsetup(name='old', install_requires=['six>=1.0'])\n"
+        "from setuptools import setup\n\nrequires = ['six>=1.0']\n"
+        "setup(name='old', install_requires=requires)\n"
     )
     (tmp_path / "requirements").mkdir()
     (tmp_path / "requirements" / "test.txt").write_text("-r base.txt\nmock  # old\n")

@@ -5,7 +5,8 @@ Pynguin pins `pytest<9` while attune's suite needs pytest 9; pydoclint needs
 (both ship the same package directory, so whichever pip installs last wins). Release-prep
 builds project test environments the same way. A tool venv is keyed by the hash of its
 requirement list and the interpreter that runs it, lives under `$ATTUNE_HOME/tools/` (or
-`$ATTUNE_TOOLS_DIR`), and is built once: in a temporary directory renamed into place, so
+`$ATTUNE_TOOLS_DIR`; test environments under `$ATTUNE_HOME/test-envs/` or
+`$ATTUNE_TEST_ENVS_DIR`), and is built once: in a temporary directory renamed into place, so
 a reader only ever sees a complete venv, with a lock file so two processes that want the
 same venv at the same moment build it once.
 
@@ -39,9 +40,14 @@ from activities.artifacts import attune_home
 
 PYNGUIN: tuple[str, ...] = ("pynguin==0.48.0",)
 PYDOCLINT: tuple[str, ...] = ("pydoclint>=0.12,<0.13",)
-TOOLS = (PYNGUIN, PYDOCLINT)
+TEST_RUNNER: tuple[str, ...] = ("pytest>=8", "coverage>=7.6", "setuptools>=70")
+"""What release-prep adds to a project's test environment when it declares none, and the
+build backend pip needs to install a project without a `[build-system]`."""
+TOOLS = (PYNGUIN, PYDOCLINT, TEST_RUNNER)
 """Every tool's pins; the Makefile downloads their wheels into `.venv/wheels` for the tests."""
 
+DIR_SETTINGS = {"tools": "ATTUNE_TOOLS_DIR", "test-envs": "ATTUNE_TEST_ENVS_DIR"}
+"""The setting that moves each kind of venv out of `$ATTUNE_HOME` (a shared cache)."""
 MARKER = "attune-tool-env.json"
 INTERPRETER_PROBE = "import sys; print(sys.version); print(sys.platform); print(sys.prefix)"
 
@@ -77,6 +83,7 @@ class PipSources:
 class ToolEnv:
     path: Path
     requirements: tuple[str, ...] = field(default=())
+    reused: bool = True
 
     @property
     def python(self) -> Path:
@@ -103,10 +110,12 @@ def tool_env(
     sources: PipSources | None = None,
     home: Path | None = None,
     timeout: float = 900.0,
+    kind: str = "tools",
 ) -> ToolEnv:
-    """The venv with `requirements` installed for `python`, built on first use."""
-    tools = os.environ.get("ATTUNE_TOOLS_DIR")
-    root = Path(tools) if tools and home is None else (home or attune_home()) / "tools"
+    """The venv with `requirements` installed for `python`, built on first use; `kind` is
+    the folder under `$ATTUNE_HOME` (`tools`, or release-prep's `test-envs`)."""
+    configured = os.environ.get(DIR_SETTINGS.get(kind, ""))
+    root = Path(configured) if configured and home is None else (home or attune_home()) / kind
     root.mkdir(parents=True, exist_ok=True)
     key = env_key(requirements, python)
     final = root / key
@@ -114,9 +123,10 @@ def tool_env(
         return ToolEnv(final, tuple(requirements))
     with (root / f"{key}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _ready(final):
-            _build(final, requirements, python, sources or PipSources.from_env(), timeout)
-    return ToolEnv(final, tuple(requirements))
+        if _ready(final):
+            return ToolEnv(final, tuple(requirements))
+        _build(final, requirements, python, sources or PipSources.from_env(), timeout)
+    return ToolEnv(final, tuple(requirements), reused=False)
 
 
 def _build(

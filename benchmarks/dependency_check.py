@@ -256,33 +256,14 @@ def time_plain(db: Path, lock: Path) -> dict[str, Any]:
 
 
 async def time_workflow(lock: Path) -> dict[str, Any]:
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+    from _temporal import quiet_dev_server
 
     from starter import runner
-
-    home = os.environ["ATTUNE_HOME"]
-    from tests.conftest import temporal_cli  # sets an ATTUNE_HOME of its own on import
-
-    os.environ["ATTUNE_HOME"] = home
     from worker import running_worker
     from workflows.registry import registry
-    from workflows.wire import SEARCH_ATTRIBUTES
 
     flow = registry().flows["dependency-check"]
-    stdout = os.dup(1)
-    os.dup2(2, 1)  # the dev server inherits stdout: keep its banner out of the table
-    try:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(),
-            search_attributes=SEARCH_ATTRIBUTES,
-            data_converter=pydantic_data_converter,
-            ui=False,
-            dev_server_log_level="error",
-        )
-    finally:
-        os.dup2(stdout, 1)
-        os.close(stdout)
+    env = await quiet_dev_server()
     try:
         async with running_worker(env.client):
             started = time.perf_counter()

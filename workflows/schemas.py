@@ -415,12 +415,24 @@ class ApprovalDecision(BaseModel):
     override_blockers: bool = False
 
 
+class BlockerDetail(BaseModel):
+    """The evidence behind one blocker: where it is and what showed it."""
+
+    agent: str = ""
+    message: str
+    file: str | None = None
+    line: int | None = None
+    command: str | None = None
+    output_tail: str | None = None
+
+
 class PendingApproval(BaseModel):
     workflow_id: str
     what: str
     recommendation: Literal["go", "no-go"]
     blockers: list[str]
     warnings: list[str]
+    blocker_details: list[BlockerDetail] = Field(default_factory=list)
     since: datetime
     timeout_at: datetime
 

@@ -63,7 +63,15 @@ class ReleaseAgentActivities:
     @activity.defn(name="run_tests")
     async def run_tests(self, agent: AgentInput) -> AgentResult:
         timeout_s = int(agent.params.get("timeout_s", DEFAULT_TEST_TIMEOUT_S))
-        check = partial(testing.run_test_suite, _target(agent), timeout_s)
+        tests_s = int(agent.params.get("test_timeout_s", timeout_s))
+        test_cmd = agent.params.get("test_cmd") or None
+        check = partial(
+            testing.run_test_suite,
+            _target(agent),
+            tests_s,
+            test_cmd,
+            env_timeout_s=max(timeout_s - tests_s, 60),
+        )
         return await self._agent(agent, check, testing.to_agent_result)
 
     @activity.defn(name="check_version")

@@ -1,10 +1,19 @@
-"""The docs agent: README, a CHANGELOG entry for the version, docstrings, a changelog draft.
+"""The docs agent: README and its packaging metadata, the changelog entry for the
+version, docstrings, a changelog draft.
 
-Judgement:
+The changelog is found by activities.release_prep.changelog (CHANGELOG, CHANGES,
+HISTORY, NEWS, RELEASE-NOTES in any case and extension, at the top or under docs/,
+towncrier's output file). Docstrings are counted by interrogate, through
+document-gen's measure.coverage_of, so both flows give one number. Judgement:
 
-- blocker: no CHANGELOG, or no heading in it that names the version being released.
-- warning: README missing or shorter than MIN_README_WORDS words; docstring coverage of
-  the public API under MIN_DOCSTRING_PERCENT; the version unknown (entry not checked).
+- blocker: a changelog with no heading for the version being released (unless
+  towncrier fragments are waiting to become that entry: a warning); a `readme` in
+  pyproject (or setup.cfg's `long_description = file:`) that names a missing file,
+  or one whose content type cannot be told (the build would fail).
+- warning: no changelog at all (a project that never kept one); README missing or
+  shorter than MIN_README_WORDS words; a `content-type` that does not match the
+  README's extension; docstring coverage under MIN_DOCSTRING_PERCENT; the version
+  unknown (entry not checked).
 
 The drafted changelog section groups the commits since the last tag by conventional
 commit type, so the release notes start from what actually changed.
@@ -12,17 +21,17 @@ commit type, so the release notes start from what actually changed.
 
 from __future__ import annotations
 
-import ast
-import itertools
-import re
 from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from activities.code_facts.typecheck import checkable
+from activities.document_gen.measure import coverage_of, interrogate_settings
+from activities.release_prep.changelog import entry_line, find_changelog, read_towncrier
 from activities.release_prep.commits import Commit, parse_conventional
-from activities.release_prep.project import module_files
-from activities.sources import read_source
+from activities.release_prep.evidence import Judged
+from activities.release_prep.project import module_files, read_ini, read_pyproject
 from workflows.schemas import AgentResult
 
 MIN_README_WORDS = 40
@@ -30,8 +39,8 @@ MIN_DOCSTRING_PERCENT = 50.0
 MAX_NAMES_IN_DATA = 20
 
 _README_NAMES = ("readme.md", "readme.rst", "readme.txt", "readme")
-_CHANGELOG_NAMES = ("changelog.md", "changelog.rst", "changelog.txt", "changelog")
-_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
+_CONTENT_TYPES = {".md": "text/markdown", ".markdown": "text/markdown", ".rst": "text/x-rst"}
+_CONTENT_TYPES.update({".txt": "text/plain", "": "text/plain"})
 # Conventional-commit types per changelog section, in the order the draft lists them.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Features": ("feat",),
@@ -52,16 +61,18 @@ class DocstringCoverage(BaseModel):
     unparsable: list[str] = Field(default_factory=list)
 
 
-class DocsOutcome(BaseModel):
+class DocsOutcome(Judged):
     version: str | None
     readme: str | None = None
     readme_words: int = 0
+    readme_declared: str | None = None
+    readme_content_type: str | None = None
     changelog: str | None = None
     changelog_has_entry: bool | None = None
+    changelog_line: int | None = None
+    towncrier_fragments: list[str] = Field(default_factory=list)
     docstrings: DocstringCoverage
     changelog_draft: str
-    blockers: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
 
 
 def _find(target: Path, names: tuple[str, ...]) -> Path | None:
@@ -69,69 +80,20 @@ def _find(target: Path, names: tuple[str, ...]) -> Path | None:
     return next((by_name[n] for n in names if n in by_name), None)
 
 
-def _headings(text: str) -> list[str]:
-    """Markdown `#` headings and reStructuredText underlined titles."""
-    lines = text.splitlines()
-    found = [line for line in lines if line.lstrip().startswith("#")]
-    found += [
-        line
-        for line, below in itertools.pairwise(lines)
-        if line.strip() and _RST_UNDERLINE.match(below)
-    ]
-    return found
-
-
 def has_changelog_entry(text: str, version: str) -> bool:
-    """A heading names `version` exactly (`1.1.0` does not match `1.1.0rc1` or `11.1.0`)."""
-    bare = re.escape(version.removeprefix("v"))
-    exact = re.compile(rf"(?<![\w.])v?{bare}(?![\w.+-])")
-    return any(exact.search(heading) for heading in _headings(text))
-
-
-def _public_names(tree: ast.Module, module: str) -> list[tuple[str, bool]]:
-    """(qualified name, has docstring) for the module, its public classes/functions/methods."""
-    items = [(module, ast.get_docstring(tree) is not None)]
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    for node in tree.body:
-        if not isinstance(node, kinds) or node.name.startswith("_"):
-            continue
-        items.append((f"{module}.{node.name}", ast.get_docstring(node) is not None))
-        if isinstance(node, ast.ClassDef):
-            items += [
-                (f"{module}.{node.name}.{child.name}", ast.get_docstring(child) is not None)
-                for child in node.body
-                if isinstance(child, kinds[:2]) and not child.name.startswith("_")
-            ]
-    return items
-
-
-def _module_name(target: Path, path: Path) -> str:
-    relative = path.relative_to(target)
-    parts = relative.parts[1:] if relative.parts[0] == "src" else relative.parts
-    dotted = [*parts[:-1], path.stem] if path.stem != "__init__" else list(parts[:-1])
-    return ".".join(dotted)
+    """A heading names `version` (PEP 440 equal: `1.1.0` is not `1.1.0rc1` nor `11.1.0`)."""
+    return entry_line(text, version) is not None
 
 
 def docstring_coverage(target: Path) -> DocstringCoverage:
-    """Share of the public API (names not starting with `_`, tests excluded) with a docstring."""
-    result = DocstringCoverage()
-    for path in module_files(target):
-        module = _module_name(target, path)
-        if any(part.startswith("_") for part in module.split(".")):
-            continue
-        source, _ = read_source(path)
-        try:
-            if source is None:
-                raise ValueError("not readable as source")
-            tree = ast.parse(source, filename=str(path))
-        except (SyntaxError, ValueError):
-            result.unparsable.append(path.relative_to(target).as_posix())
-            continue
-        for name, documented in _public_names(tree, module):
-            result.total += 1
-            result.documented += documented
-            if not documented:
-                result.undocumented.append(name)
+    """interrogate's count over the shipped modules (tests and tooling excluded)."""
+    files = [p.relative_to(target).as_posix() for p in module_files(target)]
+    readable = checkable(target, files)
+    result = DocstringCoverage(unparsable=sorted(set(files) - set(readable)))
+    for file in coverage_of(target, readable, interrogate_settings(target)):
+        result.total += file.total
+        result.documented += file.covered
+        result.undocumented += [f"{file.file}:{m.line} {m.name}" for m in file.missing]
     if result.total:
         result.percent = round(100 * result.documented / result.total, 1)
     return result
@@ -178,7 +140,7 @@ def check_docs(target: Path, version: str | None, commits: list[Commit]) -> Docs
     percent = outcome.docstrings.percent
     if percent is not None and percent < MIN_DOCSTRING_PERCENT:
         outcome.warnings.append(
-            f"docstring coverage of the public API is {percent:.1f}% "
+            f"docstring coverage (interrogate) is {percent:.1f}% "
             f"(under {MIN_DOCSTRING_PERCENT:.0f}%)"
         )
     if outcome.docstrings.unparsable:
@@ -188,32 +150,93 @@ def check_docs(target: Path, version: str | None, commits: list[Commit]) -> Docs
     return outcome
 
 
+def _declared_readme(target: Path) -> tuple[str, str | None] | None:
+    """(file, content type) of the README the package metadata names, if any."""
+    readme = read_pyproject(target).get("project", {}).get("readme")
+    if isinstance(readme, str):
+        return readme, None
+    if isinstance(readme, dict) and isinstance(readme.get("file"), str):
+        return readme["file"], readme.get("content-type")
+    parser = read_ini(target / "setup.cfg")
+    value = parser.get("metadata", "long_description", fallback="").strip()
+    if value.startswith("file:"):
+        first = value.removeprefix("file:").split(",")[0].strip()
+        kind = parser.get("metadata", "long_description_content_type", fallback="") or None
+        return first, kind
+    return None
+
+
 def _check_readme(target: Path, outcome: DocsOutcome) -> None:
-    readme = _find(target, _README_NAMES)
+    declared = _declared_readme(target)
+    if declared is not None:
+        name, kind = declared
+        outcome.readme_declared = name
+        where = "pyproject.toml" if (target / "pyproject.toml").is_file() else "setup.cfg"
+        suffix = Path(name).suffix.lower()
+        expected = _CONTENT_TYPES.get(suffix)
+        outcome.readme_content_type = kind or expected
+        if not (target / name).is_file():
+            outcome.block(
+                f"the package metadata's readme {name!r} does not exist: the build would fail",
+                file=where,
+            )
+        elif kind is None and expected is None:
+            outcome.block(
+                f"the readme {name!r} has no content-type and its extension says none: "
+                "the build would fail",
+                file=where,
+            )
+        elif kind is not None and expected is not None and kind.split(";")[0] != expected:
+            outcome.warnings.append(
+                f"readme {name} is declared as {kind} but its extension says {expected}: "
+                "PyPI would render it wrongly"
+            )
+    readme = target / declared[0] if declared and (target / declared[0]).is_file() else None
+    readme = readme or _find(target, _README_NAMES)
     if readme is None:
         outcome.warnings.append("no README")
         return
-    outcome.readme = readme.name
+    outcome.readme = readme.relative_to(target).as_posix()
     outcome.readme_words = len(readme.read_text(encoding="utf-8", errors="replace").split())
     if outcome.readme_words < MIN_README_WORDS:
         outcome.warnings.append(
-            f"{readme.name} has only {outcome.readme_words} words (fewer than {MIN_README_WORDS})"
+            f"{outcome.readme} has only {outcome.readme_words} words "
+            f"(fewer than {MIN_README_WORDS})"
         )
 
 
 def _check_changelog(target: Path, outcome: DocsOutcome) -> None:
-    changelog = _find(target, _CHANGELOG_NAMES)
+    towncrier = read_towncrier(target)
+    outcome.towncrier_fragments = towncrier.fragments if towncrier else []
+    changelog = find_changelog(target)
     if changelog is None:
-        outcome.blockers.append("no CHANGELOG (.md, .rst or .txt)")
+        if outcome.towncrier_fragments:
+            outcome.warnings.append(
+                f"no changelog yet: {len(outcome.towncrier_fragments)} towncrier fragment(s) "
+                "will make it (towncrier build)"
+            )
+        else:
+            outcome.warnings.append("no changelog (CHANGELOG, CHANGES, HISTORY, NEWS...)")
         return
-    outcome.changelog = changelog.name
+    outcome.changelog = changelog.relative_to(target).as_posix()
     if outcome.version is None:
-        outcome.warnings.append("version unknown: the CHANGELOG entry was not checked")
+        outcome.warnings.append("version unknown: the changelog entry was not checked")
         return
     text = changelog.read_text(encoding="utf-8", errors="replace")
-    outcome.changelog_has_entry = has_changelog_entry(text, outcome.version)
-    if not outcome.changelog_has_entry:
-        outcome.blockers.append(f"{changelog.name} has no entry for {outcome.version}")
+    outcome.changelog_line = entry_line(text, outcome.version)
+    outcome.changelog_has_entry = outcome.changelog_line is not None
+    if outcome.changelog_has_entry:
+        return
+    if outcome.towncrier_fragments:
+        outcome.warnings.append(
+            f"{outcome.changelog} has no entry for {outcome.version} yet: "
+            f"{len(outcome.towncrier_fragments)} towncrier fragment(s) will make it "
+            f"(towncrier build --version {outcome.version})"
+        )
+        return
+    outcome.block(
+        f"{outcome.changelog} has no entry for {outcome.version}", file=outcome.changelog, line=1
+    )
 
 
 def _changelog_summary(outcome: DocsOutcome) -> str:
@@ -243,6 +266,11 @@ def to_agent_result(outcome: DocsOutcome, role: str) -> AgentResult:
             "readme_words": outcome.readme_words,
             "changelog": outcome.changelog,
             "changelog_has_entry": outcome.changelog_has_entry,
+            "changelog_line": outcome.changelog_line,
+            "towncrier_fragments": len(outcome.towncrier_fragments),
+            "readme_declared": outcome.readme_declared,
+            "readme_content_type": outcome.readme_content_type,
+            "blocker_details": outcome.details_data(),
             "docstring_percent": cov.percent,
             "docstrings_documented": cov.documented,
             "docstrings_total": cov.total,

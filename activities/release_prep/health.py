@@ -8,34 +8,32 @@ Judgement:
 
 - blocker: ruff syntax errors and rules E9, F63, F7, F82 (syntax errors, invalid
   comparisons, misplaced statements, undefined names); ruff unable to run at all.
+  Not in a branch for another Python version (`if PY2:`, `if sys.version_info...`)
+  nor an undefined Python 2 builtin (six's `basestring`): compat code, one warning.
 - warning: every other ruff rule, with counts by code; type-check errors; a type
   checker that is configured but not installed.
 """
 
 from __future__ import annotations
 
-import configparser
 import json
-import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 from ruff import find_ruff_bin
 
-from activities.release_prep.project import find_packages, read_pyproject, target_python
+from activities.code_facts.typecheck import type_check, type_checked_by
+from activities.release_prep.evidence import Judged
+from activities.release_prep.project import module_files, python2_only, version_guarded
 from workflows.schemas import AgentResult
 
 BLOCKING_PREFIXES = ("E9", "F63", "F7", "F82")
 SYNTAX_ERROR = "invalid-syntax"  # ruff's code for a file it cannot parse
 MAX_VIOLATIONS = 500
 MAX_CODES_IN_DATA = 20
-TYPE_CHECK_TIMEOUT_S = 600
-_MYPY_ERROR = re.compile(r"^[^:\n]+:\d+(?::\d+)?: error: ", re.MULTILINE)
 
 
 class Violation(BaseModel):
@@ -50,10 +48,9 @@ class TypeCheck(BaseModel):
     ran: bool
     errors: int = 0
     reason: str = ""
-    output_tail: str = ""
 
 
-class HealthOutcome(BaseModel):
+class HealthOutcome(Judged):
     ruff_ran: bool
     ruff_error: str = ""
     total: int = 0
@@ -61,8 +58,6 @@ class HealthOutcome(BaseModel):
     blocking: list[Violation] = Field(default_factory=list)
     violations: list[Violation] = Field(default_factory=list)
     type_checks: list[TypeCheck] = Field(default_factory=list)
-    blockers: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
 
 
 def _ruff_bin() -> str:
@@ -108,83 +103,40 @@ def run_ruff(target: Path) -> tuple[list[Violation], str]:
     return violations, ""
 
 
-def _mypy_configured(target: Path, pyproject: dict) -> bool:
-    if "mypy" in pyproject.get("tool", {}):
-        return True
-    if (target / "mypy.ini").is_file() or (target / ".mypy.ini").is_file():
-        return True
-    setup_cfg = configparser.ConfigParser()
-    try:
-        setup_cfg.read(target / "setup.cfg", encoding="utf-8")
-    except configparser.Error:
-        return False
-    return setup_cfg.has_section("mypy")
-
-
-def _pyright_configured(target: Path, pyproject: dict) -> bool:
-    return "pyright" in pyproject.get("tool", {}) or (target / "pyrightconfig.json").is_file()
-
-
-def run_mypy(target: Path) -> TypeCheck:
-    python = target_python(target)
-    probe = subprocess.run(
-        [python, "-c", "import mypy"], cwd=target, capture_output=True, timeout=60, check=False
-    )
-    if probe.returncode != 0:
-        return TypeCheck(tool="mypy", ran=False, reason="mypy configured but not installed")
-    paths = [p.relative_to(target).as_posix() for p in find_packages(target)] or ["."]
-    with tempfile.TemporaryDirectory(prefix="attune-mypy-") as cache:
-        proc = subprocess.run(
-            [python, "-m", "mypy", "--cache-dir", cache, "--no-color-output", *paths],
-            cwd=target,
-            capture_output=True,
-            text=True,
-            timeout=TYPE_CHECK_TIMEOUT_S,
-            check=False,
-        )
-    return TypeCheck(
-        tool="mypy",
-        ran=True,
-        errors=len(_MYPY_ERROR.findall(proc.stdout)),
-        output_tail=proc.stdout[-4000:],
-    )
-
-
-def run_pyright(target: Path) -> TypeCheck:
-    pyright = shutil.which("pyright")
-    if pyright is None:
-        return TypeCheck(tool="pyright", ran=False, reason="pyright configured but not on PATH")
-    proc = subprocess.run(
-        [pyright, "--outputjson"],
-        cwd=target,
-        capture_output=True,
-        text=True,
-        timeout=TYPE_CHECK_TIMEOUT_S,
-        check=False,
-    )
-    try:
-        errors = int(json.loads(proc.stdout)["summary"]["errorCount"])
-    except (ValueError, KeyError, TypeError):
-        return TypeCheck(tool="pyright", ran=False, reason="pyright gave no JSON summary")
-    return TypeCheck(tool="pyright", ran=True, errors=errors)
-
-
 def check_health(target: Path) -> HealthOutcome:
     """Lint, and type-check with whatever checker the target configures."""
     violations, error = run_ruff(target)
     outcome = HealthOutcome(ruff_ran=not error, ruff_error=error)
     if error:
-        outcome.blockers.append(f"ruff could not run: {error[:300]}")
+        outcome.block("ruff could not run", command="ruff check .", output_tail=error)
     counts = Counter(v.code for v in violations)
     outcome.total = len(violations)
     outcome.by_code = dict(counts.most_common())
-    outcome.blocking = [v for v in violations if is_blocking(v.code)]
+    outcome.blocking = [
+        v
+        for v in violations
+        if is_blocking(v.code)
+        and not version_guarded(target, v.file, v.line)
+        and not python2_only(v.message)
+    ]
     outcome.violations = violations[:MAX_VIOLATIONS]
     if outcome.blocking:
         first = outcome.blocking[0]
-        outcome.blockers.append(
+        outcome.block(
             f"{len(outcome.blocking)} syntax-level ruff error(s), e.g. {first.file}:{first.line} "
-            f"{first.code} {first.message}"
+            f"{first.code} {first.message}",
+            file=first.file,
+            line=first.line,
+            command=f"ruff check --extend-select {','.join(BLOCKING_PREFIXES)} .",
+            output_tail="\n".join(
+                f"{v.file}:{v.line} {v.code} {v.message}" for v in outcome.blocking[:20]
+            ),
+        )
+    guarded = [v for v in violations if is_blocking(v.code) and v not in outcome.blocking]
+    if guarded:
+        outcome.warnings.append(
+            f"{len(guarded)} syntax-level ruff error(s) in code for other Python versions "
+            f"(e.g. {guarded[0].file}:{guarded[0].line} {guarded[0].code}) do not block"
         )
     others = {code: n for code, n in outcome.by_code.items() if not is_blocking(code)}
     if others:
@@ -195,14 +147,23 @@ def check_health(target: Path) -> HealthOutcome:
 
 
 def _type_check(target: Path, outcome: HealthOutcome) -> None:
-    pyproject = read_pyproject(target)
-    if _mypy_configured(target, pyproject):
-        outcome.type_checks.append(run_mypy(target))
-    if _pyright_configured(target, pyproject):
-        outcome.type_checks.append(run_pyright(target))
+    """The shared type-check fact (code_facts.typecheck), run only where the project
+    configures a checker: elsewhere its errors are the checker's limits, not bugs."""
+    if type_checked_by(target) is None:
+        return
+    files = [p.relative_to(target).as_posix() for p in module_files(target)]
+    checked = type_check(target, files)
+    outcome.type_checks.append(
+        TypeCheck(
+            tool=checked.tool or "type checker",
+            ran=checked.status == "ok",
+            errors=len(checked.errors),
+            reason=checked.reason,
+        )
+    )
     for check in outcome.type_checks:
         if not check.ran:
-            outcome.warnings.append(check.reason)
+            outcome.warnings.append(f"type check not run: {check.reason}")
         elif check.errors:
             outcome.warnings.append(f"{check.tool} reports {check.errors} error(s)")
 
@@ -227,5 +188,6 @@ def to_agent_result(outcome: HealthOutcome, role: str) -> AgentResult:
             "ruff_blocking": len(outcome.blocking),
             "ruff_by_code": dict(list(outcome.by_code.items())[:MAX_CODES_IN_DATA]),
             "type_checks": {c.tool: (c.errors if c.ran else None) for c in outcome.type_checks},
+            "blocker_details": outcome.details_data(),
         },
     )

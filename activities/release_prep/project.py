@@ -6,9 +6,13 @@ repository exactly as the developer left it).
 
 from __future__ import annotations
 
+import ast
+import configparser
+import re
 import subprocess
 import sys
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,68 @@ from typing import Any
 NOT_SHIPPED = frozenset(
     {"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "build", "dist"}
 )
+
+
+TEST_DIRS = frozenset({"tests", "test", "testing", "fixtures", "fixture"})
+
+
+def is_test_path(rel: str) -> bool:
+    """Test code or test data (a path under tests/ or fixtures/, a test module, a conftest)."""
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(part in TEST_DIRS for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+_VERSION_TESTS = ("version_info", "sys.version", "PY2", "PY3", "PY_2", "PY_3", "PYTHON2", "PYTHON3")
+
+
+@lru_cache(maxsize=256)
+def _guarded_ranges(path: Path, _mtime_ns: int) -> tuple[tuple[int, int], ...]:
+    """Line ranges of the branches of `if` statements that test the Python version
+    (cached per file version: a worker checks many releases)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    ranges = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and any(t in ast.unparse(node.test) for t in _VERSION_TESTS):
+            for branch in (node.body, node.orelse):
+                if branch:
+                    ranges.append((branch[0].lineno, branch[-1].end_lineno or branch[-1].lineno))
+    return tuple(ranges)
+
+
+PYTHON2_BUILTINS = frozenset(
+    {
+        "basestring", "unicode", "long", "xrange", "unichr", "raw_input", "file", "reduce",
+        "execfile", "cmp", "buffer", "apply", "intern", "coerce", "reload", "StandardError",
+    }
+)  # fmt: skip
+_UNDEFINED = re.compile(r"[Uu]ndefined (?:name|variable) [`'\"]?(\w+)")
+
+
+def python2_only(message: str) -> bool:
+    """An undefined name that was a Python 2 builtin (`basestring`, `unicode`): code for
+    Python 2 (six's `print_` fallback), whatever guards it, not a bug on Python 3."""
+    match = _UNDEFINED.search(message)
+    return match is not None and match[1] in PYTHON2_BUILTINS
+
+
+def version_guarded(target: Path, rel: str, line: int) -> bool:
+    """The line is in a branch taken on one Python version only (six's `if PY3: ...
+    else: basestring`): code for another interpreter, not a bug of this release."""
+    path = target / rel
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return False
+    return any(start <= line <= end for start, end in _guarded_ranges(path, mtime))
 
 
 class GitError(RuntimeError):
@@ -52,6 +118,17 @@ def read_pyproject(target: Path) -> dict[str, Any]:
         return tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
+
+
+def read_ini(path: Path) -> configparser.ConfigParser:
+    """An INI file (setup.cfg, .coveragerc, tox.ini) as read by the tools that own it;
+    empty when absent or malformed."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return configparser.ConfigParser(interpolation=None)
+    return parser
 
 
 def target_python(target: Path) -> str:

@@ -10,7 +10,27 @@ from temporalio import activity
 
 from activities.artifacts import ArtifactStore, atomic_write
 from activities.teams import team_skipped_and_warnings
-from workflows.release_prep.models import ReleaseReportRequest
+from workflows.release_prep.models import Recommendation, ReleaseReportRequest
+
+
+def _blocker_lines(rec: Recommendation) -> list[str]:
+    """Each blocker once, with where it is and the command and output that show it."""
+    details = {d.message: d for d in rec.blocker_details}
+    lines: list[str] = []
+    for blocker in rec.blockers:
+        lines.append(f"- {blocker}")
+        detail = details.get(blocker)
+        if detail is None:
+            continue
+        if detail.file:
+            where = f"{detail.file}:{detail.line}" if detail.line else detail.file
+            lines.append(f"  - at `{where}`")
+        if detail.command:
+            lines.append(f"  - command: `{detail.command}`")
+        if detail.output_tail:
+            output = "\n".join(f"    {line}" for line in detail.output_tail.splitlines()[-15:])
+            lines += ["  - output (tail):", "", "    ```", output, "    ```", ""]
+    return lines
 
 
 def render_release_markdown(request: ReleaseReportRequest) -> str:
@@ -25,7 +45,7 @@ def render_release_markdown(request: ReleaseReportRequest) -> str:
         "",
         "## Blockers",
         "",
-        *([f"- {b}" for b in rec.blockers] or ["- none"]),
+        *(_blocker_lines(rec) or ["- none"]),
         "",
         "## Warnings",
         "",

@@ -1,16 +1,28 @@
-"""The testing agent: runs the target's own test suite under coverage.py, for real,
-and reports the coverage gaps test-generation would fill (it writes no test itself).
+"""The testing agent: runs the target's own test suite in the target's own environment,
+for real, and reports the coverage gaps test-generation would fill.
 
-The suite runs in a subprocess with the interpreter that can import the target's
-dependencies (its `.venv` when it has one), with coverage data, JUnit XML and byte
-code kept out of the target. When the suite cannot run, the outcome says exactly
-why; an empty or broken suite is never reported as a pass.
+The environment comes from how the project tests itself (activities.release_prep.
+testenv): a venv with those requirements, keyed by their hash, built once under
+`$ATTUNE_HOME/test-envs` by activities.tool_envs and reused by every later run. The
+project itself is installed for each run from a copy of its tree into a temporary
+folder (`pip install --no-deps --target`), so generated files (setuptools-scm's
+`_version.py`), entry points and metadata exist as in a developer's checkout, and
+nothing is written into the target; `SETUPTOOLS_SCM_PRETEND_VERSION` stands in for
+the tags a VCS-versioned build would read. Coverage runs when the project configures
+it. `test_cmd` replaces the command (run with the environment's `bin` first on PATH).
+
+When the suite cannot run, the outcome says exactly why (the environment could not be
+built, a module or plugin is missing, the command line is wrong, no tests), once; an
+empty or broken suite is never reported as a pass.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -21,7 +33,11 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from activities.release_prep.project import target_python
+from activities.release_prep.evidence import Judged, tail
+from activities.release_prep.project import is_test_path, read_pyproject
+from activities.release_prep.testenv import TestEnvPlan, coverage_fail_under, plan_test_env
+from activities.release_prep.versioning import read_version
+from activities.tool_envs import PipSources, ToolEnvError, tool_env
 from workflows.schemas import AgentResult
 
 # pytest's documented exit codes (https://docs.pytest.org/en/stable/reference/exit-codes.html)
@@ -42,6 +58,8 @@ class FailedTest(BaseModel):
     nodeid: str
     kind: Literal["failure", "error"]
     message: str = ""
+    file: str | None = None
+    line: int | None = None
 
 
 class CoverageGap(BaseModel):
@@ -54,11 +72,12 @@ class CoverageGap(BaseModel):
     functions: list[str] = Field(description="Functions with uncovered lines or branches")
 
 
-class TestOutcome(BaseModel):
+class TestOutcome(Judged):
     __test__: ClassVar[bool] = False  # a model, not a pytest test class
 
     status: Literal["passed", "failed", "not_run"]
     reason: str = ""
+    environment: str = ""
     interpreter: str
     command: list[str]
     exit_code: int | None = None
@@ -68,32 +87,12 @@ class TestOutcome(BaseModel):
     skipped: int = 0
     failures: list[FailedTest] = Field(default_factory=list)
     coverage_percent: float | None = None
+    coverage_fail_under: float | None = None
     gaps: list[CoverageGap] = Field(
         default_factory=list, description="The largest gaps in the shipped code, worst first"
     )
     duration_s: float = 0.0
     output_tail: str = ""
-
-
-def _probe(python: str, target: Path) -> tuple[bool, bool]:
-    """Whether `python` can import pytest and coverage (cwd=target, as the run will)."""
-    code = (
-        "import importlib.util as u;"
-        "print(u.find_spec('pytest') is not None, u.find_spec('coverage') is not None)"
-    )
-    try:
-        proc = subprocess.run(
-            [python, "-c", code],
-            cwd=target,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False, False
-    words = proc.stdout.split()
-    return words[:1] == ["True"], words[1:] == ["True"]
 
 
 def _child_env(coverage_file: Path) -> dict[str, str]:
@@ -154,23 +153,21 @@ def _parse_junit(path: Path, target: Path) -> tuple[dict[str, int], list[FailedT
         if element is not None:
             counts["failed" if kind == "failure" else "errors"] += 1
             message = element.get("message") or (element.text or "")
-            failures.append(FailedTest(nodeid=nodeid, kind=kind, message=message[:_MESSAGE_CHARS]))
+            line = case.get("line")  # xunit1 only; pytest writes it 0-based
+            failures.append(
+                FailedTest(
+                    nodeid=nodeid,
+                    kind=kind,
+                    message=message[:_MESSAGE_CHARS],
+                    file=case.get("file"),
+                    line=int(line) + 1 if line and line.isdigit() else None,
+                )
+            )
         elif case.find("skipped") is not None:
             counts["skipped"] += 1
         else:
             counts["passed"] += 1
     return counts, failures
-
-
-def _is_test_code(rel: str) -> bool:
-    parts = rel.split("/")
-    name = parts[-1]
-    return (
-        any(part in ("tests", "test", "testing") for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
 
 
 def coverage_gaps(files: dict[str, dict]) -> list[CoverageGap]:
@@ -181,7 +178,7 @@ def coverage_gaps(files: dict[str, dict]) -> list[CoverageGap]:
         summary = data["summary"]
         missing_lines = len(data["missing_lines"])
         missing_branches = summary.get("missing_branches", 0)
-        if _is_test_code(rel) or not (missing_lines or missing_branches):
+        if is_test_path(rel) or not (missing_lines or missing_branches):
             continue
         functions = [
             name
@@ -219,42 +216,190 @@ def _coverage(
     return round(float(report["totals"]["percent_covered"]), 2), coverage_gaps(report["files"])
 
 
-def run_test_suite(target: Path, timeout_s: int) -> TestOutcome:
-    """Run the target's tests under coverage; the outcome says whether they ran and how they did."""
-    python = target_python(target)
-    has_pytest, has_coverage = _probe(python, target)
-    base = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    if not has_pytest:
-        return TestOutcome(
-            status="not_run",
-            reason=f"pytest cannot be imported by {python}",
-            interpreter=python,
-            command=[python, *base],
+def _copy_tree(target: Path, into: Path) -> Path:
+    """The target's files without VCS data, environments and caches: what a build reads."""
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "venv", ".tox", ".nox", "__pycache__", "*.pyc", "build", "dist"
+    )
+    return Path(shutil.copytree(target, into, ignore=ignore, symlinks=True))
+
+
+def install_project(
+    python: str, target: Path, work: Path, timeout_s: int
+) -> tuple[Path | None, str]:
+    """The project built from a copy of its tree into `work/site`; (site, why not)."""
+    found = read_version(target)
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    # A build from a copy has no git tags: setuptools-scm and hatch-vcs take this instead.
+    env["SETUPTOOLS_SCM_PRETEND_VERSION"] = (found.version if found else None) or "0.0.0"
+    site = work / "site"
+    command = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "--target",
+        str(site),
+        *PipSources.from_env().args(),
+        str(_copy_tree(target, work / "src")),
+    ]
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
         )
+    except subprocess.TimeoutExpired:
+        return None, f"installing the project took over {timeout_s} s"
+    if done.returncode != 0:
+        return None, tail(done.stderr or done.stdout, 600)
+    return site, ""
+
+
+def _source_path(target: Path) -> Path:
+    return target / "src" if (target / "src").is_dir() else target
+
+
+def _command(
+    python: str, plan: TestEnvPlan, test_cmd: str | None, junit: Path
+) -> tuple[list[str], bool]:
+    """The command to run and whether it is pytest (so JUnit XML can be asked for)."""
+    report = ["-p", "no:cacheprovider", "-o", "junit_family=xunit1", f"--junitxml={junit}"]
+    if test_cmd:
+        words = shlex.split(test_cmd)
+        if words[:1] == ["pytest"]:
+            return [python, "-m", "pytest", *words[1:], *report], True
+        if words[:3] in (["python", "-m", "pytest"], ["python3", "-m", "pytest"]):
+            return [python, "-m", "pytest", *words[3:], *report], True
+        if words[:1] in (["python"], ["python3"]):
+            return [python, *words[1:]], False
+        return words, False
+    runner = ["-m", "coverage", "run", "-m", "pytest"] if plan.coverage else ["-m", "pytest"]
+    return [python, *runner, "-q", *report], True
+
+
+_SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
+_UNITTEST = re.compile(r"^Ran (\d+) tests? in", re.M)
+_MISSING = re.compile(r"No module named '?[\w.]+'?")
+_USAGE = re.compile(r"^[^\n:]*: error: .*$", re.M)  # argparse's complaint, after its usage line
+
+
+def _counts_from_output(output: str) -> dict[str, int]:
+    """Counts from pytest's summary line, or unittest's `Ran N tests`, when there is no XML."""
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    lines = [line for line in output.splitlines() if _SUMMARY.search(line)]
+    if lines:
+        for number, word in _SUMMARY.findall(lines[-1]):
+            key = {"error": "errors", "xfailed": "skipped", "xpassed": "passed"}.get(word, word)
+            counts[key] = counts.get(key, 0) + int(number)
+        return counts
+    ran = _UNITTEST.findall(output)
+    if ran:
+        failures = re.search(r"FAILED \((?:failures=(\d+))?(?:, )?(?:errors=(\d+))?", output)
+        failed = int(failures[1] or 0) if failures else 0
+        errors = int(failures[2] or 0) if failures else 0
+        counts.update(passed=int(ran[-1]) - failed - errors, failed=failed, errors=errors)
+    return counts
+
+
+def _cause(exit_code: int, output: str) -> str:
+    """Why the tests did not run, in the words a person can act on."""
+    base = _NOT_RUN_REASONS.get(exit_code, f"the test command exited with code {exit_code}")
+    missing = _MISSING.search(output)
+    if missing:
+        return f"{base}: {missing[0]} (a plugin or dependency the test environment lacks)"
+    usage = _USAGE.search(output) if exit_code == 4 else None
+    if usage:
+        return f"{base}: {usage[0].strip()[:300]}"
+    return base
+
+
+def _build_env(target: Path, plan: TestEnvPlan, timeout_s: int) -> tuple[str, str]:
+    """(python, description) of the environment; ToolEnvError when it cannot be built."""
+    if plan.existing_python is not None:
+        if plan.coverage:  # measured only when the project's own venv has coverage.py
+            probe = [plan.existing_python, "-c", "import coverage"]
+            plan.coverage = subprocess.run(probe, capture_output=True, check=False).returncode == 0
+        return plan.existing_python, plan.description
+    env = tool_env(plan.requirements, timeout=timeout_s, kind="test-envs")
+    how = "reused" if env.reused else "built"
+    listed = ", ".join(plan.requirements[:12]) + (" ..." if len(plan.requirements) > 12 else "")
+    return str(env.python), f"{plan.description}: venv {env.path.name} ({how}) with {listed}"
+
+
+def run_test_suite(
+    target: Path, timeout_s: int, test_cmd: str | None = None, env_timeout_s: int = 900
+) -> TestOutcome:
+    """Run the target's tests in its own environment; the outcome says whether they ran
+    and how they did."""
+    plan = plan_test_env(target)
+    fail_under = coverage_fail_under(target, read_pyproject(target))
+    try:
+        python, environment = _build_env(target, plan, env_timeout_s)
+    except ToolEnvError as err:
+        outcome = TestOutcome(
+            status="not_run",
+            reason=f"the test environment could not be built ({plan.description}): {err}",
+            environment=plan.description,
+            interpreter="",
+            command=["pip", "install", *plan.requirements],
+            output_tail=str(err)[-_TAIL_CHARS:],
+        )
+        return outcome
     with tempfile.TemporaryDirectory(prefix="attune-tests-") as tmp:
         work = Path(tmp)
+        site, not_installed = (
+            (None, "")
+            if plan.existing_python
+            else install_project(python, target, work, env_timeout_s)
+        )
+        if not_installed:
+            environment += f"; project not installed ({not_installed.splitlines()[-1][:200]}), "
+            environment += "its source on PYTHONPATH"
         junit = work / "junit.xml"
         env = _child_env(work / ".coverage")
-        runner = ["-m", "coverage", "run", "--branch"] if has_coverage else []
-        command = [python, *runner, *base, f"--junitxml={junit}"]
-        started = time.monotonic()
-        exit_code, output = _run(command, target, env, timeout_s)
-        duration = round(time.monotonic() - started, 3)
-        counts, failures = _parse_junit(junit, target) if junit.is_file() else ({}, [])
-        coverage, gaps = (
-            _coverage(python, target, env, work / "coverage.json")
-            if has_coverage and exit_code in (0, 1)
-            else (None, [])
+        paths = (
+            [str(site)] if site else ([] if plan.existing_python else [str(_source_path(target))])
         )
-    status, reason = _verdict(exit_code, timeout_s, has_coverage)
+        if paths:
+            env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(
+                os.pathsep
+            )
+        env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])
+        env["VIRTUAL_ENV"] = str(Path(python).parent.parent)
+        command, is_pytest = _command(python, plan, test_cmd, junit)
+        started = time.monotonic()
+        try:
+            exit_code, output = _run(command, target, env, timeout_s)
+        except OSError as err:
+            exit_code, output = 127, str(err)
+        duration = round(time.monotonic() - started, 3)
+        if junit.is_file():
+            counts, failures = _parse_junit(junit, target)
+        else:
+            counts, failures = _counts_from_output(output), []
+        measured = plan.coverage and is_pytest and not test_cmd and exit_code in (0, 1)
+        coverage, gaps = (
+            _coverage(python, target, env, work / "coverage.json") if measured else (None, [])
+        )
+        if site is not None:
+            source = _source_path(target).relative_to(target).as_posix()
+            for gap in gaps:
+                if gap.file.startswith(f"{site}/"):
+                    inside = gap.file.removeprefix(f"{site}/")
+                    gap.file = inside if source == "." else f"{source}/{inside}"
+    status, reason = _verdict(exit_code, timeout_s, output, is_pytest, sum(counts.values()))
     return TestOutcome(
         status=status,
         reason=reason,
+        environment=environment,
         interpreter=python,
         command=command,
         exit_code=exit_code,
         failures=failures,
         coverage_percent=coverage,
+        coverage_fail_under=fail_under,
         gaps=gaps,
         duration_s=duration,
         output_tail=output[-_TAIL_CHARS:],
@@ -263,34 +408,42 @@ def run_test_suite(target: Path, timeout_s: int) -> TestOutcome:
 
 
 def _verdict(
-    exit_code: int | None, timeout_s: int, has_coverage: bool
+    exit_code: int | None, timeout_s: int, output: str, is_pytest: bool, ran: int
 ) -> tuple[Literal["passed", "failed", "not_run"], str]:
     if exit_code is None:
         return "not_run", f"the test suite did not finish within {timeout_s} s and was killed"
-    if exit_code in _NOT_RUN_REASONS:
-        return "not_run", _NOT_RUN_REASONS[exit_code]
-    if exit_code not in (0, 1):
-        return "not_run", f"pytest exited with unexpected code {exit_code}"
-    no_coverage = "" if has_coverage else "coverage.py is not installed for the test interpreter"
-    return ("passed" if exit_code == 0 else "failed"), no_coverage
+    if exit_code == 127:
+        return "not_run", f"the test command could not be started: {output.strip()[:300]}"
+    if is_pytest and exit_code not in (0, 1):
+        return "not_run", _cause(exit_code, output)
+    if not is_pytest and exit_code not in (0, 1) and not ran:
+        return "not_run", _cause(exit_code, output)
+    if ran == 0:
+        return "not_run", _cause(exit_code, output) if exit_code else "the command ran no tests"
+    return ("passed" if exit_code == 0 else "failed"), ""
 
 
 def to_agent_result(outcome: TestOutcome, role: str) -> AgentResult:
-    """Failing or erroring tests and a suite that could not run block the release."""
+    """Failing or erroring tests block, once, with the first failure's place and the
+    output's tail; a suite that could not run is one warning that needs a person."""
     names = [f.nodeid for f in outcome.failures]
-    blockers: list[str] = []
+    command = shlex.join(outcome.command)
     warnings: list[str] = []
     if outcome.status == "not_run":
-        blockers.append(f"tests could not run: {outcome.reason}")
+        warnings.append(f"tests could not run, a person must look: {outcome.reason}")
         summary = f"tests not run: {outcome.reason}"
     else:
         if outcome.failed or outcome.errors:
             shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-            blockers.append(
-                f"{outcome.failed} failing and {outcome.errors} erroring tests: {shown}"
+            first = outcome.failures[0] if outcome.failures else None
+            outcome.block(
+                f"{outcome.failed} failing and {outcome.errors} erroring tests"
+                + (f": {shown}" if shown else ""),
+                file=first.file if first else None,
+                line=first.line if first else None,
+                command=command,
+                output_tail=outcome.output_tail,
             )
-        if outcome.reason:
-            warnings.append(outcome.reason)
         cov = "n/a" if outcome.coverage_percent is None else f"{outcome.coverage_percent:.1f}%"
         summary = (
             f"{outcome.passed} passed, {outcome.failed} failed, {outcome.errors} errors, "
@@ -303,22 +456,29 @@ def to_agent_result(outcome: TestOutcome, role: str) -> AgentResult:
                 f"first {worst.file} ({worst.missing_lines} lines, "
                 f"{worst.missing_branches} branches uncovered)"
             )
+    tests_run = outcome.passed + outcome.failed + outcome.errors + outcome.skipped
     return AgentResult(
         role=role,
-        status="failed" if outcome.status == "not_run" else "ok",
+        status="ok",
         summary=summary,
-        blockers=blockers,
-        warnings=warnings,
+        blockers=outcome.blockers,
+        warnings=[*warnings, *outcome.warnings],
         data={
             "status": outcome.status,
             "reason": outcome.reason,
+            "needs_person": outcome.status == "not_run",
+            "tests_run": tests_run,
             "passed": outcome.passed,
             "failed": outcome.failed,
             "errors": outcome.errors,
             "skipped": outcome.skipped,
-            "coverage_percent": outcome.coverage_percent,
             "duration_s": outcome.duration_s,
+            "environment": outcome.environment,
+            "command": command,
+            "coverage_percent": outcome.coverage_percent,
+            "coverage_fail_under": outcome.coverage_fail_under,
             "failing": names[:MAX_NAMES_IN_DATA],
             "coverage_gaps": [g.model_dump(mode="json") for g in outcome.gaps],
+            "blocker_details": outcome.details_data(),
         },
     )

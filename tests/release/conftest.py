@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Test environments are built once per session and shared with the `attune` subprocesses
+# (whose $ATTUNE_HOME is their own), from the wheelhouse tests/conftest.py points pip at.
+os.environ.setdefault("ATTUNE_TEST_ENVS_DIR", os.path.join(os.environ["ATTUNE_HOME"], "test-envs"))
 
 README = (
     "# demo\n\nA tiny calculator package used to exercise the release agents. It adds, "
@@ -113,7 +118,16 @@ class Repo:
         self.git("commit", "-q", "--allow-empty", "-m", message)
 
     def set_version(self, version: str) -> None:
-        self.write("pyproject.toml", f'[project]\nname = "demo"\nversion = "{version}"\n')
+        self.write("pyproject.toml", pyproject(version))
+
+
+def pyproject(version: str, extra: str = "") -> str:
+    """The demo's metadata: how it tests itself (an extra) and its coverage settings."""
+    return (
+        f'[project]\nname = "demo"\nversion = "{version}"\n'
+        '[project.optional-dependencies]\ntest = ["pytest"]\n'
+        "[tool.coverage.run]\nbranch = true\n" + extra
+    )
 
 
 def make_repo(path: Path) -> Repo:

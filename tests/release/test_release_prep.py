@@ -46,11 +46,27 @@ async def start(client: Client, repo: Repo, **params) -> WorkflowHandle:
     return await runner.start_workflow(client, ENTRY, request)
 
 
+UNSAFE_FIXTURE = """import pickle
+import subprocess
+
+
+def run(cmd, blob):
+    subprocess.call(cmd, shell=True)
+    subprocess.call(cmd + "x", shell=True)
+    subprocess.call(cmd + "y", shell=True)
+    subprocess.call(cmd + "z", shell=True)
+    return pickle.loads(blob)
+"""
+
+
 async def test_approve_through_the_cli(client: Client, repo: Repo, cli_env: dict[str, str]) -> None:
+    repo.write("tests/fixtures/unsafe.py", UNSAFE_FIXTURE)  # test data: never a blocker
+    repo.commit("test: a fixture that shells out")
     async with running_worker(client):
         handle = await start(client, repo)
         (pending,) = await waiting(handle)
         assert pending.recommendation == "go", pending.blockers
+        assert any("in tests or fixtures do not block" in w for w in pending.warnings)
         desc = await handle.describe()
         assert desc.typed_search_attributes.get(ATTUNE_AWAITING) == "approval"
         done = await asyncio.to_thread(
@@ -136,7 +152,11 @@ async def test_blockers_need_an_explicit_override(
         handle = await start(client, repo)
         (pending,) = await waiting(handle)
         assert pending.recommendation == "no-go"
-        assert any(b.startswith("testing") for b in pending.blockers)
+        (blocker,) = [b for b in pending.blockers if b.startswith("testing")]
+        (detail,) = [d for d in pending.blocker_details if d.message == blocker]
+        assert (detail.agent, detail.file, detail.line) == ("testing", "tests/test_demo.py", 5)
+        assert detail.command and "-m pytest" in detail.command
+        assert detail.output_tail and "1 failed" in detail.output_tail
         refused = await asyncio.to_thread(attune, cli_env, "approve", handle.id)
         assert refused.returncode == 2
         assert "--override-blockers" in refused.stderr
@@ -147,7 +167,12 @@ async def test_blockers_need_an_explicit_override(
         result = await client.get_workflow_handle(handle.id, result_type=ReleasePrepResult).result()
     assert result.status == "approved"
     assert result.decisions[-1].override_blockers
-    assert "(over blockers)" in Path(result.artifacts["markdown"]).read_text()
+    report = Path(result.artifacts["markdown"]).read_text()
+    assert "(over blockers)" in report
+    assert "  - at `tests/test_demo.py:5`" in report and "  - command: `" in report
+    document = json.loads(Path(result.artifacts["json"]).read_text())
+    details = document["recommendation"]["blocker_details"]
+    assert any(d.get("file") == "tests/test_demo.py" for d in details)
 
 
 async def test_worker_killed_while_waiting_then_approved(
@@ -254,3 +279,15 @@ async def test_approval_timeout_on_the_time_skipping_server(repo: Repo) -> None:
             result = await handle.result()
     assert result.status == "timed_out"
     assert result.decisions[0].action == "timed_out"
+
+
+def test_a_bad_test_cmd_is_refused_before_the_run(repo: Repo, cli_env: dict[str, str]) -> None:
+    done = attune(
+        cli_env, "workflow", "run", "release-prep", str(repo.path), "--param", 'test_cmd="pytest'
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "attune: --param test_cmd: Value error, test_cmd cannot be split into words: "
+        "No closing quotation"
+    ]

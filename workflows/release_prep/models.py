@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.schemas import (
     AgentResult,
+    BlockerDetail,
     TeamResult,
     UsageMemo,
 )
@@ -21,12 +23,34 @@ class ReleasePrepRequest(BaseModel):
     out_dir: str | None = None
     approval_timeout_s: int = Field(default=7 * 24 * 3600, ge=1)
     test_timeout_s: int = Field(default=600, ge=1)
+    env_timeout_s: int = Field(
+        default=900, ge=1, description="Building the project's test environment (first run)"
+    )
+    test_cmd: str | None = Field(
+        default=None, description="The command that runs the tests, instead of the detected one"
+    )
+
+    @field_validator("test_cmd")
+    @classmethod
+    def _splittable(cls, value: str | None) -> str | None:
+        """Refused before the run starts: a command that is empty or badly quoted."""
+        if value is None:
+            return None
+        try:
+            words = shlex.split(value)
+        except ValueError as err:
+            raise ValueError(f"test_cmd cannot be split into words: {err}") from err
+        if not words:
+            raise ValueError("test_cmd is empty")
+        return value
+
     max_cost_usd: float | None = Field(default=None, ge=0)
 
 
 class Recommendation(BaseModel):
     verdict: Literal["go", "no-go"]
     blockers: list[str] = Field(default_factory=list)
+    blocker_details: list[BlockerDetail] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
 

@@ -75,7 +75,13 @@ def own_agents(request: ReleasePrepRequest, run_key: str) -> list[AgentSpec]:
         AgentSpec(
             role="testing",
             workflow=AGENT,
-            params={**common, "activity": "run_tests", "timeout_s": request.test_timeout_s},
+            params={
+                **common,
+                "activity": "run_tests",
+                "timeout_s": request.test_timeout_s + request.env_timeout_s,
+                "test_timeout_s": request.test_timeout_s,
+                "test_cmd": request.test_cmd,
+            },
         ),
         AgentSpec(role="version", workflow=AGENT, params={**common, "activity": "check_version"}),
         AgentSpec(
@@ -173,6 +179,7 @@ class ReleasePrepWorkflow:
             recommendation=recommendation.verdict,
             blockers=recommendation.blockers,
             warnings=recommendation.warnings,
+            blocker_details=recommendation.blocker_details,
             since=workflow.now(),
             timeout_at=workflow.now() + timeout,
         )

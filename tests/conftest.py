@@ -33,7 +33,16 @@ os.environ["ATTUNE_TOOLS_DIR"] = os.path.join(os.environ["ATTUNE_HOME"], "tools"
 WHEELHOUSE = Path(sys.prefix) / "wheels"
 if WHEELHOUSE.is_dir():
     os.environ.update(ATTUNE_PIP_FIND_LINKS=str(WHEELHOUSE), ATTUNE_PIP_NO_INDEX="1")
-for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "ANTHROPIC_API_KEY"):
+# The fake Messages API has no account limit: keep the fleet-wide Claude rate out of the way.
+os.environ["ATTUNE_LLM_RPS"] = "1000"
+for variable in (
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "ATTUNE_DEPLOYMENT",
+    "ATTUNE_WORKER_QUEUES",
+):
     os.environ.pop(variable, None)
 
 REPO = Path(__file__).resolve().parent.parent

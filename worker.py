@@ -5,6 +5,10 @@ core plugin brings the building blocks every flow may use (tier escalation and
 Claude calls, teams, project memory, the Router) and the failure policy. The same
 plugins, without activities, make the `Replayer` of the determinism tests.
 
+A worker polls the `attune` task queue (workflows and every other activity) and
+`attune-llm` (Claude calls, rate-limited for the whole fleet), or one of them, as
+starter/fleet.py's settings say; under Worker Versioning when a deployment is named.
+
 `attune worker` runs it until SIGTERM/SIGINT, then lets running activities finish
 their current step (graceful shutdown) before it exits; whatever is left is
 picked up by the next worker from the activities' heartbeat cursors.

@@ -312,26 +312,29 @@ async def scenario(workers: int, tuner: str, targets: list[Path], scratch: Path)
 
 
 def bottleneck(outcome: Outcome, wall: float) -> str:
-    """Cores each part kept busy on average; the machine's cores are the ceiling."""
+    """Where the time went: the machine's cores (and who used them), then attune's own
+    CPU split between the server and the workers, then the store's writes."""
     cores = os.cpu_count() or 1
     cpu = outcome.cpu_s
     workers = sum(v for k, v in cpu.items() if k.startswith("worker"))
-    parts = {
-        "workers' CPU": workers / wall,
-        "server CPU": cpu["server"] / wall,
-        "other processes' CPU": cpu["rest of machine"] / wall,
-    }
-    busiest = max(parts, key=parts.__getitem__)
-    used = cpu["machine"] / wall
-    shares = ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
-    saturated = "saturated" if used > 0.9 * cores else "not saturated"
-    return f"{busiest} (cores busy: {shares}; machine {used:.2f}/{cores}, {saturated})"
+    ours = workers + cpu["server"] or 1e-9
+    busy = cpu["machine"] / wall
+    machine = (
+        f"CPU: machine saturated ({busy:.2f}/{cores} cores busy, "
+        f"{cpu['rest of machine'] / wall:.2f} by other processes)"
+        if busy > 0.9 * cores
+        else f"not CPU: {busy:.2f}/{cores} cores busy"
+    )
+    return (
+        f"{machine}; attune's CPU {workers / ours:.0%} workers, {cpu['server'] / ours:.0%} "
+        f"server; store {outcome.worker_write_mb / outcome.runs:.1f} MB written per run"
+    )
 
 
 def table(outcomes: list[Outcome]) -> str:
     rows = [
         "| workers | tuner | runs ok | wall s | runs/min | latency p50/p95 s "
-        "| schedule-to-start p50/p95 s | CPU s server / workers / rest | bottleneck |",
+        "| schedule-to-start p50/p95 s | CPU s per run: server / workers | bottleneck |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
@@ -340,7 +343,7 @@ def table(outcomes: list[Outcome]) -> str:
             f"| {o.workers} | {o.tuner} | {o.completed}/{o.runs} | {o.wall_s} | {o.runs_per_min} "
             f"| {o.latency_p50_s} / {o.latency_p95_s} "
             f"| {o.schedule_to_start_p50_s} / {o.schedule_to_start_p95_s} "
-            f"| {o.cpu_s['server']} / {workers:.1f} / {o.cpu_s['rest of machine']} "
+            f"| {o.cpu_s['server'] / o.runs:.2f} / {workers / o.runs:.2f} "
             f"| {o.bottleneck} |"
         )
     return "\n".join(rows)

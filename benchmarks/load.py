@@ -15,7 +15,18 @@ run latency p50/p95 (server timestamps), activity schedule-to-start p50/p95 (fro
 the histories: ActivityTaskScheduled -> ActivityTaskStarted), and CPU seconds by
 process group from /proc: the server, the workers (with their scan processes), the
 rest of the machine, plus bytes the workers wrote (the local store and cache). The
-bottleneck line names the busiest: CPU of the machine's cores is the ceiling.
+bottleneck line says whether the machine's cores were saturated and how attune's CPU
+split between server and workers.
+
+Measured 2026-12-02 on the 2-core build machine shared with other jobs (README
+"Outgrowing one machine" has the full table), each pair back to back:
+1 vs 2 workers, fixed slots: 72.5 vs 68.5 runs/min (two workers on two cores contend);
+fixed vs resource-based tuner: 23.8 vs 17.6 and 39.1 vs 32.0 (1 worker), 105.0 vs 93.7
+(2 workers) runs/min, with lower schedule-to-start every time. So `fixed` is
+ATTUNE_WORKER_TUNER's default (starter/fleet.py): the resource-based tuner sizes slots
+from the whole machine's CPU and holds back slots when other work shares the host.
+Bottleneck: CPU (saturated in every run); attune's own CPU ~70% workers, ~30% server;
+4.3 MB written per run.
 """
 
 from __future__ import annotations
@@ -34,16 +45,14 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from temporalio.api.enums.v1 import EventType, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from starter.runner import start_workflow
+from starter.runner import dedicated_workers, start_workflow
 from starter.telemetry import percentile
 from workflows.registry import registry
-from workflows.wire import KEYWORD_ATTRIBUTES, TASK_QUEUE
+from workflows.wire import KEYWORD_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
 CORPUS = "flask==3.1.3"
@@ -198,17 +207,6 @@ def written_bytes(pgid: int) -> int:
     return total
 
 
-async def pollers(client: Client) -> int:
-    response = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=client.namespace,
-            task_queue=TaskQueue(name=TASK_QUEUE),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-        )
-    )
-    return len({p.identity for p in response.pollers})
-
-
 async def scenario(workers: int, tuner: str, targets: list[Path], scratch: Path) -> Outcome:
     port = free_port()
     home = scratch / f"home-{workers}-{tuner}"
@@ -251,7 +249,7 @@ async def scenario(workers: int, tuner: str, targets: list[Path], scratch: Path)
             )
             for _ in range(workers)
         ]
-        while await pollers(client) < workers:
+        while await dedicated_workers(client) < workers:
             await asyncio.sleep(0.2)
         flow = registry().get("security-audit")
         assert flow is not None

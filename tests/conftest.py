@@ -58,15 +58,20 @@ def temporal_cli() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
+async def start_dev_server() -> WorkflowEnvironment:
+    """A dev server of this test session's, with attune's search attributes."""
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         ui=False,
         dev_server_log_level="error",
     )
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
     try:
         yield env
     finally:

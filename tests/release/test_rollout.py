@@ -26,19 +26,17 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
 )
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 
 from starter import runner
-from tests.conftest import temporal_cli
+from tests.conftest import start_dev_server, temporal_cli
 from tests.release.conftest import Repo
 from tests.waiting import until
 from workflows.registry import registry
 from workflows.release_prep.models import ReleasePrepRequest, ReleasePrepResult
 from workflows.schemas import ApprovalDecision
 from workflows.security_audit.models import AuditRequest
-from workflows.wire import APPROVE_SIGNAL, LLM_TASK_QUEUE, SEARCH_ATTRIBUTES
+from workflows.wire import APPROVE_SIGNAL, LLM_TASK_QUEUE
 
 DEPLOYMENT = "attune-rollout"
 LLM_RPS = 2.5
@@ -46,14 +44,7 @@ LLM_RPS = 2.5
 
 @pytest.fixture
 async def own_server() -> AsyncIterator[Client]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
-        search_attributes=SEARCH_ATTRIBUTES,
-        data_converter=pydantic_data_converter,
-        ui=False,
-        dev_server_log_level="error",
-    )
-    async with env:
+    async with await start_dev_server() as env:
         yield env.client
 
 

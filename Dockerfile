@@ -1,11 +1,16 @@
 # attune worker image; docker-compose.yml runs it as the `worker` service.
 FROM python:3.13-slim
 
+# The Worker Versioning build id (docker-compose.yml passes ATTUNE_BUILD_ID); empty means
+# the package version.
+ARG ATTUNE_BUILD_ID=""
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    ATTUNE_HOME=/data/attune
+    ATTUNE_HOME=/data/attune \
+    ATTUNE_BUILD_ID=${ATTUNE_BUILD_ID}
 
 # git for the history-based workflows (churn, release prep). The audited code is
 # mounted from the host and owned by another uid; git refuses such repositories

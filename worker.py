@@ -5,6 +5,10 @@ core plugin brings the building blocks every flow may use (tier escalation and
 Claude calls, teams, project memory, the Router) and the failure policy. The same
 plugins, without activities, make the `Replayer` of the determinism tests.
 
+A worker polls the `attune` task queue (workflows and every other activity) and
+`attune-llm` (Claude calls, rate-limited for the whole fleet), or one of them, as
+starter/fleet.py's settings say; under Worker Versioning when a deployment is named.
+
 `attune worker` runs it until SIGTERM/SIGINT, then lets running activities finish
 their current step (graceful shutdown) before it exits; whatever is left is
 picked up by the next worker from the activities' heartbeat cursors.
@@ -20,7 +24,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -35,13 +39,14 @@ from activities.llm.stage import LLMStageActivities
 from activities.resources import WorkerResources
 from activities.routing.activities import RouterActivities
 from activities.teams import TeamActivities
+from starter.fleet import FleetSettings, adopt_if_first
 from workflows.errors import WORKFLOW_FAILURE_TYPES
 from workflows.project_memory import ProjectMemoryWorkflow
 from workflows.registry import registry
 from workflows.router.workflow import RouterWorkflow
 from workflows.team import AgentWorkflow, TeamWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
-from workflows.wire import TASK_QUEUE
+from workflows.wire import LLM_TASK_QUEUE, TASK_QUEUE
 
 BUILDING_BLOCKS: list[type] = [
     TierEscalationWorkflow,
@@ -51,6 +56,9 @@ BUILDING_BLOCKS: list[type] = [
     RouterWorkflow,
 ]
 DEDICATED_WORKER = "worker"
+LLM_SLOTS = 50
+"""Claude calls wait on the network, not the CPU: many may be in flight; the
+queue's rate limit, not this, keeps the fleet within the account's limits."""
 logger = logging.getLogger("attune.worker")
 
 
@@ -102,9 +110,17 @@ def plugins(resources: WorkerResources | None) -> list[SimplePlugin]:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, *, identity: str | None = None, max_concurrent_activities: int | None = None
+    client: Client,
+    *,
+    identity: str | None = None,
+    max_concurrent_activities: int | None = None,
+    settings: FleetSettings | None = None,
 ) -> AsyncIterator[Worker]:
-    """A started worker with its scanning process pool; both shut down on exit."""
+    """Started workers for the queues `settings` (default: the environment) name, with
+    their scanning process pool; all shut down on exit. Yields the main queue's worker,
+    or the Claude queue's when that is the only one.
+    """
+    fleet = settings or FleetSettings.from_env()
     processes = scan_processes()
     pool = ProcessPoolExecutor(
         max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
@@ -113,26 +129,51 @@ async def running_worker(
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2
     )
-    worker = Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        plugins=plugins(resources),
-        max_concurrent_activities=limit,
-        graceful_shutdown_timeout=timedelta(seconds=10),
+    common = {
+        "graceful_shutdown_timeout": timedelta(seconds=10),
+        "deployment_config": fleet.deployment_config(),
         **({"identity": identity} if identity else {}),
-    )
+    }
+    workers: list[Worker] = []
+    if fleet.queues in ("all", "main"):
+        workers.append(
+            Worker(
+                client,
+                task_queue=TASK_QUEUE,
+                plugins=plugins(resources),
+                tuner=fleet.activity_tuner(limit),
+                **common,
+            )
+        )
+    if fleet.queues in ("all", "llm"):
+        claude = ClaudeActivities(resources.store, resources.prices)
+        workers.append(
+            Worker(
+                client,
+                task_queue=LLM_TASK_QUEUE,
+                activities=[claude.claude_call],
+                max_concurrent_activities=LLM_SLOTS,
+                max_task_queue_activities_per_second=fleet.llm_rps,
+                **common,
+            )
+        )
     try:
-        async with worker:
-            yield worker
+        if fleet.version is not None:
+            await adopt_if_first(client, fleet.version)
+        async with AsyncExitStack() as stack:
+            for worker in workers:
+                await stack.enter_async_context(worker)
+            yield workers[0]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def serve(client: Client) -> None:
+async def serve(client: Client, settings: FleetSettings | None = None) -> None:
     """Run until SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with running_worker(client, identity=worker_identity(DEDICATED_WORKER)):
+    identity = worker_identity(DEDICATED_WORKER)
+    async with running_worker(client, identity=identity, settings=settings):
         await stop.wait()

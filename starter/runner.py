@@ -109,8 +109,8 @@ def _dedicated_and_alive(identity: str, last_access: datetime, now: datetime) ->
     return True
 
 
-async def worker_polling(client: Client) -> bool:
-    """Whether a dedicated worker polls attune's task queue."""
+async def dedicated_workers(client: Client) -> int:
+    """How many dedicated workers poll attune's task queue."""
     response = await client.workflow_service.describe_task_queue(
         DescribeTaskQueueRequest(
             namespace=client.namespace,
@@ -119,10 +119,18 @@ async def worker_polling(client: Client) -> bool:
         )
     )
     now = datetime.now(UTC)
-    return any(
-        _dedicated_and_alive(p.identity, p.last_access_time.ToDatetime(UTC), now)
-        for p in response.pollers
+    return len(
+        {
+            p.identity
+            for p in response.pollers
+            if _dedicated_and_alive(p.identity, p.last_access_time.ToDatetime(UTC), now)
+        }
     )
+
+
+async def worker_polling(client: Client) -> bool:
+    """Whether a dedicated worker polls attune's task queue."""
+    return await dedicated_workers(client) > 0
 
 
 def log_to_file() -> Path:

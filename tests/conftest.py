@@ -33,7 +33,16 @@ os.environ["ATTUNE_TOOLS_DIR"] = os.path.join(os.environ["ATTUNE_HOME"], "tools"
 WHEELHOUSE = Path(sys.prefix) / "wheels"
 if WHEELHOUSE.is_dir():
     os.environ.update(ATTUNE_PIP_FIND_LINKS=str(WHEELHOUSE), ATTUNE_PIP_NO_INDEX="1")
-for variable in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "ANTHROPIC_API_KEY"):
+# The fake Messages API has no account limit: keep the fleet-wide Claude rate out of the way.
+os.environ["ATTUNE_LLM_RPS"] = "1000"
+for variable in (
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "ATTUNE_DEPLOYMENT",
+    "ATTUNE_WORKER_QUEUES",
+):
     os.environ.pop(variable, None)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,15 +58,20 @@ def temporal_cli() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
+async def start_dev_server() -> WorkflowEnvironment:
+    """A dev server of this test session's, with attune's search attributes."""
+    return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         ui=False,
         dev_server_log_level="error",
     )
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
     try:
         yield env
     finally:

@@ -1,8 +1,10 @@
 """docker-compose.yml and Dockerfile, checked without a Docker engine.
 
 The compose file must be valid Compose and keep the promises teams rely on: workers
-scale (`docker compose up --scale worker=3`), share one ATTUNE_HOME, and find every
-attune search attribute registered.
+scale (`docker compose up --scale worker=3`), keep artifacts in the S3-compatible store
+(MinIO, its bucket made by a one-shot job) rather than on a shared disk, never see the
+starter's filesystem, run under Worker Versioning with a next build ready for rollouts,
+and find every attune search attribute registered.
 
 tests/fixtures/compose-spec.json is the Compose Specification's JSON schema
 (compose-spec/compose-spec, schema/compose-spec.json, `$id` compose_spec.json) as shipped
@@ -105,20 +107,51 @@ def test_worker_scales(worker: dict[str, Any]) -> None:
     assert "container_name" not in worker
     assert "ports" not in worker
     assert "hostname" not in worker
-    assert worker.get("deploy", {}).get("replicas", 1) >= 1
+    replicas = str(worker.get("deploy", {}).get("replicas", 1))
+    # `${ATTUNE_WORKERS:-2}`: Compose interpolates it; without the variable, the default.
+    default = re.fullmatch(r"\$\{ATTUNE_WORKERS:-(\d+)\}", replicas)
+    assert int(default.group(1) if default else replicas) >= 2
 
 
 def test_worker_environment_and_volumes(compose: dict[str, Any], worker: dict[str, Any]) -> None:
     env = worker["environment"]
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert env["ATTUNE_HOME"] == "/data/attune"
+    assert env["ATTUNE_ARTIFACTS"].startswith("s3://")
+    assert env["AWS_ENDPOINT_URL"] == "http://minio:9000"
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ATTUNE_LLM_RPS"} <= set(env)
+    assert env["ATTUNE_DEPLOYMENT"] == "attune"
     volumes = worker["volumes"]
-    assert "attune-home:/data/attune" in volumes
+    assert volumes == ["attune-home:/data/attune"], "workers see no host directory"
     assert "attune-home" in compose["volumes"]
-    (workspace,) = [v for v in volumes if isinstance(v, dict) and v["target"] == "/workspace"]
-    assert workspace["read_only"] is True
-    assert set(worker["depends_on"]) >= {"temporal", "temporal-setup"}
-    assert worker["depends_on"]["temporal-setup"]["condition"] == "service_completed_successfully"
+    assert set(worker["depends_on"]) >= {"temporal", "temporal-setup", "minio-setup"}
+    for job in ("temporal-setup", "minio-setup"):
+        assert worker["depends_on"][job]["condition"] == "service_completed_successfully"
+
+
+def test_artifact_store_and_its_bucket(compose: dict[str, Any], worker: dict[str, Any]) -> None:
+    services = compose["services"]
+    minio = services["minio"]
+    assert minio["image"].startswith("minio/minio:")
+    assert "9000:9000" in minio["ports"]
+    assert any(v.split(":")[0] in compose["volumes"] for v in minio["volumes"])
+    setup = services["minio-setup"]
+    assert setup["depends_on"]["minio"]["condition"] == "service_healthy"
+    script = shell_script(setup)
+    assert "mc mb --ignore-existing" in script
+    bucket = worker["environment"]["ATTUNE_ARTIFACTS"].removeprefix("s3://").split("/")[0]
+    assert setup["environment"]["BUCKET"] == bucket
+    assert worker["environment"]["AWS_ACCESS_KEY_ID"] == minio["environment"]["MINIO_ROOT_USER"]
+
+
+def test_next_build_runs_beside_the_current_one(
+    compose: dict[str, Any], worker: dict[str, Any]
+) -> None:
+    nxt = compose["services"]["worker-next"]
+    assert nxt["profiles"] == ["rollout"], "only during a rollout"
+    assert nxt["environment"] == worker["environment"]
+    assert nxt["image"] != worker["image"]
+    assert nxt["build"]["args"]["ATTUNE_BUILD_ID"] != worker["build"]["args"]["ATTUNE_BUILD_ID"]
 
 
 def test_worker_image_is_built_here(worker: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ from worker import running_worker
 from workflows.registry import registry
 from workflows.schemas import EscalationState, LLMConfig, LLMPrompt, LLMTask
 from workflows.security_audit.models import AuditRequest
-from workflows.wire import ATTUNE_TIER, TASK_QUEUE, TIER_ESCALATION
+from workflows.wire import ATTUNE_TIER, LLM_TASK_QUEUE, TASK_QUEUE, TIER_ESCALATION
 
 USAGE = {
     "input_tokens": 1000,
@@ -240,6 +240,13 @@ async def test_gates_escalate_haiku_sonnet_opus(
     assert state.answer_tier == "opus"
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(ATTUNE_TIER) == "opus"
+    history = await handle.fetch_history()
+    calls_on = [
+        e.activity_task_scheduled_event_attributes.task_queue.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert calls_on == [LLM_TASK_QUEUE] * 3  # the fleet-wide rate-limited queue
 
 
 async def test_ceiling_stops_escalation(client: Client, fake_anthropic: FakeAnthropic) -> None:

@@ -34,7 +34,13 @@ from workflows.router.models import RouteRequest, RouteResult
 from workflows.router.workflow import RouterWorkflow
 from workflows.security_audit.workflow import SecurityAuditWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
-from workflows.wire import ANSWER_SIGNAL, ATTUNE_AWAITING, ATTUNE_WORKFLOW, QUESTION_QUERY
+from workflows.wire import (
+    ANSWER_SIGNAL,
+    ATTUNE_AWAITING,
+    ATTUNE_WORKFLOW,
+    LLM_TASK_QUEUE,
+    QUESTION_QUERY,
+)
 
 ASKS = "?"
 """Expected route for goals that must be answered with a narrowing question."""
@@ -173,7 +179,8 @@ def test_route_answer_is_a_valid_output_schema() -> None:
 
 @pytest.fixture
 async def router_queue(client: Client) -> AsyncIterator[str]:
-    """A worker that knows the Router, on a queue of its own."""
+    """A worker that knows the Router, on a queue of its own, and one for Claude calls
+    on theirs."""
     task_queue = f"router-test-{uuid.uuid4().hex[:8]}"
     store = ArtifactStore()
     with ProcessPoolExecutor(
@@ -183,23 +190,26 @@ async def router_queue(client: Client) -> AsyncIterator[str]:
         claude = ClaudeActivities(store, load_prices())
         llm_stage = LLMStageActivities(store)
         router = RouterActivities(store)
-        async with Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[RouterWorkflow, SecurityAuditWorkflow, TierEscalationWorkflow],
-            activities=[
-                security.discover_files,
-                security.scan_batch,
-                security.build_audit_report,
-                claude.llm_config,
-                claude.claude_call,
-                llm_stage.plan_triage,
-                llm_stage.plan_remediation,
-                router.write_route_prompt,
-                router.read_route_answer,
-                router.decide_route,
-                router.describe_route,
-            ],
+        async with (
+            Worker(
+                client,
+                task_queue=task_queue,
+                workflows=[RouterWorkflow, SecurityAuditWorkflow, TierEscalationWorkflow],
+                activities=[
+                    security.discover_files,
+                    security.scan_batch,
+                    security.build_audit_report,
+                    claude.llm_config,
+                    claude.claude_call,
+                    llm_stage.plan_triage,
+                    llm_stage.plan_remediation,
+                    router.write_route_prompt,
+                    router.read_route_answer,
+                    router.decide_route,
+                    router.describe_route,
+                ],
+            ),
+            Worker(client, task_queue=LLM_TASK_QUEUE, activities=[claude.claude_call]),
         ):
             yield task_queue
 

@@ -34,11 +34,16 @@ with workflow.unsafe.imports_passed_through():
         ATTUNE_COST_USD,
         ATTUNE_TIER,
         ESCALATE_SIGNAL,
+        LLM_TASK_QUEUE,
         SET_BUDGET_SIGNAL,
         SET_CEILING_SIGNAL,
         STATE_QUERY,
         TIER_ESCALATION,
     )
+
+LLM_QUEUE_PATCH = "claude-calls-on-llm-queue"
+"""Runs started before Claude calls had their own queue scheduled them on the run's
+queue; their histories keep doing so on replay."""
 
 LLM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -140,6 +145,7 @@ class TierEscalationWorkflow:
                     max_tokens=task.max_tokens,
                     attempt=number,
                 ),
+                task_queue=LLM_TASK_QUEUE if workflow.patched(LLM_QUEUE_PATCH) else None,
                 start_to_close_timeout=timedelta(minutes=10),
                 heartbeat_timeout=timedelta(seconds=30),
                 retry_policy=LLM_RETRY,

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...]
 
 TASK_QUEUE = "attune"
+LLM_TASK_QUEUE = "attune-llm"
+"""Claude calls only: one fleet-wide rate limit (ATTUNE_LLM_RPS) applies to it."""
 
 KEYWORD_ATTRIBUTES = {
     "ATTUNE_WORKFLOW": "AttuneWorkflow",

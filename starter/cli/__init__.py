@@ -115,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except Exception as exc:
         from starter.connection import TemporalUnavailable
+        from starter.fleet import FleetConfigError
         from starter.server import ServerError
 
+        if isinstance(exc, FleetConfigError):
+            _complain(exc)
+            return EXIT_USAGE
         if isinstance(exc, TemporalUnavailable | ServerError):
             _complain(exc)
             return EXIT_FAILED

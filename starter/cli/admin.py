@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -67,11 +68,23 @@ def worker_command(
     otel_console: Annotated[
         bool, typer.Option("--otel-console", help="print trace spans to stderr")
     ] = False,
+    queues: Annotated[
+        str | None,
+        typer.Option(
+            "--queues",
+            help="all (default, or $ATTUNE_WORKER_QUEUES), main (workflows and scans) "
+            "or llm (Claude calls only)",
+        ),
+    ] = None,
 ) -> None:
     """Run a worker until SIGTERM/SIGINT."""
     from starter import telemetry
+    from starter.fleet import FleetSettings
     from starter.tracing import configure_tracing
 
+    if queues is not None:
+        os.environ["ATTUNE_WORKER_QUEUES"] = queues
+    settings = FleetSettings.from_env()
     configure_tracing(console=otel_console)
     try:
         telemetry.configure_metrics()
@@ -81,12 +94,16 @@ def worker_command(
     async def serve() -> None:
         from starter.connection import connect
         from worker import serve as serve_worker
-        from workflows.wire import TASK_QUEUE
+        from workflows.wire import LLM_TASK_QUEUE, TASK_QUEUE
 
         client = await connect()
         address = client.service_client.config.target_host
-        err.print(f"worker polling task queue {TASK_QUEUE!r} on {address}")
-        await serve_worker(client)
+        names = {"all": (TASK_QUEUE, LLM_TASK_QUEUE), "main": (TASK_QUEUE,)}
+        polled = ", ".join(repr(q) for q in names.get(settings.queues, (LLM_TASK_QUEUE,)))
+        version = settings.version
+        build = f" as {version.deployment_name}/{version.build_id}" if version else ""
+        err.print(f"worker polling task queues {polled} on {address}{build}")
+        await serve_worker(client, settings)
 
     run_async(serve())
 

@@ -37,6 +37,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities import memory
+from activities.artifacts import read_location
 from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
@@ -207,7 +208,7 @@ def top_findings(report_json: str | None) -> list[FindingBrief]:
     if not report_json:
         return []
     try:
-        findings = json.loads(Path(report_json).read_text())["findings"]
+        findings = json.loads(read_location(report_json))["findings"]
     except (OSError, ValueError, KeyError) as exc:
         log.warning("cannot read findings from %s: %s", report_json, exc)
         return []

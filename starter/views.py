@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
+from activities.artifacts import read_location
 from workflows.schemas import SEVERITIES, SEVERITY_RANK
 
 EXIT_FAILED = 1
@@ -51,7 +51,7 @@ class View:
 
 
 def load_report(result: Any) -> dict[str, Any]:
-    return json.loads(Path(result.artifacts["json"]).read_text())
+    return json.loads(read_location(result.artifacts["json"]))
 
 
 def _artifacts(console: Console, artifacts: dict[str, str]) -> None:

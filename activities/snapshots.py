@@ -32,6 +32,7 @@ from activities.artifacts import ArtifactStore
 from activities.discovery import discover_files
 from activities.target import (
     SNAPSHOT,
+    TRANSFERS,
     GitHistory,
     Snapshot,
     blob_key,
@@ -41,7 +42,6 @@ from activities.target import (
 )
 
 SNAPSHOT_MAX_FILE_BYTES = 64 * 1024 * 1024
-UPLOADERS = 8
 PRUNED_EMPTY = frozenset({"gitignored", "vendored tree", "tool environment", "tool cache"})
 
 
@@ -122,7 +122,7 @@ def take_snapshot(store: ArtifactStore, target: Path) -> str:
         for parent in root.parents
         if parent.is_relative_to(base) and (parent / ".gitignore").is_file()
     ]
-    with ThreadPoolExecutor(UPLOADERS) as pool:
+    with ThreadPoolExecutor(TRANSFERS) as pool:
         shas = list(pool.map(lambda rel: _upload(store, base / rel), rels))
     snapshot.files = dict(sorted(zip(rels, shas, strict=True)))
     snapshot.executable = sorted(rel for rel in rels if (base / rel).stat().st_mode & 0o111)

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -28,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 from activities.artifacts import ArtifactStore
 
 SNAPSHOT_SCHEME = "attune-snapshot:"
+TRANSFERS = 16
 
 
 class GitHistory(BaseModel):
@@ -121,17 +123,21 @@ def _clone(store: ArtifactStore, history: GitHistory, tree: Path, scratch: Path)
     _git(tree, "reset", "-q", "--hard")
 
 
+def _write_blob(store: ArtifactStore, tree: Path, rel: str, sha: str) -> None:
+    path = tree / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    path.write_bytes(_verified(store, blob_key(sha), sha))
+
+
 def _build(store: ArtifactStore, snapshot: Snapshot, tree: Path, scratch: Path) -> None:
     if snapshot.git is not None:
         _clone(store, snapshot.git, tree, scratch)
     tree.mkdir(exist_ok=True)
     for rel in snapshot.dirs:
         (tree / rel).mkdir(parents=True, exist_ok=True)
-    for rel, sha in snapshot.files.items():
-        path = tree / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        path.write_bytes(_verified(store, blob_key(sha), sha))
+    with ThreadPoolExecutor(TRANSFERS) as pool:
+        list(pool.map(lambda item: _write_blob(store, tree, *item), snapshot.files.items()))
     for rel in snapshot.executable:
         (tree / rel).chmod(0o755)
     for rel in snapshot.empty:

@@ -37,7 +37,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities import memory
-from activities.artifacts import read_location
+from activities.artifacts import read_location, shared_artifacts
 from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
@@ -147,6 +147,11 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
     except BadTarget as exc:
         raise ToolError(str(exc)) from exc
     values = {**params, "target": str(target)}
+    if params.get("out_dir") and shared_artifacts():
+        raise ToolError(
+            "out_dir: with ATTUNE_ARTIFACTS set the reports are published to the store, and "
+            "the run's result names them"
+        )
     if params.get("out_dir"):
         values["out_dir"] = str(allowed_path(params["out_dir"], roots, must_exist=False))
     assert flow.request is not None

@@ -1,0 +1,224 @@
+"""A fleet on one machine: two `attune worker` processes that share nothing with the
+starter but an S3 bucket (moto's server on loopback) and the Temporal server.
+
+Each worker has its own `ATTUNE_HOME` and runs without the capabilities that let root
+read past file modes, so the starter's target (in a mode-000 directory) is closed to
+it: the proof is a process run the same way failing to open a file there. One worker
+is SIGKILLed in the middle of the audit; the other finishes from the snapshot in the
+bucket, and the starter reads the report back through the store, equal to the report
+of a single-machine run of the same target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from activities.artifacts import ArtifactStore, read_location
+from activities.snapshots import take_snapshot
+from activities.target import SNAPSHOT_SCHEME, local_target, shown_target
+from starter import runner
+from starter.views import load_report
+from tests.test_crash_resume import VULNERABLE
+from tests.waiting import until
+from worker import running_worker
+from workflows.registry import registry
+from workflows.security_audit.models import AuditRequest, AuditResult
+
+SETPRIV = shutil.which("setpriv")
+BUCKET = "attune-fleet"
+FILES = 96
+PARAMS = {"batch_size": 16, "chunk_size": 2, "heartbeat_timeout_s": 2}
+RUN_SPECIFIC = ("workflow_id", "run_id", "started_at", "finished_at", "duration_s", "artifacts")
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or SETPRIV is None,
+    reason="closing the target to the workers needs root and setpriv (as in CI)",
+)
+
+
+def unprivileged() -> list[str]:
+    """Root without the capabilities that override file modes: a mode-000 directory is
+    as closed to it as it would be on another machine."""
+    assert SETPRIV is not None
+    return [SETPRIV, "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.fixture(scope="module")
+def s3_env() -> Iterator[dict[str, str]]:
+    """A real S3 HTTP API on loopback with one bucket, and the variables that reach it."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "fleet",
+        "AWS_SECRET_ACCESS_KEY": "fleet-secret",
+        "AWS_REGION": "us-east-1",
+        "ATTUNE_ARTIFACTS": f"s3://{BUCKET}/attune",
+    }
+    boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="fleet",
+        aws_secret_access_key="fleet-secret",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=BUCKET)
+    try:
+        yield env
+    finally:
+        server.stop()
+
+
+def start_worker(env: dict[str, str], home: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*unprivileged(), sys.executable, "-m", "starter.cli", "worker"],
+        env={
+            **env,
+            "ATTUNE_HOME": str(home),
+            "ATTUNE_SCAN_PROCESSES": "1",
+            "ATTUNE_MAX_ACTIVITIES": "1",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+async def busy_worker(handle: WorkflowHandle) -> str | None:
+    """The identity of a worker heartbeating a scan batch, once another batch is done."""
+    desc = await handle.describe()
+    done = [
+        e
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    ]
+    for pending in desc.raw_description.pending_activities:
+        if (
+            pending.activity_type.name == "scan_batch"
+            and pending.heartbeat_details.payloads
+            and len(done) >= 2
+        ):
+            return pending.last_worker_identity
+    return None
+
+
+def make_corpus(root: Path) -> Path:
+    for i in range(FILES):
+        package = root / f"pkg{i // 16:02d}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"mod{i:03d}.py").write_text(VULNERABLE.format(i=i))
+    return root
+
+
+def comparable(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k not in (*RUN_SPECIFIC, "target")}
+
+
+def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(
+    tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "a.py").write_text("a = 1\n")
+    (root / "pkg" / "b.py").write_text("b = 2\n")
+    (root / ".gitignore").write_text("*.env\n")
+    (root / "pkg" / "local.env").write_text("TOKEN=never-uploaded\n")
+    starter = ArtifactStore(tmp_path / "starter")
+    first = take_snapshot(starter, root)
+    (root / "pkg" / "b.py").write_text("b = 3\n")
+    written: list[str] = []
+    write = starter.backend.write
+    monkeypatch.setattr(starter.backend, "write", lambda k, d: (written.append(k), write(k, d)))
+    second = take_snapshot(starter, root)
+    assert first != second and first.startswith(SNAPSHOT_SCHEME)
+    blobs = [k for k in written if k.startswith("snapshots/blobs/")]
+    assert len(blobs) == 1, "only the changed file is uploaded again"
+
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "worker"))
+    tree = local_target(second)
+    assert tree.is_relative_to(tmp_path / "worker")
+    assert (tree / "pkg" / "b.py").read_text() == "b = 3\n"
+    assert (tree / "pkg" / "local.env").read_bytes() == b"", "a gitignored file: its name only"
+    assert local_target(f"{second}/pkg/a.py") == tree / "pkg" / "a.py"
+
+
+async def test_two_workers_one_killed_report_equals_one_machine(
+    client: Client,
+    cli_env: dict[str, str],
+    s3_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed = tmp_path / "starter-only"
+    corpus = make_corpus(closed / "corpus")
+    closed.chmod(0)
+    probe = corpus / "pkg00" / "mod000.py"
+    denied = subprocess.run(
+        [*unprivileged(), sys.executable, "-c", f"open({str(probe)!r})"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert denied.returncode != 0 and "PermissionError" in denied.stderr, denied.stderr
+
+    homes = [tmp_path / f"worker-{n}" for n in (1, 2)]
+    env = {**cli_env, **s3_env}
+    workers = [start_worker(env, home) for home in homes]
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "starter"))
+    flow = registry().flows["security-audit"]
+    request = AuditRequest(target=str(corpus), **PARAMS)
+    try:
+        handle = await runner.start_workflow(client, flow, request)
+        busy = await until(lambda: busy_worker(handle), "a worker in the middle of a batch")
+        doomed = next(w for w in workers if busy.startswith(f"attune-worker-{w.pid}@"))
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        result = await client.get_workflow_handle(handle.id, result_type=AuditResult).result()
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(30)
+        closed.chmod(0o700)
+
+    events = [event async for event in handle.fetch_history_events()]
+    retried = [
+        e.activity_task_started_event_attributes
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        and e.activity_task_started_event_attributes.attempt > 1
+    ]
+    assert retried, "the killed worker's batch ran again on the other worker"
+    assert all(not a.identity.startswith(f"attune-worker-{doomed.pid}@") for a in retried)
+    assert all(any((home / "targets").iterdir()) for home in homes), "both read the snapshot"
+    assert result.artifacts["json"].startswith(f"s3://{BUCKET}/attune/runs/{handle.id}/")
+    fleet = load_report(result)
+    assert fleet["target"].startswith(SNAPSHOT_SCHEME)
+    assert shown_target(fleet["target"]) == str(corpus)
+    assert json.loads(read_location(result.artifacts["sarif"]))["runs"]
+
+    monkeypatch.delenv("ATTUNE_ARTIFACTS")
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "single"))
+    async with running_worker(client):
+        single = await (await runner.start_workflow(client, flow, request)).result()
+    alone = load_report(single)
+    assert alone["target"] == str(corpus)
+    assert comparable(fleet) == comparable(alone)
+    assert fleet["findings"], "the audit found what the corpus holds"

@@ -26,7 +26,8 @@ from moto.server import ThreadedMotoServer
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from activities.artifacts import ArtifactStore, read_location
+from activities.artifacts import RAW_JSON, ArtifactStore, read_location
+from activities.discovery import discover_files
 from activities.snapshots import take_snapshot
 from activities.target import SNAPSHOT_SCHEME, local_target, shown_target
 from starter import runner
@@ -125,6 +126,77 @@ def make_corpus(root: Path) -> Path:
 
 def comparable(report: dict) -> dict:
     return {k: v for k, v in report.items() if k not in (*RUN_SPECIFIC, "target")}
+
+
+@pytest.mark.parametrize("where", ["s3", "file"])
+def test_store_backends_write_whole_objects_and_check_them_on_read(
+    where: str, tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    url = f"s3://{BUCKET}/{tmp_path.name}" if where == "s3" else (tmp_path / "shared").as_uri()
+    store = ArtifactStore(tmp_path / "home", url=url)
+    assert store.shared
+    ref = store.put("runs/r/artifacts/x.json", [1, 2], RAW_JSON, 2)
+    again = store.put("runs/r/artifacts/x.json", [1, 2], RAW_JSON, 2)
+    assert ref == again, "a retried activity rewrites the same object"
+    assert ArtifactStore(tmp_path / "other", url=url).get(ref, RAW_JSON) == [1, 2]
+    assert store.find("runs/r/artifacts/x.json", RAW_JSON) == (
+        [1, 2],
+        ref.model_copy(update={"count": 0}),
+    )
+    assert store.find("runs/r/artifacts/none.json", RAW_JSON) is None
+
+    store.backend.write(ref.key, b"[1, 3]")
+    with pytest.raises(ValueError, match="checksum"):
+        store.get(ref, RAW_JSON)
+
+    report = store.run_dir("wf-1") / "report.json"
+    report.parent.mkdir(parents=True)
+    report.write_text('{"findings": []}')
+    published = store.publish({"json": str(report), "elsewhere": str(tmp_path / "out.md")})
+    assert published["json"].startswith(f"{url}/runs/wf-1/report.json#sha256=")
+    assert published["elsewhere"] == str(tmp_path / "out.md")
+    assert json.loads(read_location(published["json"])) == {"findings": []}
+    store.backend.write("runs/wf-1/report.json", b"{}")
+    with pytest.raises(ValueError, match="checksum"):
+        read_location(published["json"])
+
+
+def test_a_repository_target_arrives_with_its_history(
+    tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "app.py").write_text("x = 1\n")
+    (repo / ".gitignore").write_text("build/\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    subprocess.run([*git, "tag", "v1.0.0"], check=True)
+    subprocess.run([*git, "checkout", "-qb", "feature"], check=True)
+    (repo / "src" / "app.py").write_text("x = 2\n")
+    (repo / "src" / "build").mkdir()
+    (repo / "src" / "build" / "gen.py").write_text("generated = True\n")
+
+    target = take_snapshot(ArtifactStore(tmp_path / "starter"), repo / "src")
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "worker"))
+    src = local_target(target)
+    clone = src.parent
+
+    def git_out(where: Path, *args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(where), *args], capture_output=True, text=True, check=True
+        ).stdout
+
+    for question in (["tag"], ["branch"], ["log", "--format=%H %s"], ["status", "--short"]):
+        assert git_out(clone, *question) == git_out(repo, *question), question
+    assert (src / "app.py").read_text() == "x = 2\n", "the working tree, not HEAD"
+    assert discover_files(src, 10**6) == discover_files(repo / "src", 10**6)
+    assert discover_files(src, 10**6).skipped[0].reason == "gitignored", "by the enclosing ignore"
 
 
 def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(

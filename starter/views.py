@@ -63,6 +63,7 @@ def save_reports(artifacts: dict[str, str], folder: Path) -> dict[str, str]:
     for kind, location in artifacts.items():
         name = PurePosixPath(urlsplit(location.partition(CHECKSUM_MARK)[0]).path).name
         atomic_write(folder / name, read_location(location))
+        (folder / name).chmod(0o644)  # reports are for teammates too, as where workers write
         saved[kind] = str(folder / name)
     return saved
 

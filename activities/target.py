@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -176,7 +177,12 @@ def local_target(target: str) -> Path:
     if sha is None:
         return Path(path)
     snapshot, tree = materialise(ArtifactStore(), sha)
-    rel = PurePosixPath(path).relative_to(snapshot.root)
+    try:
+        rel = PurePosixPath(posixpath.normpath(path)).relative_to(snapshot.root)
+    except ValueError:
+        raise ApplicationError(
+            f"{path} is outside the snapshot of {snapshot.root}", non_retryable=True
+        ) from None
     return tree / snapshot.subdir / rel
 
 

@@ -32,7 +32,7 @@ from activities.snapshots import take_snapshot
 from activities.target import SNAPSHOT_SCHEME, local_target, shown_target
 from starter import runner
 from starter.views import load_report
-from tests.test_crash_resume import VULNERABLE
+from tests.test_crash_resume import VULNERABLE, start_worker
 from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
@@ -83,21 +83,6 @@ def s3_env() -> Iterator[dict[str, str]]:
         server.stop()
 
 
-def start_worker(env: dict[str, str], home: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*unprivileged(), sys.executable, "-m", "starter.cli", "worker"],
-        env={
-            **env,
-            "ATTUNE_HOME": str(home),
-            "ATTUNE_SCAN_PROCESSES": "1",
-            "ATTUNE_MAX_ACTIVITIES": "1",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
 async def busy_worker(handle: WorkflowHandle) -> str | None:
     """The identity of a worker heartbeating a scan batch, once another batch is done."""
     desc = await handle.describe()
@@ -116,6 +101,21 @@ async def busy_worker(handle: WorkflowHandle) -> str | None:
     return None
 
 
+@pytest.fixture
+def shared(s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This process as a starter (or worker) of the fleet: artifacts in the bucket."""
+    for name, value in s3_env.items():
+        monkeypatch.setenv(name, value)
+    return s3_env
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
 def make_corpus(root: Path) -> Path:
     for i in range(FILES):
         package = root / f"pkg{i // 16:02d}"
@@ -130,10 +130,8 @@ def comparable(report: dict) -> dict:
 
 @pytest.mark.parametrize("where", ["s3", "file"])
 def test_store_backends_write_whole_objects_and_check_them_on_read(
-    where: str, tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    where: str, tmp_path: Path, shared: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in s3_env.items():
-        monkeypatch.setenv(name, value)
     url = f"s3://{BUCKET}/{tmp_path.name}" if where == "s3" else (tmp_path / "shared").as_uri()
     store = ArtifactStore(tmp_path / "home", url=url)
     assert store.shared
@@ -164,23 +162,16 @@ def test_store_backends_write_whole_objects_and_check_them_on_read(
 
 
 def test_a_repository_target_arrives_with_its_history(
-    tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, shared: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in s3_env.items():
-        monkeypatch.setenv(name, value)
-    repo = tmp_path / "repo"
-    (repo / "src").mkdir(parents=True)
-    (repo / "src" / "app.py").write_text("x = 1\n")
-    (repo / ".gitignore").write_text("build/\n")
+    repo = write_files(tmp_path / "repo", {"src/app.py": "x = 1\n", ".gitignore": "build/\n"})
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "one"], check=True)
     subprocess.run([*git, "tag", "v1.0.0"], check=True)
     subprocess.run([*git, "checkout", "-qb", "feature"], check=True)
-    (repo / "src" / "app.py").write_text("x = 2\n")
-    (repo / "src" / "build").mkdir()
-    (repo / "src" / "build" / "gen.py").write_text("generated = True\n")
+    write_files(repo, {"src/app.py": "x = 2\n", "src/build/gen.py": "generated = True\n"})
 
     target = take_snapshot(ArtifactStore(tmp_path / "starter"), repo / "src")
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "worker"))
@@ -200,16 +191,17 @@ def test_a_repository_target_arrives_with_its_history(
 
 
 def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(
-    tmp_path: Path, s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, shared: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in s3_env.items():
-        monkeypatch.setenv(name, value)
-    root = tmp_path / "project"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "a.py").write_text("a = 1\n")
-    (root / "pkg" / "b.py").write_text("b = 2\n")
-    (root / ".gitignore").write_text("*.env\n")
-    (root / "pkg" / "local.env").write_text("TOKEN=never-uploaded\n")
+    root = write_files(
+        tmp_path / "project",
+        {
+            "pkg/a.py": "a = 1\n",
+            "pkg/b.py": "b = 2\n",
+            ".gitignore": "*.env\n",
+            "pkg/local.env": "TOKEN=never-uploaded\n",
+        },
+    )
     starter = ArtifactStore(tmp_path / "starter")
     first = take_snapshot(starter, root)
     (root / "pkg" / "b.py").write_text("b = 3\n")
@@ -232,7 +224,7 @@ def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(
 async def test_two_workers_one_killed_report_equals_one_machine(
     client: Client,
     cli_env: dict[str, str],
-    s3_env: dict[str, str],
+    shared: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -249,10 +241,8 @@ async def test_two_workers_one_killed_report_equals_one_machine(
     assert denied.returncode != 0 and "PermissionError" in denied.stderr, denied.stderr
 
     homes = [tmp_path / f"worker-{n}" for n in (1, 2)]
-    env = {**cli_env, **s3_env}
-    workers = [start_worker(env, home) for home in homes]
-    for name, value in s3_env.items():
-        monkeypatch.setenv(name, value)
+    env = {**cli_env, **shared}
+    workers = [start_worker(env, home, unprivileged()) for home in homes]
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "starter"))
     flow = registry().flows["security-audit"]
     request = AuditRequest(target=str(corpus), **PARAMS)

@@ -76,8 +76,13 @@ def _history(store: ArtifactStore, repo: Path) -> GitHistory:
     return GitHistory(bundle=key, refs=listed.stdout, head=head)
 
 
-def _upload(store: ArtifactStore, path: Path) -> str:
-    data = path.read_bytes()
+def _upload(store: ArtifactStore, path: Path) -> str | None:
+    """The blob's sha256, uploaded unless the store has it; None for a file this process
+    cannot read, which the workers then do not see either."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
     sha = hashlib.sha256(data).hexdigest()
     if not store.backend.exists(blob_key(sha)):
         store.backend.write(blob_key(sha), data)
@@ -124,8 +129,8 @@ def take_snapshot(store: ArtifactStore, target: Path) -> str:
     ]
     with ThreadPoolExecutor(TRANSFERS) as pool:
         shas = list(pool.map(lambda rel: _upload(store, base / rel), rels))
-    snapshot.files = dict(sorted(zip(rels, shas, strict=True)))
-    snapshot.executable = sorted(rel for rel in rels if (base / rel).stat().st_mode & 0o111)
+    snapshot.files = {rel: sha for rel, sha in sorted(zip(rels, shas, strict=True)) if sha}
+    snapshot.executable = [rel for rel in snapshot.files if (base / rel).stat().st_mode & 0o111]
     if repo is not None:
         snapshot.git = _history(store, repo)
     data = SNAPSHOT.dump_json(snapshot)

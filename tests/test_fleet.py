@@ -33,6 +33,7 @@ from activities.target import SNAPSHOT_SCHEME, local_target, shown_target
 from starter import runner
 from starter.views import load_report
 from tests.test_crash_resume import VULNERABLE, start_worker
+from tests.test_pr_review import eval_line, make_repo, review
 from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
@@ -188,6 +189,26 @@ def test_a_repository_target_arrives_with_its_history(
     assert (src / "app.py").read_text() == "x = 2\n", "the working tree, not HEAD"
     assert discover_files(src, 10**6) == discover_files(repo / "src", 10**6)
     assert discover_files(src, 10**6).skipped[0].reason == "gitignored", "by the enclosing ignore"
+
+
+async def test_a_git_aware_flow_reviews_a_branch_from_its_bundle(
+    client: Client, tmp_path: Path, shared: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pr-review reads the merge base and the branch's files from the clone a worker made
+    of the bundle: the verdict and its finding are those of pr-review's own test."""
+    repo = make_repo(tmp_path / "shop-repo")
+    repo.git("checkout", "-q", "risky")
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "fleet"))
+    risky = await review(client, repo.path)
+    assert risky.artifacts["json"].startswith(f"s3://{BUCKET}/")
+    assert any((tmp_path / "fleet" / "targets").iterdir())
+    assert risky.base == repo.git("rev-parse", "main").strip()
+    assert risky.verdict == "request_changes"
+    assert [(f.file, f.line, f.category) for f in risky.top] == [
+        ("shop/money.py", eval_line(), "code-injection")
+    ]
+    review_json = json.loads(read_location(risky.artifacts["github_review"]))
+    assert review_json["event"] == "REQUEST_CHANGES"
 
 
 def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(

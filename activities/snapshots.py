@@ -28,7 +28,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from activities.artifacts import ArtifactStore
+from activities.artifacts import ArtifactStore, atomic_write
 from activities.discovery import discover_files
 from activities.target import (
     SNAPSHOT,
@@ -76,17 +76,43 @@ def _history(store: ArtifactStore, repo: Path) -> GitHistory:
     return GitHistory(bundle=key, refs=listed.stdout, head=head)
 
 
-def _upload(store: ArtifactStore, path: Path) -> str | None:
-    """The blob's sha256, uploaded unless the store has it; None for a file this process
-    cannot read, which the workers then do not see either."""
+def _sha(path: Path) -> str | None:
+    """The file's sha256; None for a file this process cannot read, which the workers
+    then do not see either."""
     try:
-        data = path.read_bytes()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-    sha = hashlib.sha256(data).hexdigest()
-    if not store.backend.exists(blob_key(sha)):
-        store.backend.write(blob_key(sha), data)
-    return sha
+
+
+def _upload(store: ArtifactStore, path: Path, sha: str) -> None:
+    """The blob, unless the store has it already."""
+    if store.backend.exists(blob_key(sha)):
+        return
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise ValueError(f"{path} changed while the snapshot was taken: start the run again")
+    store.backend.write(blob_key(sha), data)
+
+
+def _last_pointer(store: ArtifactStore, root: Path) -> Path:
+    """Where this starter notes the last snapshot of `root` it put in this store."""
+    name = hashlib.sha256(f"{store.url}\n{root}".encode()).hexdigest()
+    return store.local_path(f"cache/snapshots/{name}")
+
+
+def _known_blobs(store: ArtifactStore, root: Path) -> set[str]:
+    """The blobs of the last snapshot of `root`, if the store still holds its manifest
+    (written after its blobs, so they are there too): a run after a small edit checks
+    and uploads only what changed."""
+    try:
+        last = _last_pointer(store, root).read_text().strip()
+        data = store.backend.read(snapshot_key(last))
+    except FileNotFoundError:
+        return set()
+    if hashlib.sha256(data).hexdigest() != last:
+        return set()
+    return set(SNAPSHOT.validate_json(data).files.values())
 
 
 def _shape(snapshot: Snapshot, base: Path, root: Path, skipped: list) -> list[str]:
@@ -128,7 +154,7 @@ def take_snapshot(store: ArtifactStore, target: Path) -> str:
         if parent.is_relative_to(base) and (parent / ".gitignore").is_file()
     ]
     with ThreadPoolExecutor(TRANSFERS) as pool:
-        shas = list(pool.map(lambda rel: _upload(store, base / rel), rels))
+        shas = list(pool.map(lambda rel: _sha(base / rel), rels))
     snapshot.files = {rel: sha for rel, sha in sorted(zip(rels, shas, strict=True)) if sha}
     snapshot.executable = [rel for rel in snapshot.files if (base / rel).stat().st_mode & 0o111]
     if repo is not None:
@@ -136,7 +162,12 @@ def take_snapshot(store: ArtifactStore, target: Path) -> str:
     data = SNAPSHOT.dump_json(snapshot)
     sha = hashlib.sha256(data).hexdigest()
     if not store.backend.exists(snapshot_key(sha)):
+        known = _known_blobs(store, root)
+        wanted = {blob: rel for rel, blob in snapshot.files.items() if blob not in known}
+        with ThreadPoolExecutor(TRANSFERS) as pool:
+            list(pool.map(lambda item: _upload(store, base / item[1], item[0]), wanted.items()))
         store.backend.write(snapshot_key(sha), data)
+    atomic_write(_last_pointer(store, root), sha.encode())
     return snapshot_target(sha, str(target))
 
 

@@ -29,7 +29,7 @@ from temporalio.client import Client, WorkflowHandle
 from activities.artifacts import RAW_JSON, ArtifactStore, read_location
 from activities.discovery import discover_files
 from activities.snapshots import take_snapshot
-from activities.target import SNAPSHOT_SCHEME, local_target, shown_target
+from activities.target import SNAPSHOT_SCHEME, local_target, shown_target, snapshot_key
 from starter import runner
 from starter.views import load_report
 from tests.test_crash_resume import VULNERABLE, start_worker
@@ -226,13 +226,21 @@ def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(
     starter = ArtifactStore(tmp_path / "starter")
     first = take_snapshot(starter, root)
     (root / "pkg" / "b.py").write_text("b = 3\n")
-    written: list[str] = []
-    write = starter.backend.write
-    monkeypatch.setattr(starter.backend, "write", lambda k, d: (written.append(k), write(k, d)))
+    asked: list[str] = []
+    for verb in ("write", "exists"):
+        real = getattr(starter.backend, verb)
+        monkeypatch.setattr(
+            starter.backend,
+            verb,
+            lambda key, *data, real=real: (asked.append(key), real(key, *data))[1],
+        )
     second = take_snapshot(starter, root)
     assert first != second and first.startswith(SNAPSHOT_SCHEME)
-    blobs = [k for k in written if k.startswith("snapshots/blobs/")]
-    assert len(blobs) == 1, "only the changed file is uploaded again"
+    blobs = {k for k in asked if k.startswith("snapshots/blobs/")}
+    assert len(blobs) == 1, "only the changed file is checked and uploaded again"
+    asked.clear()
+    assert take_snapshot(starter, root) == second
+    assert asked == [snapshot_key(second.split(":")[1])], "an unchanged tree: one question"
 
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "worker"))
     tree = local_target(second)

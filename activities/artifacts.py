@@ -17,6 +17,7 @@ materialised target snapshots.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import obstore
+from obstore.exceptions import AlreadyExistsError
 from obstore.store import ObjectStore, from_url
 from pydantic import TypeAdapter
 
@@ -59,6 +61,7 @@ class Backend(Protocol):
     """Where documents are kept; `read` raises FileNotFoundError for a missing key."""
 
     def write(self, key: str, data: bytes) -> None: ...
+    def create(self, key: str, data: bytes) -> None: ...
     def read(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def location(self, key: str) -> str: ...
@@ -72,6 +75,11 @@ class DirectoryBackend:
 
     def write(self, key: str, data: bytes) -> None:
         atomic_write(self.root / key, data)
+
+    def create(self, key: str, data: bytes) -> None:
+        """Write unless the key exists: for content-addressed keys, whose bytes never change."""
+        if not self.exists(key):
+            self.write(key, data)
 
     def read(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
@@ -92,6 +100,12 @@ class ObjectBackend:
 
     def write(self, key: str, data: bytes) -> None:
         obstore.put(self.store, key, data)
+
+    def create(self, key: str, data: bytes) -> None:
+        """One conditional PUT (If-None-Match): a content-addressed key that exists
+        already holds these bytes."""
+        with contextlib.suppress(AlreadyExistsError):
+            obstore.put(self.store, key, data, mode="create")
 
     def read(self, key: str) -> bytes:
         return bytes(obstore.get(self.store, key).bytes())

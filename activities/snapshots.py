@@ -72,7 +72,7 @@ def _history(store: ArtifactStore, repo: Path) -> GitHistory:
         with tempfile.TemporaryDirectory() as scratch:
             bundle = Path(scratch) / "history.bundle"
             _git(repo, "bundle", "create", "-q", str(bundle), "--all")
-            store.backend.write(key, bundle.read_bytes())
+            store.backend.create(key, bundle.read_bytes())
     return GitHistory(bundle=key, refs=listed.stdout, head=head)
 
 
@@ -86,13 +86,11 @@ def _sha(path: Path) -> str | None:
 
 
 def _upload(store: ArtifactStore, path: Path, sha: str) -> None:
-    """The blob, unless the store has it already."""
-    if store.backend.exists(blob_key(sha)):
-        return
+    """The blob, unless the store has it already (another starter's upload)."""
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha:
         raise ValueError(f"{path} changed while the snapshot was taken: start the run again")
-    store.backend.write(blob_key(sha), data)
+    store.backend.create(blob_key(sha), data)
 
 
 def _last_pointer(store: ArtifactStore, root: Path) -> Path:
@@ -166,7 +164,7 @@ def take_snapshot(store: ArtifactStore, target: Path) -> str:
         wanted = {blob: rel for rel, blob in snapshot.files.items() if blob not in known}
         with ThreadPoolExecutor(TRANSFERS) as pool:
             list(pool.map(lambda item: _upload(store, base / item[1], item[0]), wanted.items()))
-        store.backend.write(snapshot_key(sha), data)
+        store.backend.create(snapshot_key(sha), data)
     atomic_write(_last_pointer(store, root), sha.encode())
     return snapshot_target(sha, str(target))
 

@@ -146,6 +146,10 @@ def test_store_backends_write_whole_objects_and_check_them_on_read(
     )
     assert store.find("runs/r/artifacts/none.json", RAW_JSON) is None
 
+    store.backend.create("snapshots/blobs/cas", b"first")
+    store.backend.create("snapshots/blobs/cas", b"second")
+    assert store.backend.read("snapshots/blobs/cas") == b"first", "content-addressed: kept"
+
     store.backend.write(ref.key, b"[1, 3]")
     with pytest.raises(ValueError, match="checksum"):
         store.get(ref, RAW_JSON)
@@ -227,7 +231,7 @@ def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(
     first = take_snapshot(starter, root)
     (root / "pkg" / "b.py").write_text("b = 3\n")
     asked: list[str] = []
-    for verb in ("write", "exists"):
+    for verb in ("create", "exists"):
         real = getattr(starter.backend, verb)
         monkeypatch.setattr(
             starter.backend,

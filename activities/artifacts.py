@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import obstore
-from obstore.exceptions import AlreadyExistsError
+from obstore.exceptions import AlreadyExistsError, BaseError
 from obstore.store import ObjectStore, from_url
 from pydantic import TypeAdapter
 
@@ -147,8 +147,8 @@ def shared_artifacts() -> bool:
 
 def read_location(location: str) -> bytes:
     """A published report by the location a run returned: a path on this machine, or a
-    store URL (checked against the `#sha256=` it carries), so the CLI, MCP and dashboard
-    read reports a worker elsewhere wrote."""
+    store URL (checked against the `#sha256=` it carries), so the CLI, the MCP server
+    and team reports read what a worker elsewhere wrote."""
     url, _, checksum = location.partition(CHECKSUM_MARK)
     if "://" not in url:
         data = Path(url).read_bytes()
@@ -156,8 +156,11 @@ def read_location(location: str) -> bytes:
         data = Path(urlsplit(url).path).read_bytes()
     else:
         parts = urlsplit(url)
-        store = open_store(f"{parts.scheme}://{parts.netloc}")
-        data = bytes(obstore.get(store, parts.path.lstrip("/")).bytes())
+        try:
+            store = open_store(f"{parts.scheme}://{parts.netloc}")
+            data = bytes(obstore.get(store, parts.path.lstrip("/")).bytes())
+        except BaseError as err:  # unreachable, refused: an I/O failure to its readers
+            raise OSError(f"cannot read {url}: {err}") from err
     if checksum and hashlib.sha256(data).hexdigest() != checksum:
         raise ValueError(f"{url} does not match its checksum")
     return data

@@ -7,6 +7,11 @@ it: the proof is a process run the same way failing to open a file there. One wo
 is SIGKILLed in the middle of the audit; the other finishes from the snapshot in the
 bucket, and the starter reads the report back through the store, equal to the report
 of a single-machine run of the same target.
+
+The store's backends (s3 and file://: whole rewrites, checksums on read), snapshots
+(an unchanged file never uploaded twice, gitignored content never uploaded) and a
+repository's history (the bundle, and pr-review reviewing a branch from it) are
+tested on their own beside it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ FILES = 96
 PARAMS = {"batch_size": 16, "chunk_size": 2, "heartbeat_timeout_s": 2}
 RUN_SPECIFIC = ("workflow_id", "run_id", "started_at", "finished_at", "duration_s", "artifacts")
 
-pytestmark = pytest.mark.skipif(
+needs_setpriv = pytest.mark.skipif(
     os.geteuid() != 0 or SETPRIV is None,
     reason="closing the target to the workers needs root and setpriv (as in CI)",
 )
@@ -254,6 +259,7 @@ def test_snapshot_keeps_unchanged_files_and_rebuilds_the_tree(
     assert local_target(f"{second}/pkg/a.py") == tree / "pkg" / "a.py"
 
 
+@needs_setpriv
 async def test_two_workers_one_killed_report_equals_one_machine(
     client: Client,
     cli_env: dict[str, str],

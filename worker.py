@@ -34,6 +34,7 @@ from activities.llm.pricing import load_prices
 from activities.llm.stage import LLMStageActivities
 from activities.resources import WorkerResources
 from activities.routing.activities import RouterActivities
+from activities.target import SnapshotInterceptor
 from activities.teams import TeamActivities
 from workflows.errors import WORKFLOW_FAILURE_TYPES
 from workflows.project_memory import ProjectMemoryWorkflow
@@ -88,6 +89,7 @@ def core_plugin(resources: WorkerResources | None) -> SimplePlugin:
         "attune.core",
         workflows=BUILDING_BLOCKS,
         activities=activities,
+        interceptors=[SnapshotInterceptor()],
         workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
     )
 

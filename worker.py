@@ -34,7 +34,7 @@ from activities.llm.pricing import load_prices
 from activities.llm.stage import LLMStageActivities
 from activities.resources import WorkerResources
 from activities.routing.activities import RouterActivities
-from activities.target import SnapshotInterceptor
+from activities.target_interceptor import SnapshotInterceptor
 from activities.teams import TeamActivities
 from workflows.errors import WORKFLOW_FAILURE_TYPES
 from workflows.project_memory import ProjectMemoryWorkflow

@@ -36,6 +36,7 @@ from activities.target import (
     GitHistory,
     Snapshot,
     blob_key,
+    repository_of,
     snapshot_key,
     snapshot_target,
     split_target,
@@ -43,14 +44,6 @@ from activities.target import (
 
 SNAPSHOT_MAX_FILE_BYTES = 64 * 1024 * 1024
 PRUNED_EMPTY = frozenset({"gitignored", "vendored tree", "tool environment", "tool cache"})
-
-
-def repository_of(path: Path) -> Path | None:
-    """The git work tree `path` lies in, if any."""
-    for folder in (path, *path.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

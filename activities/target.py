@@ -15,7 +15,6 @@ is needed) is a non-retryable error, shown once.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import posixpath
@@ -24,15 +23,11 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.artifacts import ArtifactStore
-from activities.heartbeats import heartbeat_interval
 
 SNAPSHOT_SCHEME = "attune-snapshot:"
 TRANSFERS = 16
@@ -61,6 +56,14 @@ class Snapshot(BaseModel):
 
 
 SNAPSHOT = TypeAdapter(Snapshot)
+
+
+def repository_of(path: Path) -> Path | None:
+    """The git work tree `path` lies in, if any."""
+    for folder in (path, *path.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
 
 
 def snapshot_key(sha: str) -> str:
@@ -189,34 +192,6 @@ def local_target(target: str) -> Path:
             f"{path} is outside the snapshot of {snapshot.root}", non_retryable=True
         ) from None
     return tree / snapshot.subdir / rel
-
-
-class _MaterialiseFirst(ActivityInboundInterceptor):
-    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-        for arg in input.args:
-            target = getattr(arg, "target", None)
-            if isinstance(target, str) and target.startswith(SNAPSHOT_SCHEME):
-                await _materialise_heartbeating(target)
-        return await super().execute_activity(input)
-
-
-async def _materialise_heartbeating(target: str) -> None:
-    """Materialise in a thread, heartbeating meanwhile with the details the attempt
-    started with, so a resumed activity's cursor survives a slow first fetch."""
-    info = activity.info()
-    task = asyncio.ensure_future(asyncio.to_thread(local_target, target))
-    while not (await asyncio.wait({task}, timeout=heartbeat_interval(info.heartbeat_timeout)))[0]:
-        activity.heartbeat(*info.heartbeat_details)
-    task.result()
-
-
-class SnapshotInterceptor(Interceptor):
-    """Materialises an activity's snapshot target in a thread before the activity runs:
-    fetching a large tree inside an async activity would block the worker's event loop,
-    and with it every other activity's heartbeats."""
-
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _MaterialiseFirst(next)
 
 
 def target_path(target: str) -> Path:

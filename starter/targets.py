@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from activities.artifacts import shared_artifacts
-from activities.snapshots import repository_of
+from activities.target import repository_of
 from workflows.registry import Flow
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})

@@ -38,6 +38,7 @@ from activities.llm.pricing import load_prices
 from activities.llm.stage import LLMStageActivities
 from activities.resources import WorkerResources
 from activities.routing.activities import RouterActivities
+from activities.target_interceptor import SnapshotInterceptor
 from activities.teams import TeamActivities
 from starter.fleet import FleetSettings, adopt_if_first
 from workflows.errors import WORKFLOW_FAILURE_TYPES
@@ -96,6 +97,7 @@ def core_plugin(resources: WorkerResources | None) -> SimplePlugin:
         "attune.core",
         workflows=BUILDING_BLOCKS,
         activities=activities,
+        interceptors=[SnapshotInterceptor()],
         workflow_failure_exception_types=list(WORKFLOW_FAILURE_TYPES),
     )
 

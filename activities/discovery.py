@@ -116,8 +116,11 @@ def _prune_reason(entry: os.DirEntry[str]) -> str | None:
     return None
 
 
-def discover_files(target: Path, max_file_bytes: int) -> Discovery:
-    """Collect the Python files under `target` as sorted POSIX paths relative to it."""
+def discover_files(
+    target: Path, max_file_bytes: int, suffixes: frozenset[str] | None = PYTHON_SUFFIXES
+) -> Discovery:
+    """Collect the files under `target` with one of `suffixes` (Python's by default,
+    any file for None: a target snapshot) as sorted POSIX paths relative to it."""
     target = target.resolve()
     result = Discovery()
     if target.is_file():
@@ -128,7 +131,7 @@ def discover_files(target: Path, max_file_bytes: int) -> Discovery:
             result.files.append(target.name)
             result.total_bytes = size
         return result
-    _walk(target, target, _enclosing_ignores(target, result), max_file_bytes, result)
+    _walk(target, target, _enclosing_ignores(target, result), max_file_bytes, suffixes, result)
     result.files.sort()
     result.skipped.sort(key=lambda s: s.path)
     return result
@@ -139,6 +142,7 @@ def _walk(
     directory: Path,
     ignores: list[_Ignore],
     max_file_bytes: int,
+    suffixes: frozenset[str] | None,
     result: Discovery,
 ) -> None:
     if (own := _load_ignore(directory, root, result)) is not None:
@@ -164,8 +168,8 @@ def _walk(
             if (reason := _prune_reason(entry)) is not None:
                 result.skipped.append(SkippedFile(path=rel + "/", reason=reason))
                 continue
-            _walk(root, path, ignores, max_file_bytes, result)
-        elif entry.is_file(follow_symlinks=False) and path.suffix in PYTHON_SUFFIXES:
+            _walk(root, path, ignores, max_file_bytes, suffixes, result)
+        elif entry.is_file(follow_symlinks=False) and (suffixes is None or path.suffix in suffixes):
             if any(i.matches(path, False) for i in ignores):
                 result.skipped.append(SkippedFile(path=rel, reason="gitignored"))
                 continue

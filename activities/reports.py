@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 from pydantic import TypeAdapter
 
+from activities.target import local_target, shown_target
 from workflows.schemas import (
     CONFIDENCE_RANK,
     SEVERITIES,
@@ -515,9 +516,10 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
 
 def _srcroot_uri(target: str) -> str:
     """file:// URI of the directory finding paths are relative to, with the trailing slash
-    SARIF requires of a base URI. A single-file audit is relative to the file's folder."""
-    path = Path(target).absolute()
-    if path.is_file():
+    SARIF requires of a base URI. A single-file audit is relative to the file's folder.
+    A snapshot's root is the path on the starter's machine, where the SARIF is read."""
+    path = Path(shown_target(target)).absolute()
+    if local_target(target).is_file():
         path = path.parent
     uri = path.as_uri()
     return uri if uri.endswith("/") else uri + "/"

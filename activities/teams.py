@@ -7,12 +7,11 @@ adding a flow changes the next run's team, never how a waiting run replays.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from temporalio import activity
 
-from activities.artifacts import ArtifactStore
+from activities.artifacts import ArtifactStore, read_location
 from workflows.registry import registry
 from workflows.schemas import AgentSpec, TeamPlan, TeamPlanRequest, TeamResult
 
@@ -41,7 +40,7 @@ def team_skipped_and_warnings(
     warnings: dict[tuple, dict[str, Any]] = {}
     for path in reports.values():
         try:
-            document = json.loads(Path(path).read_text(encoding="utf-8"))
+            document = json.loads(read_location(path))
         except (OSError, ValueError):
             continue
         for skip in document.get("skipped", []):

@@ -37,6 +37,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities import memory
+from activities.artifacts import read_location, shared_artifacts
 from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
@@ -146,6 +147,11 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
     except BadTarget as exc:
         raise ToolError(str(exc)) from exc
     values = {**params, "target": str(target)}
+    if params.get("out_dir") and shared_artifacts():
+        raise ToolError(
+            "out_dir: with ATTUNE_ARTIFACTS set the reports are published to the store, and "
+            "the run's result names them"
+        )
     if params.get("out_dir"):
         values["out_dir"] = str(allowed_path(params["out_dir"], roots, must_exist=False))
     assert flow.request is not None
@@ -207,7 +213,7 @@ def top_findings(report_json: str | None) -> list[FindingBrief]:
     if not report_json:
         return []
     try:
-        findings = json.loads(Path(report_json).read_text())["findings"]
+        findings = json.loads(read_location(report_json))["findings"]
     except (OSError, ValueError, KeyError) as exc:
         log.warning("cannot read findings from %s: %s", report_json, exc)
         return []

@@ -32,7 +32,9 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.artifacts import attune_home
+from activities.artifacts import ArtifactStore, attune_home
+from activities.snapshots import snapshot_if_shared
+from activities.target import shown_target
 from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.registry import Flow
 from workflows.schemas import ApprovalDecision, EscalateSignal, PendingApproval, Progress
@@ -69,8 +71,14 @@ async def start_workflow(
     name: str | None = None,
     summary: str | None = None,
 ) -> WorkflowHandle[Any, Any]:
-    """Start `flow`; `name` and `summary` label a run of a user's spec (composed)."""
-    target = Path(request.target)
+    """Start `flow`; `name` and `summary` label a run of a user's spec (composed).
+    With shared artifacts the target travels as a snapshot, taken here, so workers on
+    other machines read what the starter sees."""
+    store = ArtifactStore()
+    if store.shared:
+        snapshot = await asyncio.to_thread(snapshot_if_shared, store, request.target)
+        request = request.model_copy(update={"target": snapshot})
+    target = Path(shown_target(request.target))
     label = name or flow.name
     return await client.start_workflow(
         flow.workflow_type,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from activities.artifacts import shared_artifacts
+from activities.target import repository_of
 from workflows.registry import Flow
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
@@ -14,13 +16,6 @@ PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 
 class BadTarget(ValueError):
     """The target cannot serve the flow; the message says why, in one line."""
-
-
-def _repository(path: Path) -> Path | None:
-    for folder in (path, *path.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 def check_target(flow: Flow, raw: Path) -> Path:
@@ -35,13 +30,19 @@ def check_target(flow: Flow, raw: Path) -> Path:
         )
     if flow.target in ("directory", "repository") and not path.is_dir():
         raise BadTarget(f"{flow.name} needs a directory, and {str(raw)!r} is a file")
-    if flow.target == "repository" and _repository(path) is None:
+    if flow.target == "repository" and repository_of(path) is None:
         raise BadTarget(f"{flow.name} needs a git repository, and {str(raw)!r} is not inside one")
     return path
 
 
 def check_request(flow: Flow, request: BaseModel) -> None:
-    """BadTarget when the flow's own check (`Flow.validate`) refuses the request."""
+    """BadTarget when the flow's own check (`Flow.validate`) refuses the request, or when
+    it would write to the target (`--apply`) that workers elsewhere only see a copy of."""
+    if getattr(request, "apply", False) and shared_artifacts():
+        raise BadTarget(
+            "--apply commits to the target's repository, which workers see only as a snapshot "
+            "when ATTUNE_ARTIFACTS is set: run it with local artifacts"
+        )
     try:
         flow.check(request)
     except ValueError as exc:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
+from activities.artifacts import CHECKSUM_MARK, atomic_write, read_location
 from workflows.schemas import SEVERITIES, SEVERITY_RANK
 
 EXIT_FAILED = 1
@@ -51,7 +53,19 @@ class View:
 
 
 def load_report(result: Any) -> dict[str, Any]:
-    return json.loads(Path(result.artifacts["json"]).read_text())
+    return json.loads(read_location(result.artifacts["json"]))
+
+
+def save_reports(artifacts: dict[str, str], folder: Path) -> dict[str, str]:
+    """Copies of a run's published reports in `folder` (`--out` with shared artifacts),
+    by kind, each checked against its checksum on the way."""
+    saved = {}
+    for kind, location in artifacts.items():
+        name = PurePosixPath(urlsplit(location.partition(CHECKSUM_MARK)[0]).path).name
+        atomic_write(folder / name, read_location(location))
+        (folder / name).chmod(0o644)  # reports are for teammates too, as where workers write
+        saved[kind] = str(folder / name)
+    return saved
 
 
 def _artifacts(console: Console, artifacts: dict[str, str]) -> None:

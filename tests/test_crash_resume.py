@@ -48,9 +48,13 @@ def make_corpus(root: Path) -> Path:
     return root
 
 
-def start_worker(env: dict[str, str], home: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    env: dict[str, str], home: Path, wrapper: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """An `attune worker` process with one activity slot; `wrapper` runs it under
+    another command (the fleet test's setpriv)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "starter.cli", "worker"],
+        [*(wrapper or []), sys.executable, "-m", "starter.cli", "worker"],
         env={
             **env,
             "ATTUNE_HOME": str(home),

@@ -165,7 +165,7 @@ class BugPredictActivities:
         return BugReportOutcome(
             summary=summary,
             hotspots=hotspots[:TOP_IN_RESULT],
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             duration_s=duration,
         )

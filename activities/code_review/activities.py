@@ -236,7 +236,7 @@ class CodeReviewActivities:
                 and f.severity in ("high", "critical")
                 and f.accepted_risk is None
             ),
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             duration_s=duration,
         )

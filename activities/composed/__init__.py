@@ -32,7 +32,7 @@ class ComposedReportActivities:
         atomic_write(paths["markdown"], ("\n".join(lines) + "\n").encode())
         document = {"workflow": request.name, **request.model_dump(mode="json")}
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
-        return {kind: str(path.absolute()) for kind, path in paths.items()}
+        return self.store.publish({kind: str(path.absolute()) for kind, path in paths.items()})
 
 
 def worker_activities(resources: WorkerResources) -> list:

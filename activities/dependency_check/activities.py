@@ -245,7 +245,7 @@ class DependencyCheckActivities:
             reports._atomic_write(Path(paths[kind]), text)  # whole or not at all, mode 0644
         return DependencyReportOutcome(
             summary=summary,
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             vulnerable=len({(v["file"], v["line"]) for v in advisories["vulnerabilities"]}),
             duration_s=duration,

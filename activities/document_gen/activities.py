@@ -324,7 +324,7 @@ class DocumentGenActivities:
         return DocReportOutcome(
             summary=summary,
             coverage=coverage_summary(coverage),
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             duration_s=duration,
         )

@@ -148,7 +148,7 @@ class PerformanceAuditActivities:
         return PerfReportOutcome(
             summary=summary,
             impacts=impact_counts(findings),
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             duration_s=duration,
         )

@@ -165,7 +165,7 @@ class PrReviewActivities:
             findings=ref,
             top=findings[:TOP_IN_RESULT],
             comments=len(review["comments"]),
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             duration_s=duration,
         )
 

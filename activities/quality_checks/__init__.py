@@ -71,7 +71,7 @@ class QualityReportActivities:
             "warnings": warnings,
         }
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
-        return {kind: str(path.absolute()) for kind, path in paths.items()}
+        return self.store.publish({kind: str(path.absolute()) for kind, path in paths.items()})
 
 
 def _line(warning: dict[str, Any]) -> str:

@@ -234,7 +234,7 @@ class RefactorPlanActivities:
             summary=summary,
             plan=plan[:TOP_IN_RESULT],
             plan_total=len(plan),
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             duration_s=duration,
         )

@@ -94,4 +94,4 @@ class ReleaseReportActivities:
             "warnings": warnings,
         }
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
-        return {kind: str(path.absolute()) for kind, path in paths.items()}
+        return self.store.publish({kind: str(path.absolute()) for kind, path in paths.items()})

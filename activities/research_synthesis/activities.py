@@ -200,7 +200,7 @@ def write_report(store: ArtifactStore, request: ReportRequest) -> ReportOutcome:
         Path(paths["json"]), json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     )
     return ReportOutcome(
-        artifacts=paths,
+        artifacts=store.publish(paths),
         warnings=[w["message"] for w in report["warnings"]],
         duration_s=duration,
     )

@@ -215,5 +215,8 @@ class SecurityActivities:
         )
         written = reports.write_reports(report, out_dir, metadata.version("attune"))
         return ReportOutcome(
-            summary=summary, artifacts=written, findings=findings_ref, duration_s=duration
+            summary=summary,
+            artifacts=self.store.publish(written),
+            findings=findings_ref,
+            duration_s=duration,
         )

@@ -449,7 +449,7 @@ class SeoOptimizationActivities:
         return SeoReportOutcome(
             summary=summary,
             by_audit=report["by_audit"],
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=self.store.put(
                 f"{base}/findings-reported.json", findings, FINDINGS, len(findings)
             ),

@@ -372,7 +372,7 @@ class TestGenerationActivities:
             kept=report["tests"]["kept"],
             rejected=report["tests"]["rejected"],
             test_files=test_files,
-            artifacts=paths,
+            artifacts=self.store.publish(paths),
             findings=findings_ref,
             duration_s=duration,
         )

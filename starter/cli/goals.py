@@ -151,15 +151,18 @@ def route_goal(goal: str, confirmed: bool) -> int:
 
 
 async def _route_workflow(goal: str, answers: list[str]) -> int:
+    from activities.artifacts import ArtifactStore
+    from activities.snapshots import snapshot_if_shared
     from starter import runner
     from starter.connection import connect
     from workflows.router.models import RouteRequest, RouteResult
     from workflows.wire import ANSWER_SIGNAL, QUESTION_QUERY, ROUTER, TASK_QUEUE
 
     client = await connect()
+    here = await asyncio.to_thread(snapshot_if_shared, ArtifactStore(), str(Path.cwd()))
     request = RouteRequest(
         goal=goal,
-        path=str(Path.cwd()),
+        path=here,
         answers=answers,
         llm_available=bool(os.environ.get("ANTHROPIC_API_KEY")),
     )

@@ -11,6 +11,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
+from activities.artifacts import shared_artifacts
 from starter.cli.common import (
     EXIT_FAILED,
     UsageProblem,
@@ -205,18 +206,31 @@ def workflow_run(
     if chosen.spec is not None:
         values["spec"] = chosen.spec
     values["target"] = str(target)
+    save_to = None
     if out_dir is not None:
-        values["out_dir"] = str(out_dir.expanduser().resolve())
+        # With shared artifacts a worker elsewhere publishes the reports to the store,
+        # and this process copies them to --out.
+        if shared_artifacts():
+            save_to = out_dir.expanduser().resolve()
+        else:
+            values["out_dir"] = str(out_dir.expanduser().resolve())
     request = build_request(flow, values)
     try:
         check_request(flow, request)
     except BadTarget as exc:
         raise UsageProblem(str(exc)) from exc
-    raise typer.Exit(run_async(_start_and_wait(chosen, request, json_out, no_wait, threshold)))
+    raise typer.Exit(
+        run_async(_start_and_wait(chosen, request, json_out, no_wait, threshold, save_to))
+    )
 
 
 async def _start_and_wait(
-    chosen: Chosen, request: BaseModel, json_out: bool, no_wait: bool, threshold: str | None
+    chosen: Chosen,
+    request: BaseModel,
+    json_out: bool,
+    no_wait: bool,
+    threshold: str | None,
+    save_to: Path | None,
 ) -> int:
     from starter import runner
     from starter.connection import connect
@@ -232,7 +246,7 @@ async def _start_and_wait(
         else:
             out.print(handle.id)
         return 0
-    return await wait(client, handle.id, json_out, threshold)
+    return await wait(client, handle.id, json_out, threshold, save_to)
 
 
 @workflow_app.command("watch")
@@ -266,11 +280,17 @@ def flow_of(workflow_type: str) -> Flow | None:
     return flow if flow is not None and flow.built else None
 
 
-async def wait(client: Client, workflow_id: str, json_out: bool, fail_on: str | None) -> int:
+async def wait(
+    client: Client,
+    workflow_id: str,
+    json_out: bool,
+    fail_on: str | None,
+    save_to: Path | None = None,
+) -> int:
     from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
     from starter import runner
-    from starter.views import load_report
+    from starter.views import load_report, save_reports
     from workflows.errors import root_cause
     from workflows.wire import ATTUNE_AWAITING
 
@@ -300,6 +320,8 @@ async def wait(client: Client, workflow_id: str, json_out: bool, fail_on: str | 
             else:
                 err.print(f"[red]{workflow_id} failed:[/] {root_cause(exc)}", highlight=False)
             return EXIT_FAILED
+    if save_to is not None:
+        result.artifacts = save_reports(result.artifacts, save_to)
     if json_out:
         out.print_json(json.dumps(load_report(result)), highlight=False)
     else:

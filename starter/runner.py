@@ -238,7 +238,7 @@ async def send_decision(
     desc = await describe(client, workflow_id)
     if desc.status != WorkflowExecutionStatus.RUNNING:
         status = desc.status.name.lower() if desc.status else "closed"
-        raise NotWaiting(f"{workflow_id} is {status}: it waits for no decision")
+        raise NotWaiting(f"{workflow_id} is not waiting for a decision: it is {status}")
     try:
         pending = await pending_approvals(client, workflow_id)
     except WorkflowQueryFailedError as err:

@@ -15,6 +15,7 @@ from starter.api import (
     Waiting,
     connect,
     connect_sync,
+    leave,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "Waiting",
     "connect",
     "connect_sync",
+    "leave",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from attune import BadRequest, RunFailed, connect_sync
+from attune import BadRequest, RunFailed, connect_sync, leave
 from workflows.schemas import SEVERITIES, SEVERITY_RANK
 
 EXIT_FINDINGS = 3
@@ -47,4 +47,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from attune import connect_sync
+from attune import connect_sync, leave
 
 EXIT_FINDINGS = 3
 
@@ -60,4 +59,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -36,7 +36,7 @@ def main() -> int:
     for cloud, envconfig in SETTINGS.items():
         os.environ[envconfig] = os.environ[cloud]
 
-    from attune import connect_sync
+    from attune import connect_sync, leave
 
     with connect_sync(start_embedded=False, local_worker=False) as attune:
         waiting = attune.waiting()
@@ -45,7 +45,7 @@ def main() -> int:
             print(f"approval: {wait.workflow_id} ({wait.type})")
         for question in waiting.questions:
             print(f"question: {question.workflow_id}: {question.question}")
-    return 0
+    leave(0)
 
 
 if __name__ == "__main__":

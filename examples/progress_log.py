@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 
-from attune import Attune, RunFailed
+from attune import Attune, RunFailed, leave
 
 log = logging.getLogger("attune.example")
 
@@ -42,4 +41,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    leave(asyncio.run(main()))

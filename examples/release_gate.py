@@ -13,7 +13,7 @@ import asyncio
 import sys
 from contextlib import aclosing
 
-from attune import Attune, RunFailed
+from attune import Attune, RunFailed, leave
 
 
 async def main() -> int:
@@ -48,4 +48,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    leave(asyncio.run(main()))

@@ -11,7 +11,9 @@ and `TEMPORAL_*` variables, else the embedded dev server) and, like the CLI, run
 worker in this process while it waits when no `attune worker` polls the task queue.
 Requests and results are the flows' own pydantic models (`attune.flow(name).request`
 and `.result`); every refusal and failure is a typed error from `starter.errors`.
-`connect_sync()` gives the same API without `await`, for scripts and notebooks.
+`connect_sync()` gives the same API without `await`, for scripts and notebooks. A
+script ends best with `leave(code)`: Temporal's runtime can crash the interpreter's
+teardown, which `leave` skips once everything is flushed.
 
 This is a facade over `starter.runner` and the registry, the code the CLI and the MCP
 server run too: one way to start, follow and decide on a run.
@@ -39,6 +41,7 @@ from temporalio.exceptions import CancelledError, TerminatedError, TimeoutError
 from activities.artifacts import RAW_JSON, ArtifactStore
 from activities.reports import REPORT_FILES
 from starter import dashboard, runner
+from starter.cli.common import leave
 from starter.cli.common import reviewer as reviewer_or_user
 from starter.connection import connect as connect_client
 from starter.errors import (
@@ -77,6 +80,7 @@ __all__ = [
     "Waiting",
     "connect",
     "connect_sync",
+    "leave",
 ]
 
 CLOSED_STATUS = {

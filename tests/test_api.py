@@ -68,7 +68,8 @@ EXAMPLES = REPO / "examples"
 
 @pytest.fixture(scope="module")
 async def worker(client: Client) -> AsyncIterator[None]:
-    async with running_worker(client, identity=worker_identity(DEDICATED_WORKER)):
+    identity = worker_identity(DEDICATED_WORKER)
+    async with running_worker(client, identity=identity, max_concurrent_activities=32):
         await until(lambda: runner.worker_polling(client), "the module's worker polling")
         yield
 

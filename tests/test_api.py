@@ -24,24 +24,17 @@ import pytest
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from starter import protocol, runner
-from starter.api import (
-    Attune,
-    BadRequest,
-    BlockersPresent,
-    NotWaiting,
-    RunFailed,
-    UnknownFlow,
-    UnknownWorkflow,
-)
+from starter import errors, protocol, runner
+from starter.api import Attune
 from tests.conftest import REPO, temporal_cli
 from tests.record_histories import request_on
 from tests.release.conftest import Repo, make_repo
 from tests.waiting import until
 from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.registry import Flow, registry
+from workflows.router.models import RouteRequest, RouteResult
 from workflows.security_audit.models import AuditResult
-from workflows.wire import APPROVE_SIGNAL, PENDING_APPROVALS_QUERY, TASK_QUEUE
+from workflows.wire import APPROVE_SIGNAL, PENDING_APPROVALS_QUERY, ROUTER, TASK_QUEUE
 
 VULNERABLE = """import os
 
@@ -170,28 +163,28 @@ async def test_run_progress_result_report_attach(
     assert len(report["findings"]) == result.summary.findings_total
     attached = await attune.attach(run.id)
     assert await attached.result() == result
-    with pytest.raises(NotWaiting):
+    with pytest.raises(errors.NotWaiting):
         await attune.approve(run.id)
-    with pytest.raises(NotWaiting):
+    with pytest.raises(errors.NotWaiting):
         await attune.escalate(run.id)
 
 
 async def test_errors_are_typed(worker: None, client: Client, tiny: Path) -> None:
     attune = Attune(client)
-    with pytest.raises(UnknownFlow):
+    with pytest.raises(errors.UnknownFlow):
         await attune.start("no-such-flow", target=str(tiny))
-    with pytest.raises(BadRequest) as bad:
+    with pytest.raises(errors.BadRequest) as bad:
         attune.request("security-audit", target=str(tiny), batch_size="many")
     assert isinstance(bad.value.errors, ValidationError)
     assert str(bad.value).startswith("batch_size: ")
-    with pytest.raises(BadRequest) as missing:
+    with pytest.raises(errors.BadRequest) as missing:
         attune.request("security-audit", target=str(tiny / "nowhere"))
     assert missing.value.errors is None and "does not exist" in str(missing.value)
-    with pytest.raises(UnknownWorkflow):
+    with pytest.raises(errors.UnknownWorkflow):
         await attune.attach("security-audit-nothing-00000000")
     run = await attune.start("security-audit", target=str(tiny))
     await run.cancel()
-    with pytest.raises(RunFailed) as failed:
+    with pytest.raises(errors.RunFailed) as failed:
         await run.result()
     assert failed.value.status == "cancelled"
 
@@ -240,7 +233,7 @@ async def test_a_plain_client_starts_every_flow(
             pending = await until(asked, f"{flow.name} asking for a decision")
             assert handle.id in {w.workflow_id for w in (await attune.waiting()).approvals}
             if pending[0]["blockers"]:
-                with pytest.raises(BlockersPresent):
+                with pytest.raises(errors.BlockersPresent):
                     await attune.approve(handle.id, reviewer="ann")
             decision = {"reviewer": "plain", "override_blockers": True}
             await handle.signal(APPROVE_SIGNAL, decision)
@@ -332,3 +325,25 @@ def test_cloud_profile_connects() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "connected to" in done.stdout
+
+
+async def test_a_router_question_is_listed_and_answered(
+    worker: None, client: Client, tiny: Path
+) -> None:
+    attune = Attune(client)
+    handle = await client.start_workflow(
+        ROUTER,
+        RouteRequest(goal="look at this", path=str(tiny)),
+        id=f"router-api-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+        result_type=RouteResult,
+    )
+    asked = await until(lambda: attune.question(handle.id), "the Router asking")
+    assert "code-review" in asked.options
+    listed = await attune.waiting()
+    assert handle.id in {q.workflow_id for q in listed.questions}
+    await attune.answer(handle.id, "code-review")
+    routed = await handle.result()
+    assert [ran.workflow for ran in routed.ran] == ["code-review"]
+    with pytest.raises(errors.NotWaiting):
+        await attune.answer(handle.id, "code-review")

@@ -1,9 +1,9 @@
 """The Python API, the wire protocol for other languages, and examples/, against the
 session's dev server.
 
-One worker serves the whole module. It polls as a dedicated worker, so neither the API
-nor the example scripts (subprocesses) start one of their own; the examples start at
-once, in parallel, and each test waits for its own.
+One `attune worker` serves the whole module, so neither the API nor the example
+scripts (subprocesses) start one of their own; the examples start at once, in
+parallel, and each test waits for its own.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from tests.conftest import REPO, temporal_cli
 from tests.record_histories import request_on
 from tests.release.conftest import Repo, make_repo
 from tests.waiting import until
-from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.registry import Flow, registry
 from workflows.router.models import RouteRequest, RouteResult
 from workflows.security_audit.models import AuditResult
@@ -60,11 +59,25 @@ EXAMPLES = REPO / "examples"
 
 
 @pytest.fixture(scope="module")
-async def worker(client: Client) -> AsyncIterator[None]:
-    identity = worker_identity(DEDICATED_WORKER)
-    async with running_worker(client, identity=identity, max_concurrent_activities=32):
-        await until(lambda: runner.worker_polling(client), "the module's worker polling")
+async def worker(client: Client, temporal_address: str) -> AsyncIterator[None]:
+    """`attune worker`, as in production: the API and the examples find it polling and
+    run none of their own; once it is stopped, no later test mistakes it for alive."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "starter.cli",
+        "worker",
+        env={**os.environ, "TEMPORAL_ADDRESS": temporal_address, "ATTUNE_MAX_ACTIVITIES": "32"},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await until(lambda: runner.worker_polling(client), "attune worker polling")
         yield
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 @pytest.fixture(scope="module")

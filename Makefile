@@ -7,7 +7,7 @@ WHEELS := $(VENV)/wheels
 SARIF_MULTITOOL := @microsoft/sarif-multitool@5.7.0
 LIGHTHOUSE := lighthouse@12.2.3
 
-.PHONY: install run test bench lint clean lighthouse
+.PHONY: install run test bench lint clean lighthouse schemas
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ test: install
 bench: install
 	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/security_scan.py
+
+# The wire protocol's JSON schemas (docs/schemas/) and the README's table of flows.
+schemas: install
+	$(PY) -m starter.protocol
 
 lint: install
 	$(VENV)/bin/ruff check .

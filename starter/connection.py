@@ -24,20 +24,22 @@ class TemporalUnavailable(RuntimeError):
     """Temporal cannot be reached; the message says where it looked."""
 
 
-def configured_profile() -> ClientConfigProfile:
-    return ClientConfigProfile.load()
+def configured_profile(name: str | None = None) -> ClientConfigProfile:
+    """The envconfig profile `name` (default: `$TEMPORAL_PROFILE`, else `default`)
+    from the config file, overridden by `TEMPORAL_*` variables."""
+    return ClientConfigProfile.load(name)
 
 
-async def connect(*, start_embedded: bool = True) -> Client:
+async def connect(*, start_embedded: bool = True, profile: str | None = None) -> Client:
     """A client for the configured cluster, or for the embedded dev server.
 
     With no address in the environment or the envconfig file, attune talks to
     127.0.0.1:$ATTUNE_SERVER_PORT and starts the dev server there if nothing answers.
     """
     configure_tracing()
-    profile = configured_profile()
-    config = dict(profile.to_client_connect_config())
-    if not profile.address:
+    profile_config = configured_profile(profile)
+    config = dict(profile_config.to_client_connect_config())
+    if not profile_config.address:
         state = server.status()
         if not state.answering:
             if not start_embedded:

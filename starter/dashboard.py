@@ -178,25 +178,34 @@ async def _bounded[T](calls: list[Callable[[], Awaitable[T]]]) -> list[T]:
     return await asyncio.gather(*(one(call) for call in calls))
 
 
+async def waiting(client: Client) -> tuple[list[ApprovalWait], list[QuestionWait]]:
+    """What waits for a person now: runs that ask for an approval, Routers that ask a
+    question; each read from the run itself (a run that decided meanwhile drops out)."""
+    approval_runs, question_runs = await asyncio.gather(
+        _listed(client, f'{ATTUNE_AWAITING.name} = "approval" AND {RUNNING}'),
+        _listed(client, f'{ATTUNE_AWAITING.name} = "answer" AND {RUNNING}'),
+    )
+    approvals = await _bounded([lambda e=e: _approvals(client, e) for e in approval_runs])
+    questions = await _bounded([lambda e=e: _question(client, e) for e in question_runs])
+    return [a for a in approvals if a is not None], [q for q in questions if q is not None]
+
+
 async def snapshot(client: Client, recent: int = 20, histories: int = 50) -> Dashboard:
     """The whole picture at one moment; signals come from the `histories` most recent
     attune runs, since visibility cannot search inside histories."""
     now = datetime.now(UTC)
-    running, approval_runs, question_runs, recent_runs = await asyncio.gather(
+    running, (approvals, questions), recent_runs = await asyncio.gather(
         _listed(client, f"{attune_runs()} AND {RUNNING}"),
-        _listed(client, f'{ATTUNE_AWAITING.name} = "approval" AND {RUNNING}'),
-        _listed(client, f'{ATTUNE_AWAITING.name} = "answer" AND {RUNNING}'),
+        waiting(client),
         _listed(client, attune_runs(), limit=histories),
     )
-    approvals = await _bounded([lambda e=e: _approvals(client, e) for e in approval_runs])
-    questions = await _bounded([lambda e=e: _question(client, e) for e in question_runs])
     signals = await _bounded([lambda e=e: _signals(client, e) for e in recent_runs])
     latest = sorted((s for found in signals for s in found), key=lambda s: s.at, reverse=True)
     return Dashboard(
         at=now,
         active=sorted((_active(e, now) for e in running), key=lambda a: a.started_at, reverse=True),
-        approvals=[a for a in approvals if a is not None],
-        questions=[q for q in questions if q is not None],
+        approvals=approvals,
+        questions=questions,
         signals=latest[:recent],
     )
 

@@ -26,7 +26,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from temporalio.client import (
     Client,
     WorkflowExecutionDescription,
@@ -41,7 +41,8 @@ from activities.artifacts import read_location, shared_artifacts
 from activities.routing.classifier import classify
 from starter import auth, dashboard, runner, telemetry
 from starter.connection import TemporalUnavailable, connect
-from starter.targets import BadTarget, check_request, check_target
+from starter.errors import BadRequest
+from starter.targets import BadTarget, check_target, prepare
 from starter.views import Brief
 from workflows.errors import root_cause
 from workflows.registry import Flow, registry
@@ -154,16 +155,12 @@ def request_for(flow: Flow, path: str, params: dict[str, Any], roots: list[Path]
         )
     if params.get("out_dir"):
         values["out_dir"] = str(allowed_path(params["out_dir"], roots, must_exist=False))
-    assert flow.request is not None
     try:
-        request = flow.request.model_validate(values)
-    except ValidationError as exc:
-        raise ToolError(f"invalid parameters for {flow.name}: {exc}") from exc
-    try:
-        check_request(flow, request)
-    except BadTarget as exc:
+        return prepare(flow, values)
+    except BadRequest as exc:
+        if exc.errors is not None:
+            raise ToolError(f"invalid parameters for {flow.name}: {exc.errors}") from exc
         raise ToolError(str(exc)) from exc
-    return request
 
 
 def tool_input_model(flow: Flow) -> type[BaseModel]:

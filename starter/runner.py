@@ -26,6 +26,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
 )
@@ -35,14 +36,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.artifacts import ArtifactStore, attune_home
 from activities.snapshots import snapshot_if_shared
 from activities.target import shown_target
+from starter.errors import BlockersPresent, NotWaiting, UnknownWorkflow
 from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.registry import Flow
-from workflows.schemas import ApprovalDecision, EscalateSignal, PendingApproval, Progress
+from workflows.schemas import ApprovalDecision, PendingApproval, Progress
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_TARGET,
     ATTUNE_WORKFLOW,
-    ESCALATE_SIGNAL,
     PENDING_APPROVALS_QUERY,
     PROGRESS_QUERY,
     TASK_QUEUE,
@@ -168,40 +169,65 @@ async def worker_if_needed(client: Client) -> AsyncIterator[bool]:
         yield started
 
 
+async def progress_of(
+    handle: WorkflowHandle[Any, Any], interval_s: float = PROGRESS_INTERVAL_S
+) -> AsyncIterator[Progress]:
+    """Each new answer of the run's `progress` query, until the run closes, then its
+    last one. The query is asked every `interval_s`; an answer equal to the previous
+    one is not repeated. A query can race the run's first task or its end: that read
+    is skipped, never raised, so a run that fails ends the iteration and its result
+    tells why."""
+    closed = asyncio.ensure_future(handle.result())
+    last: Progress | None = None
+    try:
+        while True:
+            done = closed.done()
+            try:
+                progress = await handle.query(PROGRESS_QUERY, result_type=Progress)
+            except Exception:  # not answering yet, or no longer: keep waiting
+                progress = None
+            if progress is not None and progress != last:
+                last = progress
+                yield progress
+            if done:
+                return
+            await asyncio.wait([closed], timeout=interval_s)
+    finally:
+        if closed.done():
+            closed.exception()  # read here; the caller asks the result itself
+        else:
+            closed.cancel()
+
+
 async def follow(
     handle: WorkflowHandle[Any, Any],
     on_progress: Callable[[Progress], None] | None = None,
 ) -> Any:
     """Wait for the result, feeding `on_progress` from the `progress` query meanwhile."""
-    result = asyncio.ensure_future(handle.result())
-    try:
-        while on_progress is not None and not result.done():
-            try:
-                progress = await handle.query(PROGRESS_QUERY, result_type=Progress)
-                on_progress(progress)
-            except Exception:  # a query can race a finishing run; keep waiting
-                pass
-            await asyncio.wait([result], timeout=PROGRESS_INTERVAL_S)
-        return await result
-    finally:
-        if not result.done():
-            result.cancel()
+    if on_progress is not None:
+        async for progress in progress_of(handle):
+            on_progress(progress)
+    return await handle.result()
 
 
-async def escalate(client: Client, workflow_id: str, signal: EscalateSignal) -> list[str]:
-    """Signal `escalate` to the run itself when it is a TierEscalation, else to the
-    TierEscalation children it is running now. Returns the ids signalled."""
+async def llm_stages(client: Client, workflow_id: str) -> list[str]:
+    """The run itself when it is a TierEscalation, else the TierEscalation children it
+    is running now: where `escalate`, `set_ceiling` and `set_budget` go."""
     desc = await describe(client, workflow_id)
     if desc.workflow_type == TIER_ESCALATION:
-        targets = [workflow_id]
-    else:
-        query = (
-            f'ParentWorkflowId = "{workflow_id}" AND WorkflowType = "{TIER_ESCALATION}" '
-            'AND ExecutionStatus = "Running"'
-        )
-        targets = [execution.id async for execution in client.list_workflows(query)]
+        return [workflow_id]
+    query = (
+        f'ParentWorkflowId = "{workflow_id}" AND WorkflowType = "{TIER_ESCALATION}" '
+        'AND ExecutionStatus = "Running"'
+    )
+    return [execution.id async for execution in client.list_workflows(query)]
+
+
+async def signal_llm_stages(client: Client, workflow_id: str, signal: str, arg: Any) -> list[str]:
+    """Send `signal` to the run's LLM stages (see `llm_stages`); the ids signalled."""
+    targets = await llm_stages(client, workflow_id)
     for target in targets:
-        await client.get_workflow_handle(target).signal(ESCALATE_SIGNAL, signal)
+        await client.get_workflow_handle(target).signal(signal, arg)
     return targets
 
 
@@ -209,22 +235,6 @@ async def pending_approvals(client: Client, workflow_id: str) -> list[PendingApp
     return await client.get_workflow_handle(workflow_id).query(
         PENDING_APPROVALS_QUERY, result_type=list[PendingApproval]
     )
-
-
-class UnknownWorkflow(LookupError):
-    """No workflow has that id."""
-
-
-class NotWaiting(LookupError):
-    """The run takes no decision now (done, never asks, or not there yet)."""
-
-
-class BlockersPresent(Exception):
-    """Approving would release over blockers without saying so."""
-
-    def __init__(self, blockers: list[str]) -> None:
-        super().__init__("; ".join(blockers))
-        self.blockers = blockers
 
 
 async def describe(client: Client, workflow_id: str) -> WorkflowExecutionDescription:
@@ -241,7 +251,10 @@ async def send_decision(
 ) -> None:
     """Signal `approve`/`reject` only to a run that waits for one, and approve over
     blockers only when the decision says so: the CLI and MCP refuse alike."""
-    await describe(client, workflow_id)
+    desc = await describe(client, workflow_id)
+    if desc.status != WorkflowExecutionStatus.RUNNING:
+        status = desc.status.name.lower() if desc.status else "closed"
+        raise NotWaiting(f"{workflow_id} is not waiting for a decision: it is {status}")
     try:
         pending = await pending_approvals(client, workflow_id)
     except WorkflowQueryFailedError as err:

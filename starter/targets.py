@@ -3,13 +3,19 @@ and never a run that waits a week for an approval of nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from activities.artifacts import shared_artifacts
 from activities.target import repository_of
+from starter.errors import BadRequest
 from workflows.registry import Flow
+
+STARTER_FIELDS = frozenset({"target", "out_dir", "spec"})
+"""Request fields the starter fills in, not parameters a person passes."""
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi"})
 
@@ -47,3 +53,39 @@ def check_request(flow: Flow, request: BaseModel) -> None:
         flow.check(request)
     except ValueError as exc:
         raise BadTarget(str(exc)) from None
+
+
+def accepted_params(flow: Flow) -> list[str]:
+    assert flow.request is not None
+    return [name for name in flow.request.model_fields if name not in STARTER_FIELDS]
+
+
+def validated(flow: Flow, values: dict[str, Any]) -> BaseModel:
+    """The flow's request, or BadRequest naming the bad or unknown field (`where: why`)
+    and carrying pydantic's error."""
+    assert flow.request is not None
+    try:
+        return flow.request.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "request"
+        if first["type"] == "extra_forbidden":
+            accepted = ", ".join(accepted_params(flow)) or "none"
+            message = f"{where}: {flow.name} has no such parameter (accepted: {accepted})"
+        else:
+            message = f"{where}: {first['msg']}"
+        raise BadRequest(message, exc) from exc
+
+
+def prepare(flow: Flow, values: Mapping[str, Any] | BaseModel) -> BaseModel:
+    """A request ready to start: validated by the flow's model, its target resolved and
+    fit for the flow, and accepted by the flow's own check; BadRequest otherwise."""
+    assert flow.request is not None
+    request = values if isinstance(values, flow.request) else validated(flow, dict(values))
+    try:
+        target = check_target(flow, Path(request.target))
+        request = request.model_copy(update={"target": str(target)})
+        check_request(flow, request)
+    except BadTarget as exc:
+        raise BadRequest(str(exc)) from None
+    return request

@@ -10,7 +10,6 @@ imports Temporal, anthropic and the engines only when it runs.
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from typing import Any, NoReturn
@@ -29,6 +28,7 @@ from starter.cli.common import (
     EXIT_USAGE,
     UsageProblem,
     err,
+    leave,
 )
 from starter.cli.runs import workflow_app
 
@@ -129,14 +129,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
-    """The console script. It leaves with `os._exit`: Temporal's Rust runtime keeps
-    threads that can crash CPython's interpreter teardown (a known SDK issue), and
-    everything worth keeping has been flushed by then."""
-    code = main(argv)
-    if "starter.tracing" in sys.modules:
-        sys.modules["starter.tracing"].shutdown_tracing()
-    if "starter.telemetry" in sys.modules:
-        sys.modules["starter.telemetry"].shutdown_metrics()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The console script; it leaves as `leave` says why."""
+    leave(main(argv))

@@ -7,8 +7,10 @@ they run, so `attune --help` and `attune route` start fast.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 from rich.console import Console
 
@@ -71,3 +73,18 @@ def severity(value: str | None, accepted: tuple[str, ...] = SEVERITIES) -> str |
 
 def reviewer(name: str | None) -> str:
     return name or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code` through `os._exit`, after flushing traces, metrics,
+    logs and the standard streams: Temporal's Rust runtime keeps threads that can crash
+    CPython's interpreter teardown (a known SDK issue), so a process that used a Temporal
+    client (the CLI, a script on `attune`'s API) skips that teardown."""
+    if "starter.tracing" in sys.modules:
+        sys.modules["starter.tracing"].shutdown_tracing()
+    if "starter.telemetry" in sys.modules:
+        sys.modules["starter.telemetry"].shutdown_metrics()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

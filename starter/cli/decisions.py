@@ -8,7 +8,7 @@ import typer
 
 from starter.cli.common import UsageProblem, err, reviewer, run_async
 from workflows.schemas import TIERS, ApprovalDecision, EscalateSignal
-from workflows.wire import APPROVE_SIGNAL, REJECT_SIGNAL
+from workflows.wire import APPROVE_SIGNAL, ESCALATE_SIGNAL, REJECT_SIGNAL
 
 
 async def _decide(workflow_id: str, signal: str, decision: ApprovalDecision) -> None:
@@ -74,7 +74,7 @@ def escalate_command(
 
         client = await connect()
         try:
-            return await runner.escalate(client, workflow_id, signal)
+            return await runner.signal_llm_stages(client, workflow_id, ESCALATE_SIGNAL, signal)
         except runner.UnknownWorkflow as exc:
             raise UsageProblem(str(exc)) from exc
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.table import Table
 
 from activities.artifacts import shared_artifacts
@@ -22,14 +22,14 @@ from starter.cli.common import (
     run_async,
     severity,
 )
-from starter.targets import BadTarget, check_request, check_target
+from starter.errors import BadRequest
+from starter.targets import BadTarget, check_target, prepare
 from workflows.registry import Flow, registry
 
 if TYPE_CHECKING:
     from temporalio.client import Client
 
 SPEC_SUFFIXES = frozenset({".toml", ".yaml", ".yml"})
-INTERNAL_FIELDS = frozenset({"target", "out_dir", "spec"})
 
 workflow_app = typer.Typer(help="Run and follow attune's workflows.", no_args_is_help=True)
 
@@ -85,27 +85,6 @@ def choose(name: str) -> Chosen:
         if not isinstance(spec, SpecError) and spec.name == name:
             return _spec(spec_path)
     raise UsageProblem(f"unknown workflow {name!r}; `attune workflow list` shows them all")
-
-
-def accepted_params(flow: Flow) -> list[str]:
-    assert flow.request is not None
-    return [name for name in flow.request.model_fields if name not in INTERNAL_FIELDS]
-
-
-def build_request(flow: Flow, values: dict[str, Any]) -> BaseModel:
-    """The flow's request, or one line naming the bad or unknown parameter."""
-    assert flow.request is not None
-    try:
-        return flow.request.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        if first["type"] == "extra_forbidden":
-            accepted = ", ".join(accepted_params(flow)) or "none"
-            raise UsageProblem(
-                f"--param {where}: {flow.name} has no such parameter (accepted: {accepted})"
-            ) from exc
-        raise UsageProblem(f"--param {where}: {first['msg']}") from exc
 
 
 @workflow_app.command("list")
@@ -214,11 +193,11 @@ def workflow_run(
             save_to = out_dir.expanduser().resolve()
         else:
             values["out_dir"] = str(out_dir.expanduser().resolve())
-    request = build_request(flow, values)
     try:
-        check_request(flow, request)
-    except BadTarget as exc:
-        raise UsageProblem(str(exc)) from exc
+        request = prepare(flow, values)
+    except BadRequest as exc:
+        prefix = "--param " if exc.errors is not None else ""
+        raise UsageProblem(f"{prefix}{exc}") from exc
     raise typer.Exit(
         run_async(_start_and_wait(chosen, request, json_out, no_wait, threshold, save_to))
     )

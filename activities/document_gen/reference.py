@@ -155,11 +155,13 @@ def _walk_modules(module: Any) -> list[Any]:
 
 
 class _Collected(logging.Handler):
-    """griffe logs a module it cannot parse (with its traceback) and goes on: the
-    message belongs in the report, not on the worker's stderr."""
+    """griffe logs a module it cannot parse as an error (with its traceback) and goes on:
+    the message belongs in the report, not on the worker's stderr. Its warnings about
+    docstrings (a parameter without a type) are style notes on the user's code that
+    pydoclint already reports, so they are not collected."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.ERROR)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -168,7 +170,7 @@ class _Collected(logging.Handler):
 
 def markdown_reference(found: list[Package], style: Style, out_dir: Path) -> ReferenceOutcome:
     """One Markdown file per public module, from griffe's static view of the source;
-    what griffe logs while loading a package that loads becomes a warning (a package
+    what griffe logs as an error while loading a package that loads becomes a warning (a package
     that does not load is one warning already)."""
     logger = logging.getLogger("griffe")
     collected = _Collected()

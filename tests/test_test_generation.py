@@ -447,6 +447,8 @@ def test_cli_selects_a_function_and_applies_to_a_branch(
 
 def test_release_testing_agent_reports_the_gaps_it_would_fill(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
+    # The agent measures coverage where the project configures it (issue 14).
+    (project / ".coveragerc").write_text("[run]\nbranch = True\n")
     before = sorted(p.relative_to(project) for p in project.rglob("*"))
     outcome = run_test_suite(project, 120)
     assert outcome.status == "passed"

@@ -61,29 +61,15 @@ def finding_flows() -> list:
 
 
 async def run_flows(target: Path) -> list[dict]:
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+
+    from _temporal import quiet_dev_server
 
     from activities.artifacts import ArtifactStore
     from activities.reports import FINDINGS
     from starter import runner
-    from tests.conftest import temporal_cli
     from worker import running_worker
-    from workflows.wire import SEARCH_ATTRIBUTES
 
-    stdout = os.dup(1)
-    os.dup2(2, 1)  # the dev server inherits stdout: keep its banner out of the table
-    try:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(),
-            search_attributes=SEARCH_ATTRIBUTES,
-            data_converter=pydantic_data_converter,
-            ui=False,
-            dev_server_log_level="error",
-        )
-    finally:
-        os.dup2(stdout, 1)
-        os.close(stdout)
+    env = await quiet_dev_server()
     rows = []
     try:
         async with running_worker(env.client):

@@ -162,7 +162,7 @@ def bench_module(tree: Path, module: str, budget: int, work: Path) -> dict:
     }
 
 
-def placeholder_tests(fake: FakeAnthropic) -> None:
+def answer_with_tests_that_add_nothing(fake: FakeAnthropic) -> None:
     """Answer every segment with three tests that import the module and cover nothing
     the baseline does not: the loop's feedback and escalation run in full."""
 
@@ -199,7 +199,7 @@ async def llm_costs(cache: Path, modules: list[tuple[str, str]]) -> dict[str, di
     assert flow is not None
     costs = {}
     with FakeAnthropic() as fake:
-        placeholder_tests(fake)
+        answer_with_tests_that_add_nothing(fake)
         extra = {"ANTHROPIC_API_KEY": "fake-key", "ANTHROPIC_BASE_URL": fake.url}
         async with server_and_worker(extra) as bench:
             for tree, module in modules:

@@ -29,8 +29,24 @@ class LLMVerdict(BaseModel):
     tier: str
 
 
+class FlowStep(BaseModel):
+    """One hop of a taint path: where untrusted data came from, each call it went
+    through, and the sink it reached (SARIF `codeFlows`, the Markdown path)."""
+
+    kind: Literal["source", "call", "return", "sink"]
+    file: str = Field(description="POSIX path relative to the audit target")
+    line: int
+    column: int = 1
+    note: str = Field(description="What happens here, e.g. 'request.args reaches q'")
+
+
 class Finding(BaseModel):
-    """One issue at one place. `tools` names every engine that reported it."""
+    """One issue at one place. `tools` names every engine that reported it.
+
+    A finding is open unless it is an accepted risk (project memory) or `suppressed`
+    (an inline comment, test-code policy or a baseline): such findings stay in the
+    report JSON and SARIF with their reason, and leave the counts and the risk score.
+    """
 
     rule_id: str
     tool: str
@@ -57,6 +73,18 @@ class Finding(BaseModel):
     fix_diff: str | None = Field(
         default=None, description="A unified diff that fixes it, where the engine has one"
     )
+    flow: list[FlowStep] = Field(
+        default_factory=list, description="Taint path from source to sink, where traced"
+    )
+    suppressed: str | None = Field(
+        default=None,
+        description="Why an inline comment, test-code policy or a baseline suppresses it",
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """Counts toward severities, verdicts and the risk score."""
+        return self.accepted_risk is None and self.suppressed is None
 
 
 class ApplyOutcome(BaseModel):

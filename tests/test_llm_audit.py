@@ -27,13 +27,15 @@ from activities.artifacts import ArtifactStore
 from activities.llm.claude import ClaudeActivities
 from activities.llm.pricing import load_prices
 from starter import runner
+from starter.api import Attune
 from tests.conftest import SAMPLE
 from tests.fake_anthropic import FakeAnthropic
+from tests.waiting import until
 from worker import running_worker
 from workflows.registry import registry
 from workflows.schemas import EscalationState, LLMConfig, LLMPrompt, LLMTask
 from workflows.security_audit.models import AuditRequest
-from workflows.wire import ATTUNE_TIER, LLM_TASK_QUEUE, TASK_QUEUE, TIER_ESCALATION
+from workflows.wire import ATTUNE_TIER, LLM_TASK_QUEUE, STATE_QUERY, TASK_QUEUE, TIER_ESCALATION
 
 USAGE = {
     "input_tokens": 1000,
@@ -323,3 +325,40 @@ async def test_escalate_signal_from_the_cli(
     _, state = await task
     assert [(a.tier, a.verdict) for a in state.attempts] == [("haiku", "pass"), ("opus", "pass")]
     assert state.attempts[0].escalated_because == "needs a closer look"
+
+
+async def test_the_api_steers_a_running_llm_stage(
+    client: Client, sample: Path, fake_anthropic: FakeAnthropic
+) -> None:
+    """`Attune.set_ceiling`, `set_budget` and `escalate` reach the audit's triage stage
+    while it runs: Haiku's answer is held until all three signals are sent."""
+    answer_everything(fake_anthropic, confidence=0.95)
+    answer = fake_anthropic.responder
+    held = threading.Event()
+
+    def hold_the_first_answer(body: dict[str, Any]) -> None:
+        answer(body)
+        if len(fake_anthropic.messages) == 1:
+            fake_anthropic.script[-1].hold = held
+
+    fake_anthropic.responder = hold_the_first_answer
+    attune = Attune(client, local_worker=False)  # running_worker serves the run
+    async with running_worker(client):
+        run = await attune.start("security-audit", target=str(sample))
+        await asyncio.to_thread(fake_anthropic.wait_for_messages, 1)
+        stages = await until(lambda: runner.llm_stages(client, run.id), "a running LLM stage")
+        assert await attune.set_ceiling(run.id, "sonnet") == stages
+        assert await attune.set_budget(run.id, 1.0) == stages
+        assert await attune.escalate(run.id, reason="the API asks for a second look") == stages
+        held.set()
+        await run.result()
+        state = await client.get_workflow_handle(stages[0]).query(
+            STATE_QUERY, result_type=EscalationState
+        )
+    assert (state.ceiling, state.budget_usd) == ("sonnet", 1.0)
+    assert [(a.tier, a.verdict) for a in state.attempts] == [("haiku", "pass"), ("sonnet", "pass")]
+    assert state.attempts[0].escalated_because == "the API asks for a second look"
+    assert [m.body["model"] for m in fake_anthropic.messages[:2]] == [
+        "claude-haiku-5-5",
+        "claude-sonnet-5-5",
+    ]

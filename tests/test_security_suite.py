@@ -67,6 +67,17 @@ def test_case_files_parse_and_never_reach_outside_their_case(suite, cases):
             assert (root / "__init__.py").is_file(), case.id
 
 
+def test_twins_have_the_same_modules(suite, cases):
+    """The same flow: the safe twin changes code inside the vulnerable case's modules."""
+
+    def modules(case_id: str) -> list[str]:
+        root = suite.CASES / case_id
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py"))
+
+    for case in cases:
+        assert modules(case.id) == modules(case.twin), case.id
+
+
 def test_cases_live_in_one_directory_per_cwe_named_for_it(cases):
     for case in cases:
         directory, _name, label = case.id.split("/")

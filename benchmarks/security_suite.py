@@ -15,7 +15,7 @@ risk does not count. bandit and ruff's S rules (`--isolated`) run on the same fi
 case counts as detected by a tool when the tool reports a finding in one of the case's
 files whose CWE is in the case CWE's family (CWE_FAMILIES: 327/328, 614/1004, 79/80 and
 a parent with its children are one family). ruff codes get their CWE from attune's table
-of ruff's S rules; bandit gives its own.
+of ruff's S rules; a bandit result counts under its own CWE and under its ruff twin's.
 
 Per family: TPR (vulnerable cases detected / vulnerable cases) - FPR (safe cases detected
 / safe cases); the headline is the mean over families. The Markdown table goes to stdout
@@ -170,11 +170,19 @@ def attune_findings(report: dict) -> list[ToolFinding]:
 
 
 def bandit_findings(output: dict, root: Path) -> list[ToolFinding]:
-    return [
-        ToolFinding(file=_relative(r["filename"], root), cwe=r["issue_cwe"]["id"])
-        for r in output["results"]
-        if (r.get("issue_cwe") or {}).get("id")
-    ]
+    """Each bandit result under its own CWE and under the CWE of its ruff twin (B307 is
+    S307): bandit labels eval CWE-78 and its XML tests CWE-20, so by its own CWE alone it
+    could never find code injection or XXE; the twin's CWE scores the same check alike
+    for both tools."""
+    from activities.security_audit.scanners.ruff_rules import RUFF_S_RULES
+
+    found = []
+    for result in output["results"]:
+        twin = RUFF_S_RULES.get(f"S{result['test_id'][1:]}")
+        cwes = {(result.get("issue_cwe") or {}).get("id"), twin.cwe if twin else None}
+        file = _relative(result["filename"], root)
+        found += [ToolFinding(file=file, cwe=cwe) for cwe in sorted(cwes - {None})]
+    return found
 
 
 def ruff_findings(output: list[dict], root: Path) -> list[ToolFinding]:
@@ -284,6 +292,10 @@ def markdown(numbers: dict) -> str:
     averages = " | ".join(f" | | **{numbers['tools'][t]['average']:+.2f}**" for t in tools)
     lines.append(f"| **average** | {numbers['pairs']} |{averages} |")
     lines += [
+        "",
+        "A case is detected when a tool reports a finding in its files under a CWE of the"
+        " case's family; attune's suppressed findings and accepted risks do not count. A"
+        " bandit result counts under its own CWE and its ruff twin's (B307 as S307, CWE-94).",
         "",
         "By flow (TPR / FPR): local, through a helper, across modules of a package.",
         "",

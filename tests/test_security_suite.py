@@ -140,8 +140,17 @@ def test_bandit_and_ruff_output_map_to_cwes(suite, tmp_path):
     root = tmp_path / "cases"
     bandit = {
         "results": [
-            {"filename": str(root / "a/vulnerable/x.py"), "issue_cwe": {"id": 89}},
-            {"filename": str(root / "a/vulnerable/y.py"), "issue_cwe": {}},
+            {
+                "filename": str(root / "a/vulnerable/x.py"),
+                "test_id": "B608",
+                "issue_cwe": {"id": 89},
+            },
+            {
+                "filename": str(root / "a/vulnerable/y.py"),
+                "test_id": "B307",
+                "issue_cwe": {"id": 78},
+            },
+            {"filename": str(root / "a/vulnerable/z.py"), "test_id": "B703", "issue_cwe": {}},
         ]
     }
     ruff = [
@@ -149,7 +158,9 @@ def test_bandit_and_ruff_output_map_to_cwes(suite, tmp_path):
         {"filename": str(root / "b/safe/x.py"), "code": None},  # a syntax error
     ]
     assert suite.bandit_findings(bandit, root) == [
-        suite.ToolFinding(file="a/vulnerable/x.py", cwe=89)
+        suite.ToolFinding(file="a/vulnerable/x.py", cwe=89),
+        suite.ToolFinding(file="a/vulnerable/y.py", cwe=78),
+        suite.ToolFinding(file="a/vulnerable/y.py", cwe=94),
     ]
     assert suite.ruff_findings(ruff, root) == [suite.ToolFinding(file="b/safe/x.py", cwe=328)]
 

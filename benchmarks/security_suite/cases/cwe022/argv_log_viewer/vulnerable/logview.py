@@ -1,0 +1,14 @@
+import sys
+from pathlib import Path
+
+LOG_ROOT = Path("/var/log/shop")
+
+
+def tail(name: str, lines: int = 50) -> list[str]:
+    text = (LOG_ROOT / name).read_text(errors="replace")
+    return text.splitlines()[-lines:]
+
+
+if __name__ == "__main__":
+    for line in tail(sys.argv[1]):
+        print(line)

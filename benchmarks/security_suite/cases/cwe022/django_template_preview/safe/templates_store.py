@@ -1,0 +1,12 @@
+from pathlib import Path
+
+EMAIL_TEMPLATES = Path(__file__).parent / "email_templates"
+
+
+def template_source(name: str) -> str:
+    known = {p.name for p in EMAIL_TEMPLATES.iterdir()}
+    if name not in known:
+        raise FileNotFoundError(name)
+    path = EMAIL_TEMPLATES.joinpath(name)
+    with path.open(encoding="utf-8") as handle:
+        return handle.read()

@@ -1,0 +1,23 @@
+import os
+import sys
+from datetime import date
+
+
+def archive(destination: str) -> int:
+    stamp = date.today().isoformat()
+    pipe = os.popen(f"tar czf {destination}/data-{stamp}.tgz /srv/data 2>&1")
+    output = pipe.read()
+    if output:
+        print(output, file=sys.stderr)
+    return pipe.close() or 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: backup.py DESTINATION", file=sys.stderr)
+        return 2
+    return archive(argv[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,17 @@
+import subprocess
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+
+app = FastAPI()
+
+
+def render_pages(document: int, dpi: int) -> str:
+    out = f"/tmp/render/{document}"
+    subprocess.check_call(f"pdftoppm -r {dpi} -png /srv/docs/{document}.pdf {out}", shell=True)
+    return out + "-1.png"
+
+
+@app.get("/preview/{document}")
+def preview(document: str, dpi: str = "72"):
+    return FileResponse(render_pages(int(document), int(dpi)))

@@ -1,0 +1,12 @@
+import subprocess
+
+
+def uptime(host: str) -> str:
+    result = subprocess.run(
+        f"ssh -o BatchMode=yes {host} uptime",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=15,
+    )
+    return result.stdout.strip() or result.stderr.strip()

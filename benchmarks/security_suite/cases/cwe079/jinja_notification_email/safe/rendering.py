@@ -1,0 +1,10 @@
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+env = Environment(
+    loader=PackageLoader("notifications", "templates"),
+    autoescape=select_autoescape(["html", "xml"]),
+)
+
+
+def render_digest(display_name: str, items: list[dict]) -> str:
+    return env.get_template("digest.html").render(name=display_name, items=items)

@@ -1,0 +1,8 @@
+from django.http import JsonResponse
+
+from .queries import invoice_total
+
+
+def invoice(request):
+    invoice_id = request.GET["id"]
+    return JsonResponse({"id": invoice_id, "total": invoice_total(invoice_id)})

@@ -1,0 +1,14 @@
+from ldap3 import ALL, Connection, Server
+from ldap3.utils.conv import escape_filter_chars
+
+SERVER = Server("ldap.corp.example.com", get_info=ALL)
+
+
+def find_people(name: str) -> list[dict]:
+    conn = Connection(SERVER, auto_bind=True)
+    conn.search(
+        "ou=staff,dc=corp,dc=example,dc=com",
+        "(&(objectClass=inetOrgPerson)(cn=*" + escape_filter_chars(name) + "*))",
+        attributes=["cn", "mail", "telephoneNumber"],
+    )
+    return [entry.entry_attributes_as_dict for entry in conn.entries]

@@ -1,0 +1,12 @@
+from fastapi import FastAPI
+from ldap3 import Connection, Server
+from ldap3.utils.conv import escape_filter_chars
+
+app = FastAPI()
+
+
+@app.get("/directory/by-mail")
+def by_mail(mail: str):
+    conn = Connection(Server("ldap://directory.internal"), auto_bind=True)
+    conn.search("dc=internal", f"(mail={escape_filter_chars(mail)})", attributes=["uid", "displayName"])
+    return [str(entry.uid) for entry in conn.entries]

@@ -1,0 +1,20 @@
+import hashlib
+import secrets
+
+from django.http import JsonResponse
+
+from accounts.models import Member
+
+
+def hash_password(password: str, salt: str) -> str:
+    return hashlib.sha1((salt + password).encode()).hexdigest()
+
+
+def signup(request):
+    salt = secrets.token_hex(8)
+    member = Member.objects.create(
+        username=request.POST["username"],
+        salt=salt,
+        password_hash=hash_password(request.POST["password"], salt),
+    )
+    return JsonResponse({"id": member.pk}, status=201)

@@ -1,0 +1,7 @@
+from flask import session
+
+
+def start_session(claims: dict) -> None:
+    session.clear()
+    session["member"] = claims["member_id"]
+    session["is_admin"] = claims.get("admin", False)

@@ -1,0 +1,16 @@
+from urllib.parse import urlparse
+
+import requests
+
+AVATAR_DIR = "/srv/media/avatars"
+AVATAR_HOSTS = {"www.gravatar.com", "avatars.githubusercontent.com"}
+
+
+def download_avatar(user_id: int, url: str) -> str:
+    if urlparse(url).hostname not in AVATAR_HOSTS:
+        raise ValueError("avatar host not allowed")
+    path = f"{AVATAR_DIR}/{int(user_id)}.img"
+    with requests.get(url, stream=True, timeout=15) as response, open(path, "wb") as out:
+        for chunk in response.iter_content(65536):
+            out.write(chunk)
+    return path

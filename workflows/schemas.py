@@ -8,10 +8,11 @@ and move as an `ArtifactRef` (claim check), keeping payloads and history small.
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Confidence = Literal["high", "medium", "low"]
@@ -20,6 +21,21 @@ RunStatus = Literal["completed", "failed", "cancelled", "awaiting_approval"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}
 CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def _splittable_command(value: str) -> str:
+    """Refused before the run starts: a command that is empty or badly quoted."""
+    try:
+        words = shlex.split(value)
+    except ValueError as err:
+        raise ValueError(f"cannot be split into words: {err}") from err
+    if not words:
+        raise ValueError("the command is empty")
+    return value
+
+
+CommandLine = Annotated[str, AfterValidator(_splittable_command)]
+"""A command the worker runs (split with shlex, never through a shell)."""
 
 
 class LLMVerdict(BaseModel):

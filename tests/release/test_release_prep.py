@@ -288,6 +288,5 @@ def test_a_bad_test_cmd_is_refused_before_the_run(repo: Repo, cli_env: dict[str,
 
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "attune: --param test_cmd: Value error, test_cmd cannot be split into words: "
-        "No closing quotation"
+        "attune: --param test_cmd: Value error, cannot be split into words: No closing quotation"
     ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shlex
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.schemas import (
     ArtifactRef,
+    CommandLine,
     DiscoveryResult,
     FileBatch,
     LLMSummary,
@@ -45,7 +45,7 @@ class PerformanceAuditRequest(BaseModel):
     llm_max_findings: int = Field(
         default=200, ge=0, description="Most severe findings sent to LLM triage"
     )
-    profile_cmd: str | None = Field(
+    profile_cmd: CommandLine | None = Field(
         default=None,
         description="A Python command to profile in the target directory (e.g. "
         "'pytest -k bench'), split with shlex, never run by a shell; static findings in "
@@ -59,18 +59,6 @@ class PerformanceAuditRequest(BaseModel):
         description="Stop profile_cmd after this many seconds",
         json_schema_extra={"mcp": False},
     )
-
-    @field_validator("profile_cmd")
-    @classmethod
-    def _splittable(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                words = shlex.split(value)
-            except ValueError as err:
-                raise ValueError(f"profile_cmd: {err}") from err
-            if not words:
-                raise ValueError("profile_cmd is empty")
-        return value
 
 
 class PerfBatch(FileBatch):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.schemas import (
     AgentResult,
     BlockerDetail,
+    CommandLine,
     TeamResult,
     UsageMemo,
 )
@@ -26,23 +26,9 @@ class ReleasePrepRequest(BaseModel):
     env_timeout_s: int = Field(
         default=900, ge=1, description="Building the project's test environment (first run)"
     )
-    test_cmd: str | None = Field(
+    test_cmd: CommandLine | None = Field(
         default=None, description="The command that runs the tests, instead of the detected one"
     )
-
-    @field_validator("test_cmd")
-    @classmethod
-    def _splittable(cls, value: str | None) -> str | None:
-        """Refused before the run starts: a command that is empty or badly quoted."""
-        if value is None:
-            return None
-        try:
-            words = shlex.split(value)
-        except ValueError as err:
-            raise ValueError(f"test_cmd cannot be split into words: {err}") from err
-        if not words:
-            raise ValueError("test_cmd is empty")
-        return value
 
     max_cost_usd: float | None = Field(default=None, ge=0)
 

@@ -283,7 +283,7 @@ _RESPONSE_FACTORIES = frozenset({"make_response", "redirect", "jsonify", "render
 
 
 def _factory_kind(value: ast.expr) -> str | None:
-    """ "jar" or "response" for a value built by a call that makes one, else None."""
+    """Does a call build a cookie jar ("jar") or a server response ("response")?"""
     if value.__class__ is not ast.Call:
         return None
     name = _last_name(value.func)
@@ -992,7 +992,7 @@ class _Scanner:
                 )
 
     def cookie_receiver(self, node: ast.Call) -> str | None:
-        """ "jar", "response" or None (unknown) for the object `set_cookie` is called on."""
+        """Is `set_cookie` called on a cookie jar ("jar"), a response, or unknown (None)?"""
         receiver = node.func.value if node.func.__class__ is ast.Attribute else None
         cls = receiver.__class__
         if cls is ast.Call:

@@ -49,6 +49,7 @@ _DIRECTIVE = re.compile(
     re.IGNORECASE,
 )
 _CODE = re.compile(r"[A-Za-z]+\d+")
+STATEMENT_REACH = 50
 
 
 def is_test_path(rel: str) -> bool:
@@ -166,11 +167,17 @@ class _InlineSuppressions:
         if finding.end_line and finding.end_line != finding.line:
             lines.append(finding.end_line)
         found = self._covering(lines, rules, issue)
-        if found is None:
+        if found is None and self._near(finding.line):
             span = self.statements().get(finding.line)
             if span is not None:
                 found = self._covering([n for n in span if n not in lines], rules, issue)
         return None if found is None else f"inline: {found.text}"
+
+    def _near(self, line: int) -> bool:
+        """Could a comment here be on the first or last line of the finding's statement?
+        Parsing a big file costs more than the whole scan of it, so statements longer
+        than `STATEMENT_REACH` lines are not followed to a comment at their far end."""
+        return any(abs(at - line) <= STATEMENT_REACH for at in self.by_line)
 
     def _covering(self, lines: list[int], rules: set[str], issue: str) -> _Directive | None:
         for line in lines:
@@ -188,9 +195,9 @@ class _InlineSuppressions:
                 tree = ast.parse(self.source)
             except (SyntaxError, ValueError):
                 return self._statements
-            for node in ast.walk(tree):  # breadth first: inner statements overwrite outer
-                if not isinstance(node, ast.stmt):
-                    continue
+            pending: list[ast.stmt] = list(tree.body)
+            while pending:  # outer statements first: inner ones overwrite their lines
+                node = pending.pop()
                 first = min([node.lineno, *(d.lineno for d in _decorators(node))])
                 last = node.end_lineno or node.lineno
                 body = getattr(node, "body", None)
@@ -198,11 +205,25 @@ class _InlineSuppressions:
                     last = max(node.lineno, body[0].lineno - 1)
                 for line in range(first, last + 1):
                     self._statements[line] = (first, last)
+                pending.extend(_nested_statements(node))
         return self._statements
 
 
 def _decorators(node: ast.stmt) -> list[ast.expr]:
     return getattr(node, "decorator_list", [])
+
+
+def _nested_statements(node: ast.stmt) -> list[ast.stmt]:
+    """The statements of a compound statement's blocks (not its expressions: walking
+    every node would cost more than the parse)."""
+    nested: list[ast.stmt] = []
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            nested.extend(block)
+    for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+        nested.extend(part.body)
+    return nested
 
 
 def _twin(code: str) -> str | None:

@@ -562,6 +562,9 @@ SAFE = [
                     self.set_cookie(cookie, origin="copy")
         def anything(obj, cookie):
             obj.set_cookie(cookie)
+        def test_login(client, app):
+            client.set_cookie("session", "v")
+            app.test_client().set_cookie("session", "v")
      """),
     ("ATN160", """
         from http.cookies import SimpleCookie

@@ -83,7 +83,7 @@ def test_asserts_in_tests_are_suppressed_and_stay_open_elsewhere(tmp_path: Path)
     root = tmp_path / "repo"
     write(root, "tests/test_x.py", ASSERTS)
     write(root, "src/pkg/x.py", ASSERTS)
-    findings = scan(root, ["src/pkg/x.py", "tests/test_x.py"])
+    findings = scan(root, ["src/pkg/x.py", "tests/test_x.py"], bandit=True)
     in_src, in_tests = (
         [f for f in findings if f.file == path and f.rule_id == "S101"]
         for path in ("src/pkg/x.py", "tests/test_x.py")
@@ -93,6 +93,7 @@ def test_asserts_in_tests_are_suppressed_and_stay_open_elsewhere(tmp_path: Path)
     ]
     assert [(f.line, f.suppressed) for f in in_tests] == [(2, TEST_ASSERT)]
     assert not in_tests[0].is_open
+    assert in_tests[0].related_rules == in_src[0].related_rules == ["bandit/B101"]
 
 
 def test_adding_a_conftest_reclassifies_a_cached_file(tmp_path: Path) -> None:

@@ -273,10 +273,10 @@ def is_security_name(name: str) -> bool:
 
 
 # Client-side cookie stores (http.cookiejar, requests' RequestsCookieJar, a session's
-# `.cookies`) and server responses, told apart by the name of the receiver or by the call
-# that created it. A jar's `set_cookie(cookie)` stores a cookie the client received: the
-# Secure/HttpOnly flags are the server's decision, not this code's.
-_JAR_NAME = re.compile(r"(?:jar|cookies)$", re.IGNORECASE)
+# `.cookies`, werkzeug's test client) and server responses, told apart by the name of the
+# receiver or by the call that created it. A jar's `set_cookie(cookie)` stores a cookie
+# the client received: the Secure/HttpOnly flags are the server's decision, not this code's.
+_JAR_NAME = re.compile(r"(?:jar|cookies|client)$", re.IGNORECASE)
 _RESPONSE_NAME = re.compile(r"^_*(?:r|res|resp|rsp|response)$|_?(?:resp|response)$", re.IGNORECASE)
 _JAR_FACTORIES = frozenset({"cookiejar_from_dict", "merge_cookies"})
 _RESPONSE_FACTORIES = frozenset({"make_response", "redirect", "jsonify", "render", "Response"})
@@ -289,7 +289,7 @@ def _factory_kind(value: ast.expr) -> str | None:
     name = _last_name(value.func)
     if name is None:
         return None
-    if name.endswith("CookieJar") or name in _JAR_FACTORIES:
+    if _JAR_NAME.search(name) or name in _JAR_FACTORIES:
         return "jar"
     if name.endswith("Response") or name in _RESPONSE_FACTORIES:
         return "response"

@@ -28,7 +28,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from activities.artifacts import ArtifactStore
 from activities.security_audit.scan_cache import ScanCache
-from activities.security_audit.scanners import ast_rules, merge, ruff_rules, secrets
+from activities.security_audit.scanners import ast_rules, merge, policy, ruff_rules, secrets
 from activities.sources import BINARY, decode_source
 from workflows.schemas import Finding, SkippedFile
 from workflows.security_audit.models import ScanBatchResult
@@ -108,7 +108,7 @@ def stored_batch_results(store: ArtifactStore, run_key: str, count: int) -> list
 def engine_version(bandit: bool) -> str:
     """A key that changes whenever a cached result could differ: rules, ruff, bandit."""
     digest = hashlib.sha256()
-    for module in (ast_rules, secrets, ruff_rules, merge):
+    for module in (ast_rules, secrets, ruff_rules, merge, policy):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(metadata.version("ruff").encode())
     if bandit:
@@ -116,8 +116,11 @@ def engine_version(bandit: bool) -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_key(rel: str, data: bytes, version: str) -> str:
-    return hashlib.sha256(version.encode() + b"\0" + rel.encode() + b"\0" + data).hexdigest()
+def _cache_key(rel: str, data: bytes, version: str, in_tests: bool) -> str:
+    """Whether the file is test code is part of the key: a conftest.py added beside an
+    unchanged file changes its verdicts (see policy.TestCode)."""
+    material = f"{version}\0{rel}\0{'test' if in_tests else 'code'}\0".encode()
+    return hashlib.sha256(material + data).hexdigest()
 
 
 class _ToolRun:
@@ -175,6 +178,7 @@ def scan_chunk(
     root_path = Path(root)
     version = engine_version(bandit)
     cache = ScanCache(Path(cache_file))
+    test_code = policy.TestCode(root_path)
     result = ChunkResult(findings=[], skipped=[], cache_hits=0, cache_misses=0, files_scanned=0)
     contents: dict[str, tuple[str, bytes]] = {}
     for rel in rel_paths:
@@ -187,7 +191,7 @@ def scan_chunk(
         if decode_source(data)[1] == BINARY:
             result.skipped.append(SkippedFile(path=rel, reason=BINARY))
             continue
-        contents[rel] = (_cache_key(rel, data, version), data)
+        contents[rel] = (_cache_key(rel, data, version, test_code(rel)), data)
     cached = cache.get_many([key for key, _ in contents.values()])
     sources: dict[str, str] = {}
     skips: dict[str, str | None] = {}
@@ -207,7 +211,9 @@ def scan_chunk(
     per_file = _scan_sources(root_path, sources, skips, bandit, cancel_file)
     fresh: dict[str, dict] = {}
     for rel, skip in skips.items():
-        merged = merge.merge_findings(per_file.get(rel, []))
+        merged = policy.apply_policy(
+            merge.merge_findings(per_file.get(rel, [])), sources.get(rel), test_code(rel)
+        )
         result.findings.extend(merged)
         if skip:
             result.skipped.append(SkippedFile(path=rel, reason=skip))

@@ -186,6 +186,84 @@ VULNERABLE = [
         import torch
         model = torch.load(path, weights_only=False)
      """),
+    # ATN133: Deserialises data serialised in the same function (a round trip)
+    ("ATN133", 3, """
+        import pickle
+        def test_copy(x):
+            assert pickle.loads(pickle.dumps(x, protocol=pickle.HIGHEST_PROTOCOL)) == x
+     """),
+    ("ATN133", 5, """
+        import pickle
+        def test_copy(x):
+            data = pickle.dumps(x)
+            check(data)
+            return pickle.loads(data)
+     """),
+    ("ATN133", 6, """
+        import io, pickle
+        def test_file(x):
+            buf = io.BytesIO()
+            pickle.dump(x, buf)
+            buf.seek(0)
+            return pickle.load(buf)
+     """),
+    ("ATN133", 3, """
+        import io, pickle
+        def test_file(x):
+            return pickle.Unpickler(io.BytesIO(pickle.dumps(x))).load()
+     """),
+    # ATN141: Broken or weak cipher
+    ("ATN141", 3, """
+        from Crypto.Cipher import DES
+        def f(key):
+            return DES.new(key, DES.MODE_CBC)
+     """),
+    ("ATN141", 3, """
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        def f(key, iv):
+            return Cipher(algorithms.Blowfish(key), modes.CBC(iv))
+     """),
+    ("ATN141", 2, """
+        from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+        cipher = ARC4(b"k" * 16)
+     """),
+    # ATN142: Block cipher in ECB mode
+    ("ATN142", 3, """
+        from Cryptodome.Cipher import AES
+        def f(key):
+            return AES.new(key, AES.MODE_ECB)
+     """),
+    ("ATN142", 3, """
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        def f(key):
+            return Cipher(algorithms.AES(key), mode=modes.ECB())
+     """),
+    # ATN190: Non-cryptographic random used for a security value
+    ("ATN190", 3, """
+        import random, string
+        def f():
+            token = "".join(random.choice(string.ascii_letters) for _ in range(32))
+     """),
+    ("ATN190", 3, """
+        import random
+        def make_password():
+            return str(random.getrandbits(64))
+     """),
+    ("ATN190", 3, """
+        from random import randint as pick
+        def f(user):
+            user.send(reset_code=pick(100000, 999999))
+     """),
+    ("ATN190", 3, """
+        import random
+        def f(self, session):
+            self.sessionId = random.random()
+     """),
+    ("ATN190", 3, """
+        import random
+        def f(session):
+            session["csrf_token"] = random.randbytes(16).hex()
+     """),
     # ATN140: Weak hash (MD5/SHA-1)
     ("ATN140", 3, """
         import hashlib
@@ -203,6 +281,15 @@ VULNERABLE = [
     ("ATN140", 2, """
         from hashlib import md5 as m
         digest = m(data)
+     """),
+    ("ATN140", 3, """
+        from Crypto.Hash import MD5
+        def f(data):
+            return MD5.new(data).hexdigest()
+     """),
+    ("ATN140", 2, """
+        from cryptography.hazmat.primitives import hashes
+        digest = hashes.Hash(hashes.SHA1())
      """),
     # ATN150: XML parsed without defusedxml
     ("ATN150", 3, """
@@ -239,6 +326,20 @@ VULNERABLE = [
     ("ATN160", 2, """
         def view(response, value):
             response.set_cookie("session", value, secure=False, httponly=True)
+     """),
+    ("ATN160", 3, """
+        class Handler(tornado.web.RequestHandler):
+            def get(self):
+                self.set_cookie("session", self.token, httponly=True)
+     """),
+    ("ATN160", 3, """
+        def view(body):
+            holder = make_response(body)
+            holder.set_cookie("session", "v", httponly=True)
+     """),
+    ("ATN160", 2, """
+        def view():
+            HttpResponse("ok").set_cookie(key, httponly=True)
      """),
     # ATN161: Cookie set without HttpOnly
     ("ATN161", 2, """
@@ -388,6 +489,45 @@ SAFE = [
         hashlib.md5(b"x", usedforsecurity=False)
         hashlib.new("sha256")
      """),
+    ("ATN133", """
+        import json
+        def test_copy(x):
+            return json.loads(json.dumps(x))
+     """),
+    ("ATN141", """
+        from Crypto.Cipher import AES, ChaCha20_Poly1305
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        def f(key, iv):
+            AES.new(key, AES.MODE_GCM)
+            ChaCha20_Poly1305.new(key=key)
+            return Cipher(algorithms.AES(key), modes.GCM(iv))
+     """),
+    ("ATN142", """
+        from Crypto.Cipher import AES
+        def f(key, iv):
+            return AES.new(key, AES.MODE_CBC, iv=iv)
+     """),
+    ("ATN190", """
+        import random, secrets
+        def backoff(attempt, items, keys):
+            delay = random.uniform(0, 2**attempt)
+            random.shuffle(items)
+            key = random.choice(keys)
+            token_count = random.randint(1, 5)
+            password_length = random.randint(12, 16)
+            token = secrets.token_urlsafe(32)
+            sample(salt=secrets.token_bytes(16), seed=random.random())
+            return delay
+        def jitter():
+            return random.random()
+        def generate_token():
+            return secrets.token_hex(16)
+     """),
+    ("ATN190", """
+        def f(rng):
+            token = rng.choice("abc")
+            nonce = random.random()  # `random` is not the stdlib module here
+     """),
     ("ATN150", """
         import defusedxml.ElementTree as ET
         from lxml import etree
@@ -403,6 +543,36 @@ SAFE = [
             response.set_cookie("b", value, secure=settings.SECURE, httponly=settings.HTTPONLY)
             response.set_cookie("c", value, **opts)
             response.set_cookie("d", max_age=0)
+     """),
+    ("ATN160", """
+        from http.cookiejar import CookieJar
+        from requests.cookies import RequestsCookieJar, create_cookie
+        jar = CookieJar()
+        jar.set_cookie(create_cookie("a", "b"))
+        def merge(cookiejar, session, cookie):
+            cookiejar.set_cookie(cookie)
+            session.cookies.set("a", "b", secure=False)
+            session.cookies.set_cookie(create_cookie("a", "b"))
+            store = RequestsCookieJar()
+            store.set_cookie(cookie, "unusual second argument")
+            self.jar.set_cookie(cookie)
+        class Jar(RequestsCookieJar):
+            def copy(self, other):
+                for cookie in other:
+                    self.set_cookie(cookie, origin="copy")
+        def anything(obj, cookie):
+            obj.set_cookie(cookie)
+        def test_login(client, app):
+            client.set_cookie("session", "v")
+            app.test_client().set_cookie("session", "v")
+     """),
+    ("ATN160", """
+        from http.cookies import SimpleCookie
+        def header(value):
+            cookie = SimpleCookie()
+            cookie["session"] = value
+            cookie["session"]["path"] = "/"
+            return cookie.output()
      """),
     ("ATN162", """
         SESSION_COOKIE_SECURE = True
@@ -468,9 +638,9 @@ def test_safe(rule_id: str, code: str) -> None:
 @pytest.mark.parametrize(
     ("rule_id", "cwe"),
     [("ATN101", 89), ("ATN110", 78), ("ATN111", 78), ("ATN120", 94), ("ATN130", 502),
-     ("ATN131", 502), ("ATN132", 502), ("ATN140", 328), ("ATN150", 611), ("ATN160", 614),
-     ("ATN161", 1004), ("ATN162", 614), ("ATN163", 1004), ("ATN170", 489), ("ATN171", 489),
-     ("ATN180", 22)],
+     ("ATN131", 502), ("ATN132", 502), ("ATN133", 502), ("ATN140", 328), ("ATN141", 327),
+     ("ATN142", 327), ("ATN150", 611), ("ATN160", 614), ("ATN161", 1004), ("ATN162", 614),
+     ("ATN163", 1004), ("ATN170", 489), ("ATN171", 489), ("ATN180", 22), ("ATN190", 330)],
 )  # fmt: skip
 def test_rule_cwes(rule_id: str, cwe: int) -> None:
     assert RULES[rule_id].cwe == cwe
@@ -556,3 +726,78 @@ def test_walks_all_syntax() -> None:
                 return [eval(x) for x in items if (y := x)]
     """)
     assert [(f.rule_id, f.line) for f in findings] == [("ATN110", 7), ("ATN120", 13)]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        """
+        import pickle
+        def f(x, receive):
+            data = pickle.dumps(x)
+            data = receive()
+            return pickle.loads(data)
+        """,
+        """
+        import pickle
+        def f(data, x):
+            if x:
+                data = pickle.dumps(x)
+            return pickle.loads(data)
+        """,
+        """
+        import pickle
+        def f(x, path):
+            with open(path, "wb") as fh:
+                pickle.dump(x, fh)
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        """,
+        """
+        import pickle
+        def f(x):
+            data = pickle.dumps(x)
+        def g(data):
+            return pickle.loads(data)
+        """,
+    ],
+)
+def test_deserialising_anything_but_own_data_stays_atn130(code: str) -> None:
+    """A round trip needs the serialised bytes to be the only thing the name ever held in
+    this function: a parameter, a rebinding or another function's data is outside data."""
+    assert [f.rule_id for f in scan(code)] == ["ATN130"]
+
+
+def test_cookie_jar_and_response_are_told_apart_by_how_they_were_made() -> None:
+    findings = scan("""
+        from http.cookiejar import CookieJar
+        def view(body, cookie):
+            holder = make_response(body)
+            holder.set_cookie("k", "v", secure=True, httponly=True)
+            holder.set_cookie("k", "v")
+            holder = CookieJar()
+            holder.set_cookie(cookie, "v")
+    """)
+    assert sorted((f.rule_id, f.line) for f in findings) == [("ATN160", 5), ("ATN161", 5)]
+
+
+def test_weak_cipher_in_ecb_mode_reports_both() -> None:
+    findings = scan("""
+        from Crypto.Cipher import DES
+        cipher = DES.new(b"8bytekey", DES.MODE_ECB)
+    """)
+    assert sorted(f.rule_id for f in findings) == ["ATN141", "ATN142"]
+
+
+def test_weak_random_is_reported_at_each_random_call() -> None:
+    findings = scan("""
+        import random
+        def f():
+            otp = (
+                random.randint(0, 9),
+                random.SystemRandom().randint(0, 9),
+                random.randint(0, 9),
+            )
+    """)
+    assert [(f.rule_id, f.line) for f in findings] == [("ATN190", 4), ("ATN190", 6)]
+    assert "'otp'" in findings[0].message and "random.randint()" in findings[0].message

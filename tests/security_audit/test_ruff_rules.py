@@ -216,9 +216,17 @@ def test_ruff_command_is_isolated() -> None:
     argv = ruff_command(["a.py", "b/c.py"])
     assert Path(argv[0]).name.startswith("ruff")
     assert argv[1:] == [
-        "check", "--isolated", "--select", "S", "--output-format", "json", "--no-cache",
-        "--exit-zero", "--quiet", "--target-version", "py313", "a.py", "b/c.py",
+        "check", "--isolated", "--ignore-noqa", "--select", "S", "--output-format", "json",
+        "--no-cache", "--exit-zero", "--quiet", "--target-version", "py313", "a.py", "b/c.py",
     ]  # fmt: skip
+
+
+def test_noqa_and_nosec_do_not_hide_locations(tmp_path: Path) -> None:
+    """attune marks such findings suppressed (policy.py); the tools must still report them."""
+    (tmp_path / "app.py").write_text("import pickle\npickle.loads(b)  # noqa: S301  # nosec\n")
+    assert [f.rule_id for f in run_ruff(tmp_path, ["app.py"])] == ["S301"]
+    proc = subprocess.run(bandit_command(["app.py"]), cwd=tmp_path, capture_output=True, text=True)
+    assert "B301" in [f.rule_id for f in parse_bandit_output(proc.stdout, tmp_path)]
 
 
 def test_target_config_is_ignored(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ dict miss, and a file whose text contains none of the sink names is not walked a
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,11 @@ RULES: dict[str, Rule] = {
         Rule("ATN131", "yaml.load without a safe loader", "deserialization", 502, "high", "high"),
         Rule("ATN132", "torch.load without weights_only=True", "deserialization", 502, "medium",
              "medium"),
+        Rule("ATN133", "Deserialises data serialised in the same function", "deserialization",
+             502, "info", "high"),
         Rule("ATN140", "Weak hash (MD5/SHA-1)", "weak-hash", 328, "medium", "medium"),
+        Rule("ATN141", "Broken or weak cipher", "weak-crypto", 327, "high", "high"),
+        Rule("ATN142", "Block cipher in ECB mode", "weak-crypto", 327, "medium", "high"),
         Rule("ATN150", "XML parsed without defusedxml", "xxe", 611, "medium", "medium"),
         Rule("ATN160", "Cookie set without Secure", "insecure-cookie", 614, "medium", "medium"),
         Rule("ATN161", "Cookie set without HttpOnly", "insecure-cookie", 1004, "low", "medium"),
@@ -58,6 +63,8 @@ RULES: dict[str, Rule] = {
         Rule("ATN171", "DEBUG = True at module level", "debug", 489, "medium", "medium"),
         Rule("ATN180", "Request data reaches a filesystem path", "path-traversal", 22, "high",
              "medium"),
+        Rule("ATN190", "Non-cryptographic random used for a security value", "weak-randomness",
+             330, "medium", "medium"),
     )
 }  # fmt: skip
 
@@ -87,12 +94,51 @@ _PICKLE_CALLS = frozenset(
     + ["marshal.loads", "marshal.load", "jsonpickle.decode", "jsonpickle.loads",
        "shelve.open", "pandas.read_pickle"]
 )  # fmt: skip
+# Serialisers whose output, deserialised again in the same function, is the program's own.
+_PICKLE_DUMPS = frozenset(
+    [f"{mod}.{fn}" for mod in ("pickle", "cPickle", "_pickle", "dill", "cloudpickle")
+     for fn in ("dumps", "dump")]
+    + ["marshal.dumps", "marshal.dump", "jsonpickle.encode", "jsonpickle.dumps"]
+)  # fmt: skip
 _YAML_LOADS = frozenset({"yaml.load", "yaml.load_all"})
 _YAML_UNSAFE = frozenset({"yaml.unsafe_load", "yaml.unsafe_load_all"})
 _YAML_SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 
 _WEAK_HASHES = frozenset({"md5", "sha1", "md4", "sha", "md5-sha1"})
 _WEAK_HASH_CALLS = frozenset({"hashlib.md5", "hashlib.sha1"})
+# Hash objects of the crypto libraries (pycryptodome's `Crypto`/`Cryptodome`, cryptography).
+_LIBRARY_WEAK_HASHES = frozenset(
+    [f"{pkg}.Hash.{alg}.new" for pkg in ("Crypto", "Cryptodome") for alg in ("MD2", "MD4", "MD5",
+                                                                          "SHA", "SHA1")]
+    + [f"cryptography.hazmat.primitives.hashes.{alg}" for alg in ("MD5", "SHA1")]
+)  # fmt: skip
+
+# Ciphers broken or too weak for new data: pycryptodome's modules and cryptography's
+# algorithms (its `decrepit` package is where the weak ones moved).
+_WEAK_CIPHERS = frozenset(
+    [f"{pkg}.Cipher.{alg}.new" for pkg in ("Crypto", "Cryptodome")
+     for alg in ("DES", "DES3", "ARC2", "ARC4", "Blowfish", "CAST", "XOR")]
+    + [f"cryptography.hazmat.{pkg}.ciphers.algorithms.{alg}"
+       for pkg in ("primitives", "decrepit")
+       for alg in ("ARC4", "Blowfish", "IDEA", "CAST5", "SEED", "TripleDES", "RC2")]
+)  # fmt: skip
+_CIPHER_MODULES = ("Crypto.Cipher.", "Cryptodome.Cipher.")
+_ECB_MODES = frozenset({"cryptography.hazmat.primitives.ciphers.modes.ECB"})
+
+# random's generators (not SystemRandom, which draws from os.urandom).
+_RANDOM_CALLS = frozenset(
+    f"random.{fn}"
+    for fn in ("random", "randint", "randrange", "choice", "choices", "sample", "shuffle",
+               "getrandbits", "randbytes", "uniform")
+)  # fmt: skip
+# Names of values that must be unguessable: the last snake_case word(s) of the name, so
+# `reset_token` counts and `token_count` or `password_length` do not.
+_SECURITY_VALUE = re.compile(
+    r"(?:^|_)(?:token|password|passwd|pwd|passphrase|secret|nonce|salt|otp|totp|pin|csrf|xsrf"
+    r"|sessionid|session_id|session_key|sid|api_?key|secret_?key|private_?key|signing_?key"
+    r"|encryption_?key|auth_?key|reset_?code|verification_?code|confirmation_?code|iv)s?\d*$"
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 _XML_STDLIB = frozenset(
     [f"xml.etree.{mod}.{fn}" for mod in ("ElementTree", "cElementTree")
@@ -128,7 +174,7 @@ _REQUEST_ATTRS = frozenset(
 _WALK_TRIGGERS = (
     "exec", ".raw", "RawSQL", "sqlalchemy", "sqlmodel", "subprocess", "system", "popen",
     "spawn", "eval", "ickle", "dill", "shelve", "marshal", "yaml", "torch", "hashlib",
-    "xml", "set_cookie", "debug",
+    "xml", "set_cookie", "debug", "Crypto", "cryptography", "random",
 )  # fmt: skip
 _PATH_TRIGGERS = ("open", "join", "Path", "send_")
 # Module-level settings rules (DEBUG, *_COOKIE_SECURE/HTTPONLY) need a parse, not a walk.
@@ -211,16 +257,65 @@ def _is_false(node: ast.expr | None) -> bool:
     return node.__class__ is ast.Constant and node.value is False
 
 
+def _last_name(func: ast.expr) -> str | None:
+    cls = func.__class__
+    if cls is ast.Attribute:
+        return func.attr
+    if cls is ast.Name:
+        return func.id
+    return None
+
+
+def is_security_name(name: str) -> bool:
+    """Does a variable, parameter or function name say it holds an unguessable value
+    (token, password, nonce, salt, session id...)? camelCase counts as snake_case."""
+    return _SECURITY_VALUE.search(_CAMEL_BOUNDARY.sub("_", name).lower()) is not None
+
+
+# Client-side cookie stores (http.cookiejar, requests' RequestsCookieJar, a session's
+# `.cookies`, werkzeug's test client) and server responses, told apart by the name of the
+# receiver or by the call that created it. A jar's `set_cookie(cookie)` stores a cookie
+# the client received: the Secure/HttpOnly flags are the server's decision, not this code's.
+_JAR_NAME = re.compile(r"(?:jar|cookies|client)$", re.IGNORECASE)
+_RESPONSE_NAME = re.compile(r"^_*(?:r|res|resp|rsp|response)$|_?(?:resp|response)$", re.IGNORECASE)
+_JAR_FACTORIES = frozenset({"cookiejar_from_dict", "merge_cookies"})
+_RESPONSE_FACTORIES = frozenset({"make_response", "redirect", "jsonify", "render", "Response"})
+
+
+def _factory_kind(value: ast.expr) -> str | None:
+    """Does a call build a cookie jar ("jar") or a server response ("response")?"""
+    if value.__class__ is not ast.Call:
+        return None
+    name = _last_name(value.func)
+    if name is None:
+        return None
+    if _JAR_NAME.search(name) or name in _JAR_FACTORIES:
+        return "jar"
+    if name.endswith("Response") or name in _RESPONSE_FACTORIES:
+        return "response"
+    return None
+
+
 class _Scope:
     """Per-function facts: variables holding formatted SQL (how, and the expression that
-    formatted it), variables holding request data, variables holding plain strings."""
+    formatted it), variables holding request data, variables holding plain strings;
+    variables holding data this function serialised (and names bound to anything else,
+    which can then never count as such); cookie jars and responses; the function's name
+    and whether `self` is a cookie jar (a method of a CookieJar subclass)."""
 
-    __slots__ = ("req", "sql", "strs")
+    __slots__ = ("bound", "func", "jars", "pickled", "req", "responses", "self_is_jar", "sql",
+                 "strs")  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, func: str = "", self_is_jar: bool = False) -> None:
         self.sql: dict[str, tuple[str, ast.AST]] = {}
         self.req: set[str] = set()
         self.strs: set[str] = set()
+        self.pickled: set[str] = set()
+        self.bound: set[str] = set()
+        self.jars: set[str] = set()
+        self.responses: set[str] = set()
+        self.func = func
+        self.self_is_jar = self_is_jar
 
 
 _CHILD_FIELDS[_Scope] = ()
@@ -237,6 +332,7 @@ class _Scanner:
         self.module_strs: set[str] = set()
         self.safe_parsers: set[str] = set()
         self.scope = _Scope()
+        self.uses_random = False
         self._lines: list[str] | None = None
         self._reported: set[tuple[str, int, int]] = set()
 
@@ -342,14 +438,26 @@ class _Scanner:
 
     def on_scope(self, node: ast.AST, push: Callable[[Any], None]) -> None:
         # The scope object itself is pushed below the body: popping it restores the parent.
-        push(self.scope)
-        self.scope = _Scope()
+        parent = self.scope
+        push(parent)
+        if node.__class__ is ast.ClassDef:
+            is_jar = any((_last_name(b) or "").endswith("CookieJar") for b in node.bases)
+            self.scope = _Scope(node.name, is_jar)
+            return
+        self.scope = _Scope(node.name, parent.self_is_jar)
+        args = node.args
+        self.scope.bound.update(
+            a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg,
+                            args.kwarg) if a is not None
+        )  # fmt: skip
 
     def on_scope_end(self, node: _Scope, push: Callable[[Any], None]) -> None:
         self.scope = node
 
     def on_import(self, node: ast.Import, push: Callable[[Any], None]) -> None:
         for alias in node.names:
+            if alias.name == "random":
+                self.uses_random = True
             if alias.asname:
                 self.aliases[alias.asname] = alias.name
             else:
@@ -358,6 +466,8 @@ class _Scanner:
 
     def on_import_from(self, node: ast.ImportFrom, push: Callable[[Any], None]) -> None:
         module = "." * node.level + (node.module or "")
+        if module == "random":
+            self.uses_random = True
         for alias in node.names:
             if alias.name == "*":
                 continue
@@ -373,10 +483,29 @@ class _Scanner:
         for target in node.targets:
             if target.__class__ is ast.Name:
                 self.bind(target.id, node.value)
+            if self.uses_random:
+                self.check_random_target(target, node.value)
 
     def on_ann_assign(self, node: ast.AnnAssign, push: Callable[[Any], None]) -> None:
-        if node.value is not None and node.target.__class__ is ast.Name:
+        if node.value is None:
+            return
+        if node.target.__class__ is ast.Name:
             self.bind(node.target.id, node.value)
+        if self.uses_random:
+            self.check_random_target(node.target, node.value)
+
+    def on_with(self, node: ast.With, push: Callable[[Any], None]) -> None:
+        """`with open(p) as f` rebinds `f`: what it held before is gone."""
+        scope = self.scope
+        for item in node.items:
+            target = item.optional_vars
+            if target is not None and target.__class__ is ast.Name:
+                scope.pickled.discard(target.id)
+                scope.bound.add(target.id)
+
+    def on_return(self, node: ast.Return, push: Callable[[Any], None]) -> None:
+        if self.uses_random and node.value is not None and is_security_name(self.scope.func):
+            self.report_random(node.value, f"{self.scope.func}() returns")
 
     def on_aug_assign(self, node: ast.AugAssign, push: Callable[[Any], None]) -> None:
         target = node.target
@@ -390,8 +519,11 @@ class _Scanner:
             scope.req.add(name)
 
     def on_for(self, node: ast.For, push: Callable[[Any], None]) -> None:
-        if node.target.__class__ is ast.Name and self.tainted(node.iter):
-            self.scope.req.add(node.target.id)
+        if node.target.__class__ is ast.Name:
+            self.scope.pickled.discard(node.target.id)
+            self.scope.bound.add(node.target.id)
+            if self.tainted(node.iter):
+                self.scope.req.add(node.target.id)
 
     def bind(self, name: str, value: ast.expr) -> None:
         """Record what a local now holds; reassignment to something clean forgets it."""
@@ -399,12 +531,22 @@ class _Scanner:
         if value.__class__ is ast.Constant:
             scope.sql.pop(name, None)
             scope.req.discard(name)
+            scope.pickled.discard(name)
+            scope.bound.add(name)
             if isinstance(value.value, str):
                 scope.strs.add(name)
             else:
                 scope.strs.discard(name)
             return
         scope.strs.discard(name)
+        if self.is_serialised(value) and name not in scope.bound:
+            scope.pickled.add(name)
+        else:
+            scope.pickled.discard(name)
+            scope.bound.add(name)
+        kind = _factory_kind(value)
+        (scope.jars.add if kind == "jar" else scope.jars.discard)(name)
+        (scope.responses.add if kind == "response" else scope.responses.discard)(name)
         kind = self.sql_kind(value)
         if kind:
             scope.sql[name] = (kind, value)
@@ -429,6 +571,10 @@ class _Scanner:
         handler = self.call_handlers.get(name)
         if handler is not None:
             handler(self, node)
+        if self.uses_random and node.keywords:
+            for kw in node.keywords:
+                if kw.arg is not None and is_security_name(kw.arg):
+                    self.report_random(kw.value, f"{_dotted(func)}({kw.arg}=...) receives")
 
     # --- expression facts -------------------------------------------------------------------
 
@@ -554,6 +700,28 @@ class _Scanner:
             return node.id in _REQUEST_NAMES
         return cls is ast.Attribute and node.attr == "request"
 
+    def is_serialised(self, node: ast.expr) -> bool:
+        """Is the value bytes this function serialised itself: `pickle.dumps(x)`, a name
+        holding that (never bound to anything else here), or an in-memory file of it?"""
+        cls = node.__class__
+        if cls is ast.Name:
+            return node.id in self.scope.pickled
+        if cls is not ast.Call:
+            return False
+        name = _last_name(node.func)
+        if name in ("BytesIO", "StringIO"):
+            return len(node.args) == 1 and self.is_serialised(node.args[0])
+        if name not in ("dumps", "encode"):
+            return False
+        return self.qualname(node.func) in _PICKLE_DUMPS
+
+    def random_calls(self, node: ast.expr) -> list[ast.Call]:
+        return [
+            n
+            for n in ast.walk(node)
+            if n.__class__ is ast.Call and self.qualname(n.func) in _RANDOM_CALLS
+        ]
+
     def is_safe_lxml_parser(self, node: ast.expr) -> bool:
         if node.__class__ is ast.Name:
             return node.id in self.safe_parsers
@@ -672,7 +840,14 @@ class _Scanner:
         if qualname is None:
             return
         if qualname in _PICKLE_CALLS:
-            if not (node.args and all(self.is_constant(a) for a in node.args)):
+            if node.args and qualname != "shelve.open" and self.is_serialised(node.args[0]):
+                self.report(
+                    "ATN133",
+                    node,
+                    f"{qualname}() reads back data this function serialised itself (a round "
+                    "trip, e.g. a deep copy or a pickling test): no outside data is loaded.",
+                )
+            elif not (node.args and all(self.is_constant(a) for a in node.args)):
                 self.report(
                     "ATN130",
                     node,
@@ -705,14 +880,81 @@ class _Scanner:
                 "arbitrary objects from the checkpoint; pass weights_only=True.",
             )
 
+    def check_random_target(self, target: ast.expr, value: ast.expr) -> None:
+        cls = target.__class__
+        if cls is ast.Name:
+            name = target.id
+        elif cls is ast.Attribute:
+            name = target.attr
+        elif (
+            cls is ast.Subscript
+            and target.slice.__class__ is ast.Constant
+            and isinstance(target.slice.value, str)
+        ):
+            name = target.slice.value
+        else:
+            return
+        if is_security_name(name):
+            self.report_random(value, f"'{name}' is assigned")
+
+    def report_random(self, value: ast.expr, how: str) -> None:
+        for call in self.random_calls(value):
+            self.report(
+                "ATN190",
+                call,
+                f"{how} a value from {self.qualname(call.func)}(), whose output is "
+                "predictable from a few samples; use the secrets module (secrets.token_urlsafe, "
+                "secrets.choice) for security values.",
+            )
+
+    def check_dump(self, node: ast.Call) -> None:
+        """`pickle.dump(x, buf)`: `buf` now holds this function's own serialised data."""
+        target = node.args[1] if len(node.args) > 1 else _keyword(node, "file")
+        if target.__class__ is ast.Name and self.qualname(node.func) in _PICKLE_DUMPS:
+            self.scope.pickled.add(target.id)
+
     def check_open(self, node: ast.Call) -> None:
         self.check_load(node)  # shelve.open
         self.check_path(node)
+
+    def check_new(self, node: ast.Call) -> None:
+        self.check_hash(node)
+        self.check_cipher(node)
+
+    def check_cipher(self, node: ast.Call) -> None:
+        """A broken cipher (DES, RC4, Blowfish...), or a cipher in ECB mode, which encrypts
+        equal blocks to equal ciphertext and so shows the plaintext's structure."""
+        qualname = self.qualname(node.func)
+        if qualname is None:
+            return
+        if qualname in _WEAK_CIPHERS:
+            cipher = qualname.removesuffix(".new").rpartition(".")[2]
+            self.report(
+                "ATN141",
+                node,
+                f"{cipher} is broken or too weak for new data (short keys or blocks, known "
+                "attacks); use AES-GCM or ChaCha20-Poly1305.",
+            )
+        if qualname in _ECB_MODES or (
+            qualname.startswith(_CIPHER_MODULES) and qualname.endswith(".new")
+        ):
+            mode = node.args[1] if len(node.args) > 1 else _keyword(node, "mode")
+            if qualname in _ECB_MODES or (
+                mode is not None and (self.qualname(mode) or "").endswith(".MODE_ECB")
+            ):
+                self.report(
+                    "ATN142",
+                    node,
+                    "ECB mode encrypts equal blocks to equal ciphertext, which shows the "
+                    "plaintext's patterns; use an authenticated mode such as GCM.",
+                )
 
     def check_hash(self, node: ast.Call) -> None:
         qualname = self.qualname(node.func)
         if qualname in _WEAK_HASH_CALLS:
             algorithm = qualname[8:]
+        elif qualname in _LIBRARY_WEAK_HASHES:
+            algorithm = qualname.removesuffix(".new").rpartition(".")[2]
         elif qualname == "hashlib.new":
             name = node.args[0] if node.args else _keyword(node, "name")
             if name.__class__ is not ast.Constant or not isinstance(name.value, str):
@@ -749,7 +991,35 @@ class _Scanner:
                     "XMLParser(resolve_entities=False) may resolve external entities.",
                 )
 
+    def cookie_receiver(self, node: ast.Call) -> str | None:
+        """Is `set_cookie` called on a cookie jar ("jar"), a response, or unknown (None)?"""
+        receiver = node.func.value if node.func.__class__ is ast.Attribute else None
+        cls = receiver.__class__
+        if cls is ast.Call:
+            return _factory_kind(receiver)
+        if cls is ast.Name:
+            name = receiver.id
+            scope = self.scope
+            if name in scope.jars or (name == "self" and scope.self_is_jar):
+                return "jar"
+            if name in scope.responses:
+                return "response"
+        elif cls is ast.Attribute:
+            name = receiver.attr
+        else:
+            return None
+        if _JAR_NAME.search(name):
+            return "jar"
+        if _RESPONSE_NAME.search(name):
+            return "response"
+        return None
+
     def check_cookie(self, node: ast.Call) -> None:
+        """Only a server response's `set_cookie(key, value, ...)` decides the flags. A
+        jar's `set_cookie(cookie)` (one Cookie object) stores what a server sent."""
+        kind = self.cookie_receiver(node)
+        if kind == "jar" or (kind is None and len(node.args) == 1 and not node.keywords):
+            return
         if any(k.arg is None for k in node.keywords):
             return  # **kwargs: flags unknown
         max_age = _keyword(node, "max_age")
@@ -790,6 +1060,9 @@ class _Scanner:
 _Handler = Callable[[_Scanner, Any, Callable[[Any], None]], None]
 _NODE_HANDLERS: dict[type, _Handler] = {
     ast.Call: _Scanner.on_call,
+    ast.With: _Scanner.on_with,
+    ast.AsyncWith: _Scanner.on_with,
+    ast.Return: _Scanner.on_return,
     ast.Assign: _Scanner.on_assign,
     ast.AnnAssign: _Scanner.on_ann_assign,
     ast.AugAssign: _Scanner.on_aug_assign,
@@ -820,7 +1093,11 @@ _CALL_HANDLERS: dict[str, Callable[[_Scanner, ast.Call], None]] = {
     **_handlers(("loads", "load", "Unpickler", "decode", "read_pickle", "load_all",
                  "unsafe_load", "unsafe_load_all"), _Scanner.check_load),
     "open": _Scanner.check_open,
-    **_handlers(("md5", "sha1", "new"), _Scanner.check_hash),
+    "dump": _Scanner.check_dump,
+    **_handlers(("md5", "sha1", "MD5", "SHA1"), _Scanner.check_hash),
+    "new": _Scanner.check_new,
+    **_handlers(("ARC4", "Blowfish", "IDEA", "CAST5", "SEED", "TripleDES", "RC2", "ECB"),
+                _Scanner.check_cipher),
     **_handlers(("parse", "fromstring", "fromstringlist", "XML", "XMLParser", "iterparse",
                  "XMLPullParser", "parseString", "make_parser"), _Scanner.check_xml),
     "set_cookie": _Scanner.check_cookie,

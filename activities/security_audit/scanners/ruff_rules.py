@@ -3,6 +3,9 @@
 ruff is the fast second opinion run on every batch; bandit is optional (slow, it mostly
 re-finds what ruff finds). Both are run on explicit file paths with the target's own
 configuration ignored: a repository under audit must not be able to switch rules off.
+Both also report lines their `# noqa` / `# nosec` comments silence: attune's policy marks
+those findings suppressed with the comment as the reason (scanners/policy.py), so the
+location stays in the report instead of vanishing.
 """
 
 from __future__ import annotations
@@ -130,11 +133,13 @@ _BANDIT_CONFIDENCE: dict[str, Confidence] = {"HIGH": "high", "MEDIUM": "medium",
 
 
 def ruff_command(paths: list[str]) -> list[str]:
-    """argv for ruff's S rules on exactly `paths`, blind to the target's ruff config."""
+    """argv for ruff's S rules on exactly `paths`, blind to the target's ruff config and
+    to its `# noqa` comments."""
     return [
         find_ruff_bin(),
         "check",
         "--isolated",
+        "--ignore-noqa",
         "--select",
         "S",
         "--output-format",
@@ -150,8 +155,19 @@ def ruff_command(paths: list[str]) -> list[str]:
 
 def bandit_command(paths: list[str]) -> list[str]:
     """argv for bandit on exactly `paths`. Without -r and --ini bandit reads no `.bandit`
-    file and no pyproject section, so the target cannot configure tests away."""
-    return [sys.executable, "-m", "bandit", "--format", "json", "--quiet", "--exit-zero", *paths]
+    file and no pyproject section, so the target cannot configure tests away; with
+    --ignore-nosec it reports `# nosec` lines too (attune marks them suppressed)."""
+    return [
+        sys.executable,
+        "-m",
+        "bandit",
+        "--format",
+        "json",
+        "--quiet",
+        "--exit-zero",
+        "--ignore-nosec",
+        *paths,
+    ]
 
 
 class _Sources:

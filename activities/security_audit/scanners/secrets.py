@@ -74,7 +74,8 @@ _AWS_SECRET = re.compile(
 # `name = "v"`, `name: str = "v"`, `f(name="v")`, `{"name": "v"}`. Possessive quantifiers and
 # the word-start lookbehind keep this linear: no backtracking inside identifiers.
 _ASSIGNMENT = re.compile(
-    r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*+)[\"']?\s*+(?::\s*+[\w\[\]., |]*+)?(?<![=!<>])[:=](?!=)"
+    r"(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*+)[\"']?\s*+(?P<annotation>:\s*+[\w\[\]., |]*+)?"
+    r"(?<![=!<>])[:=](?!=)"
     r"\s*+"
     r"[rRbBuU]{0,2}(?P<quote>[\"'])(?P<value>[^\"'\n]*+)(?P=quote)"
 )
@@ -86,6 +87,9 @@ _SECRET_NAME = re.compile(
 )
 _AUTH_SCHEME = re.compile(r"^(?:bearer|basic|token|digest)\s+", re.IGNORECASE)
 _DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+# Two words side by side cannot be a type annotation: `WWW-Authenticate: Digest nonce="..."`
+# is a header line whose value is a nonce, not `name: type = "secret"`.
+_NOT_AN_ANNOTATION = re.compile(r"\w\s+\w")
 # Stored password hashes (`pbkdf2_sha256$...`, `md5$...`, `$2b$12$...`) are not passwords.
 _PASSWORD_HASH = re.compile(r"^(?:[a-z0-9_]+\$|\$\w{1,2}\$)")
 
@@ -173,6 +177,9 @@ def _scan_line(line: str, formats: bool, names: bool) -> list[tuple[str, int, in
         for match in _ASSIGNMENT.finditer(line):
             start, end = match.span("value")
             if any(s < end and start < e for _, s, e in hits):
+                continue
+            annotation = match.group("annotation")
+            if annotation and _NOT_AN_ANNOTATION.search(annotation):
                 continue
             rule_id = _generic_rule(match.group("name"), match.group("value"))
             if rule_id:

@@ -101,7 +101,7 @@ async def test_run_is_inspectable(client: Client, sample: Path) -> None:
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             summaries.append(event.user_metadata.summary)
-    assert len(summaries) == 4, "discover, scan, llm_config, report"
+    assert len(summaries) == 5, "discover, scan, trace_taint, llm_config, report"
     assert all(s and s.data for s in summaries)
 
 

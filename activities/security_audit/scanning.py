@@ -235,7 +235,9 @@ def scan_chunk(
             "findings": FINDINGS.dump_python(merged, mode="json"),
             "skip": skip,
             "scanned": rel in sources,
-            "facts": None if module is None else module.model_dump(mode="json"),
+            "facts": None
+            if module is None
+            else module.model_dump(mode="json", exclude_defaults=True),
         }
     cache.put_many(fresh)
     return result

@@ -14,6 +14,7 @@ One pass, no fixpoint inside a function: loops are walked once, which already ca
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable, Iterable
 
 from activities.security_audit.scanners.ast_rules import char_column, source_lines
@@ -28,6 +29,7 @@ from activities.security_audit.scanners.taint.facts import (
 )
 
 EMPTY: frozenset[str] = frozenset()
+_STDLIB = sys.stdlib_module_names
 Labels = frozenset[str]
 _BUILDERS = (ast.JoinedStr, ast.BinOp)
 _PATH_BUILDERS = frozenset({"join", "Path", "PurePath", "joinpath", "realpath", "abspath"})
@@ -634,7 +636,10 @@ class _Function:
         return found
 
     def callee(self, func: ast.expr, called: str | None) -> tuple[str | None, bool]:
-        """The function a call may reach in the target, and whether `self` is passed."""
+        """The function a call may reach in the target, and whether `self` is passed.
+        The standard library is never the target: its calls let data through here."""
+        if called is not None and called.partition(".")[0] in _STDLIB:
+            return None, False
         if func.__class__ is ast.Name:
             name = func.id
             if name in self.env:
@@ -672,7 +677,7 @@ class _Function:
                 spec = catalog.SinkSpec(90, catalog.LDAP_METHODS[method], ("filterstr",))
             elif spec is None and self.mod.xml_find and method in catalog.XPATH_FIND_METHODS:
                 spec = catalog.SinkSpec(643, 0, ("path",))
-        if spec is None:
+        if spec is None or (spec.cwe == 79 and _not_html(node)):
             return
         if spec.arg is None:
             labels = EMPTY.union(*args, *kwargs.values())
@@ -831,6 +836,19 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
         if keyword.arg == name:
             return keyword.value
     return None
+
+
+def _not_html(call: ast.Call) -> bool:
+    """A response whose declared content type is a constant other than HTML."""
+    for name in ("content_type", "mimetype", "media_type"):
+        value = _keyword(call, name)
+        if value is not None:
+            return (
+                value.__class__ is ast.Constant
+                and isinstance(value.value, str)
+                and "html" not in value.value
+            )
+    return False
 
 
 def _call_values(call: ast.Call) -> list[ast.expr]:

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import FILES, SKIPPED, store_discovery
-from activities.heartbeats import heartbeat_interval
+from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
@@ -186,12 +186,13 @@ class SecurityActivities:
     async def trace_taint(self, request: TaintRequest) -> TaintResult:
         """Join every batch's taint facts and trace flows across functions and modules,
         in the process pool (CPU-bound), storing the flow findings for the report."""
-        store = self.store
-        return await asyncio.get_running_loop().run_in_executor(
+        return await in_pool(
             self.pool,
+            heartbeat_interval(activity.info().heartbeat_timeout),
+            None,
             trace_stored,
-            str(store.root),
-            store.url,
+            str(self.store.root),
+            self.store.url,
             request.run_key,
             request.batch_count,
         )

@@ -132,6 +132,7 @@ class SecurityAuditWorkflow:
                 SecurityActivities.trace_taint,
                 TaintRequest(run_key=run_key, batch_count=len(results)),
                 start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
                 retry_policy=RETRY,
                 summary="Trace untrusted data across functions and modules",
             )

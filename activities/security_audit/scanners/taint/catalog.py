@@ -79,18 +79,22 @@ class SourceKind:
     kind: str
     confidence: str
     note: str
-    local: bool = False  # a local user's data: trusted with files, URLs and redirects
 
 
-INPUT = SourceKind("input", "low", "input() (local user input)", local=True)
-ARGV = SourceKind("argv", "low", "sys.argv (command line)", local=True)
-ENV = SourceKind("env", "low", "environment variable", local=True)
+INPUT = SourceKind("input", "low", "input() (local user input)")
+ARGV = SourceKind("argv", "low", "sys.argv (command line)")
+ENV = SourceKind("env", "low", "environment variable")
 SOURCE_CALLS = {"input": INPUT, "builtins.input": INPUT, "os.getenv": ENV,
                 "os.environ.get": ENV, "os.getenvb": ENV}  # fmt: skip
 SOURCE_ATTRS = {"sys.argv": ARGV, "os.environ": ENV, "os.environb": ENV}
-LOCAL_KINDS = frozenset({k.kind for k in (INPUT, ARGV, ENV)})
-# What a local user can do anyway, so a local source reaching it is no finding.
-LOCAL_TRUSTED_CWES = frozenset({22, 601, 918, 501, 79})
+# What a local user (or whoever sets the environment) can do anyway, so such a source
+# reaching it is no finding: name files and URLs, and for the environment run code
+# (PYTHONSTARTUP-style hooks exec a file the environment names, by design).
+TRUSTED_SINKS = {
+    INPUT.kind: frozenset({22, 79, 501, 601, 918}),
+    ARGV.kind: frozenset({22, 79, 501, 601, 918}),
+    ENV.kind: frozenset({22, 79, 94, 501, 601, 918}),
+}
 
 # --- sanitisers and value-less calls --------------------------------------------------------
 

@@ -620,7 +620,8 @@ class _Function:
         kind = catalog.SOURCE_CALLS.get(called or "")
         if kind is not None and not (func.__class__ is ast.Name and func.id in self.env):
             return self.source(kind.kind, kind.confidence, node, kind.note)
-        self.check_sink(node, called, args, kwargs)
+        if self.check_sink(node, called, args, kwargs) == 89:
+            return EMPTY  # rows a query returns are the database's data, not the request's
         method = func.attr if is_method else None
         if called in catalog.CLEAN_CALLS or method in catalog.CLEAN_METHODS:
             return EMPTY
@@ -661,7 +662,8 @@ class _Function:
 
     def check_sink(
         self, node: ast.Call, called: str | None, args: list[Labels], kwargs: dict[str, Labels]
-    ) -> None:
+    ) -> int | None:
+        """Record the call as a sink if tainted data reaches it; the sink's CWE, if any."""
         func = node.func
         spec = catalog.QUALIFIED_SINKS.get(called) if called else None
         method = func.attr if func.__class__ is ast.Attribute else None
@@ -670,7 +672,7 @@ class _Function:
         if spec is None and called:
             spec = self._special_sink(node, called, args)
             if spec is False:
-                return
+                return None
         if spec is None and method is not None:
             spec = catalog.METHOD_SINKS.get(method)
             if spec is None and self.mod.ldap and method in catalog.LDAP_METHODS:
@@ -678,7 +680,7 @@ class _Function:
             elif spec is None and self.mod.xml_find and method in catalog.XPATH_FIND_METHODS:
                 spec = catalog.SinkSpec(643, 0, ("path",))
         if spec is None or (spec.cwe == 79 and _not_html(node)):
-            return
+            return None
         if spec.arg is None:
             labels = EMPTY.union(*args, *kwargs.values())
             argument = None
@@ -694,6 +696,7 @@ class _Function:
         if labels:
             self.sink(spec.cwe, _dotted(func), node, self._anchor(spec.cwe, node, argument),
                       labels)  # fmt: skip
+        return spec.cwe
 
     def _special_sink(
         self, node: ast.Call, called: str, args: list[Labels]

@@ -227,7 +227,7 @@ class _Solver:
         sink_function = self.functions[sink_key[0]]
         sink = sink_function.facts.sinks[sink_key[1]]
         source = self.functions[origin[1]].facts.sources[origin[2]]
-        if source.kind in catalog.LOCAL_KINDS and sink.cwe in catalog.LOCAL_TRUSTED_CWES:
+        if sink.cwe in catalog.TRUSTED_SINKS.get(source.kind, ()):
             return
         key = (sink_function.file, sink.anchor_line, sink.cwe)
         known = self.findings.get(key)

@@ -101,7 +101,7 @@ async def test_run_is_inspectable(client: Client, sample: Path) -> None:
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             summaries.append(event.user_metadata.summary)
-    assert len(summaries) == 4, "discover, scan, llm_config, report"
+    assert len(summaries) == 5, "discover, scan, trace_taint, llm_config, report"
     assert all(s and s.data for s in summaries)
 
 
@@ -127,3 +127,65 @@ async def test_out_dir_and_batches(client: Client, sample: Path, tmp_path: Path)
     assert Path(result.artifacts["sarif"]).parent == out
     _, whole = await audit(client, sample)
     assert result.summary == whole.summary
+
+
+async def test_a_flow_across_modules_is_reported_with_its_path(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    target = tmp_path / "shop"
+    (target / "shop").mkdir(parents=True)
+    (target / "shop" / "__init__.py").write_text("")
+    (target / "shop" / "views.py").write_text(
+        "from flask import Flask, request\n"
+        "\n"
+        "from .db import find_user\n"
+        "\n"
+        "app = Flask(__name__)\n"
+        "\n"
+        "\n"
+        '@app.route("/user")\n'
+        "def user():\n"
+        '    return str(find_user(request.args["name"]))\n'
+        "\n"
+        "\n"
+        '@app.route("/calc")\n'
+        "def calc():\n"
+        '    return str(eval(request.args["expr"]))\n'
+    )
+    (target / "shop" / "db.py").write_text(
+        "import sqlite3\n"
+        "\n"
+        "\n"
+        "def run(sql):\n"
+        '    return sqlite3.connect("shop.db").execute(sql).fetchall()\n'
+        "\n"
+        "\n"
+        "def find_user(name):\n"
+        "    query = \"SELECT * FROM users WHERE name = '%s'\" % name\n"
+        "    return run(query)\n"
+    )
+    _, result = await audit(client, target)
+    report = json.loads(Path(result.artifacts["json"]).read_text())
+    by_place = {(f["file"], f["line"], f["rule_id"]): f for f in report["findings"]}
+
+    sql = by_place["shop/db.py", 5, "ATN304"]
+    assert sql["severity"] == "high" and sql["confidence"] == "high"
+    assert [(s["kind"], s["file"], s["line"]) for s in sql["flow"]] == [
+        ("source", "shop/views.py", 10),
+        ("call", "shop/views.py", 10),
+        ("call", "shop/db.py", 10),
+        ("sink", "shop/db.py", 5),
+    ]
+    # ruff's S608 where the query is formatted stays a finding of its own.
+    assert ("shop/db.py", 9, "S608") in by_place
+
+    # eval of request data: the flow supersedes attune's pattern rule and ruff's S307.
+    code = by_place["shop/views.py", 15, "ATN306"]
+    assert code["tools"] == ["attune", "ruff"]
+    assert {"attune/ATN120", "ruff/S307"} <= set(code["related_rules"])
+    assert [s["kind"] for s in code["flow"]] == ["source", "sink"]
+    assert not any(
+        f["line"] == 15 and f["rule_id"] in ("ATN120", "S307") for f in report["findings"]
+    )
+    assert result.summary.findings_total == len(report["findings"])

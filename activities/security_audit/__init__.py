@@ -14,6 +14,7 @@ def worker_activities(resources: WorkerResources) -> list:
     return [
         security.discover_files,
         security.scan_batch,
+        security.trace_taint,
         security.build_audit_report,
         stage.plan_triage,
         stage.plan_remediation,

@@ -16,19 +16,23 @@ from temporalio.client import Client
 from activities import reports
 from activities.artifacts import ArtifactStore
 from activities.discovery import FILES, SKIPPED, store_discovery
-from activities.heartbeats import heartbeat_interval
+from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
+from activities.security_audit.scanners.merge import merge_flow_findings
 from activities.security_audit.scanning import (
     BATCH_RESULT,
     FINDINGS,
+    MODULE_FACTS,
     ChunkResult,
     batch_dir,
+    batch_facts_key,
     batch_result_key,
     scan_chunk,
     stored_batch_results,
 )
+from activities.security_audit.taint_trace import trace_stored
 from activities.target import target_dir
 from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult
 from workflows.security_audit.models import (
@@ -36,6 +40,8 @@ from workflows.security_audit.models import (
     ReportRequest,
     ScanBatch,
     ScanBatchResult,
+    TaintRequest,
+    TaintResult,
 )
 from workflows.wire import ACCEPTED_RISK_PREFIX
 
@@ -55,6 +61,7 @@ class BatchCursor(BaseModel):
     next_index: int
     chunks: list[ArtifactRef]
     skipped: list[ArtifactRef]
+    facts: list[ArtifactRef] = []
     cache_hits: int = 0
     cache_misses: int = 0
     files_scanned: int = 0
@@ -116,10 +123,17 @@ class SecurityActivities:
                 SKIPPED,
                 len(result.skipped),
             )
+            facts_ref = self.store.put(
+                f"{base}/chunk-{chunk_no:04d}-facts.json",
+                result.facts,
+                MODULE_FACTS,
+                len(result.facts),
+            )
             cursor = BatchCursor(
                 next_index=cursor.next_index + len(chunk),
                 chunks=[*cursor.chunks, findings_ref],
                 skipped=[*cursor.skipped, skipped_ref],
+                facts=[*cursor.facts, facts_ref],
                 cache_hits=cursor.cache_hits + result.cache_hits,
                 cache_misses=cursor.cache_misses + result.cache_misses,
                 files_scanned=cursor.files_scanned + result.files_scanned,
@@ -128,6 +142,7 @@ class SecurityActivities:
         record_scan_cache(cursor.cache_hits, cursor.cache_misses)
         findings = [f for ref in cursor.chunks for f in self.store.get(ref, FINDINGS)]
         skipped = [s for ref in cursor.skipped for s in self.store.get(ref, SKIPPED)]
+        facts = [m for ref in cursor.facts for m in self.store.get(ref, MODULE_FACTS)]
         result = ScanBatchResult(
             index=batch.index,
             findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
@@ -136,6 +151,9 @@ class SecurityActivities:
             cache_hits=cursor.cache_hits,
             cache_misses=cursor.cache_misses,
             resumed_from=resumed_from,
+            facts=self.store.put(
+                batch_facts_key(batch.run_key, batch.index), facts, MODULE_FACTS, len(facts)
+            ),
         )
         self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)
         return result
@@ -164,6 +182,21 @@ class SecurityActivities:
             await asyncio.wait({future}, timeout=CHUNK_STOP_GRACE_S)
             raise
 
+    @activity.defn(name="trace_taint")
+    async def trace_taint(self, request: TaintRequest) -> TaintResult:
+        """Join every batch's taint facts and trace flows across functions and modules,
+        in the process pool (CPU-bound), storing the flow findings for the report."""
+        return await in_pool(
+            self.pool,
+            heartbeat_interval(activity.info().heartbeat_timeout),
+            None,
+            trace_stored,
+            str(self.store.root),
+            self.store.url,
+            request.run_key,
+            request.batch_count,
+        )
+
     @activity.defn(name="build_audit_report")
     async def build_audit_report(self, request: ReportRequest) -> ReportOutcome:
         accepted = await accepted_risks(activity.client(), request.target)
@@ -177,6 +210,9 @@ class SecurityActivities:
         )
         findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
+        if request.taint_findings is not None:
+            flows = self.store.get(request.taint_findings, FINDINGS)
+            findings = merge_flow_findings(findings, flows)
         findings = apply_outcomes(self.store, findings, request.llm_outcomes)
         for finding in findings:
             finding.accepted_risk = accepted.get(finding.fingerprint)

@@ -17,6 +17,7 @@ store and the workflow only passes how many batches there were.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import subprocess
@@ -29,6 +30,10 @@ from pydantic import BaseModel, TypeAdapter
 from activities.artifacts import ArtifactStore
 from activities.security_audit.scan_cache import ScanCache
 from activities.security_audit.scanners import ast_rules, merge, policy, ruff_rules, secrets
+from activities.security_audit.scanners.taint import catalog as taint_catalog
+from activities.security_audit.scanners.taint import extract as taint_extract
+from activities.security_audit.scanners.taint import facts as taint_facts
+from activities.security_audit.scanners.taint.facts import ModuleFacts
 from activities.sources import BINARY, decode_source
 from workflows.schemas import Finding, SkippedFile
 from workflows.security_audit.models import ScanBatchResult
@@ -36,6 +41,7 @@ from workflows.security_audit.models import ScanBatchResult
 FINDINGS = TypeAdapter(list[Finding])
 SKIPPED = TypeAdapter(list[SkippedFile])
 BATCH_RESULT = TypeAdapter(ScanBatchResult)
+MODULE_FACTS = TypeAdapter(list[ModuleFacts])
 TOOL_POLL_S = 0.2
 TOOL_STOP_GRACE_S = 5.0
 
@@ -55,6 +61,7 @@ def _check(cancel_file: str | None) -> None:
 
 class ChunkResult(BaseModel):
     findings: list[Finding]
+    facts: list[ModuleFacts] = []
     skipped: list[SkippedFile]
     cache_hits: int
     cache_misses: int
@@ -64,6 +71,11 @@ class ChunkResult(BaseModel):
 def batch_dir(run_key: str, index: int) -> str:
     """Store key of a batch's documents: chunks, merged findings, skips, its result."""
     return f"runs/{run_key}/artifacts/batch-{index:05d}"
+
+
+def batch_facts_key(run_key: str, index: int) -> str:
+    """Store key of a batch's taint facts, which `trace_taint` joins across batches."""
+    return f"{batch_dir(run_key, index)}/facts.json"
 
 
 def batch_result_key(run_key: str, index: int) -> str:
@@ -106,9 +118,11 @@ def stored_batch_results(store: ArtifactStore, run_key: str, count: int) -> list
 
 @cache
 def engine_version(bandit: bool) -> str:
-    """A key that changes whenever a cached result could differ: rules, ruff, bandit."""
+    """A key that changes whenever a cached result could differ: rules, taint facts,
+    ruff, bandit."""
     digest = hashlib.sha256()
-    for module in (ast_rules, secrets, ruff_rules, merge, policy):
+    for module in (ast_rules, secrets, ruff_rules, merge, policy, taint_catalog, taint_extract,
+                   taint_facts):  # fmt: skip
         digest.update(Path(module.__file__).read_bytes())
     digest.update(metadata.version("ruff").encode())
     if bandit:
@@ -199,6 +213,8 @@ def scan_chunk(
         if (entry := cached.get(key)) is not None:
             result.cache_hits += 1
             result.findings.extend(FINDINGS.validate_python(entry["findings"]))
+            if entry.get("facts") is not None:
+                result.facts.append(ModuleFacts.model_validate(entry["facts"]))
             if entry["skip"]:
                 result.skipped.append(SkippedFile(path=rel, reason=entry["skip"]))
             result.files_scanned += entry.get("scanned", entry["skip"] != "not UTF-8")
@@ -208,7 +224,8 @@ def scan_chunk(
         if source is not None:
             sources[rel] = source
     result.files_scanned += len(sources)
-    per_file = _scan_sources(root_path, sources, skips, bandit, cancel_file)
+    facts: dict[str, ModuleFacts] = {}
+    per_file = _scan_sources(root_path, sources, skips, bandit, facts, cancel_file)
     fresh: dict[str, dict] = {}
     for rel, skip in skips.items():
         merged = policy.apply_policy(
@@ -217,10 +234,16 @@ def scan_chunk(
         result.findings.extend(merged)
         if skip:
             result.skipped.append(SkippedFile(path=rel, reason=skip))
+        module = facts.get(rel)
+        if module is not None:
+            result.facts.append(module)
         fresh[contents[rel][0]] = {
             "findings": FINDINGS.dump_python(merged, mode="json"),
             "skip": skip,
             "scanned": rel in sources,
+            "facts": None
+            if module is None
+            else module.model_dump(mode="json", exclude_defaults=True),
         }
     cache.put_many(fresh)
     return result
@@ -231,9 +254,11 @@ def _scan_sources(
     sources: dict[str, str],
     skips: dict[str, str | None],
     bandit: bool,
+    facts: dict[str, ModuleFacts],
     cancel_file: str | None = None,
 ) -> dict[str, list[Finding]]:
-    """Every engine on decoded sources; records syntax errors in `skips`."""
+    """Every engine on decoded sources; records syntax errors in `skips` and each
+    file's taint facts in `facts`. A file is parsed once for the AST rules and facts."""
     if not sources:
         return {}
     paths = list(sources)
@@ -246,10 +271,19 @@ def _scan_sources(
         for rel, source in sources.items():
             _check(cancel_file)
             per_file[rel] = secrets.find_secrets(source, rel)
+            wants_facts = taint_catalog.needs_facts(source)
             try:
-                per_file[rel] += ast_rules.scan_python(source, rel)
+                tree = (
+                    ast.parse(source, filename=rel)
+                    if wants_facts or ast_rules.needs_parse(source)
+                    else None
+                )
+                per_file[rel] += ast_rules.scan_python(source, rel, tree)
             except (SyntaxError, ValueError) as err:
                 syntax_errors[rel] = getattr(err, "lineno", None) or 1
+                continue
+            if wants_facts:
+                facts[rel] = taint_extract.module_facts(tree, rel, source)
         ruff, *bandit_runs = runs
         tool_findings = ruff_rules.parse_ruff_output(ruff.output(cancel_file), root, syntax_errors)
         for bandit_run in bandit_runs:

@@ -69,6 +69,33 @@ class ScanBatchResult(BaseModel):
     cache_misses: int
     skipped: ArtifactRef
     resumed_from: int = 0
+    facts: ArtifactRef | None = Field(
+        default=None, description="Taint facts of the batch's modules (trace_taint joins them)"
+    )
+
+
+class TaintRequest(BaseModel):
+    """Trace data flows across every batch's modules: the batches' facts are read from
+    the store (`batch_count` of them), so the payload stays small."""
+
+    run_key: str
+    batch_count: int = Field(ge=0)
+
+
+class TaintStats(BaseModel):
+    """What a taint solve covered."""
+
+    modules: int
+    functions: int
+    evaluations: int
+    flows: int
+    complete: bool = Field(description="False if the time budget cut the fixpoint short")
+    seconds: float
+
+
+class TaintResult(BaseModel):
+    findings: ArtifactRef = Field(description="Flow findings, each with its `flow` path")
+    stats: TaintStats
 
 
 class _BatchResultsByCount(BaseModel):
@@ -82,6 +109,8 @@ class _BatchResultsByCount(BaseModel):
     def _one_shape(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if isinstance(data, dict):
+            if data.get("taint_findings", 0) is None:
+                data.pop("taint_findings")  # absent, as requests without it always were
             if getattr(self, "batch_count", None) is None:
                 data.pop("batch_count", None)
                 data.pop("files_scanned", None)
@@ -114,6 +143,9 @@ class ReportRequest(_BatchResultsByCount):
     )
     llm: LLMSummary
     llm_outcomes: list[LLMOutcome] = Field(default_factory=list)
+    taint_findings: ArtifactRef | None = Field(
+        default=None, description="Cross-function flow findings (trace_taint), merged in"
+    )
 
 
 class TopFile(BaseModel):

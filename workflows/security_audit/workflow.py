@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ReportRequest,
         ScanBatch,
         ScanBatchResult,
+        TaintRequest,
     )
     from workflows.tiers import highest
     from workflows.wire import (
@@ -53,6 +54,9 @@ LLM_STAGES_PATCH = "llm-stages"
 # Report and LLM-stage requests carry a batch count instead of every batch's result
 # (each scan_batch stores its own), so they stay small however many batches there are.
 BATCH_MANIFEST_PATCH = "batch-manifest"
+# After the scans, trace data flows across functions and modules (trace_taint) and merge
+# the flow findings into the report; runs started before it replay without that step.
+TAINT_PATCH = "interprocedural-taint"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -121,6 +125,18 @@ class SecurityAuditWorkflow:
             scan_cache_misses=sum(r.cache_misses for r in results),
         )
         self._save_usage()
+        taint = None
+        if self._manifest and workflow.patched(TAINT_PATCH):
+            self._set_stage("trace")
+            traced = await workflow.execute_activity_method(
+                SecurityActivities.trace_taint,
+                TaintRequest(run_key=run_key, batch_count=len(results)),
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
+                retry_policy=RETRY,
+                summary="Trace untrusted data across functions and modules",
+            )
+            taint = traced.findings
         llm, outcomes = LLM_NOT_YET, []
         if workflow.patched(LLM_STAGES_PATCH):
             llm, outcomes = await self._llm_stages(request, run_key, list(results))
@@ -141,6 +157,7 @@ class SecurityAuditWorkflow:
                 files_scanned=sum(r.files_scanned for r in results) if self._manifest else None,
                 llm=llm,
                 llm_outcomes=outcomes,
+                taint_findings=taint,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

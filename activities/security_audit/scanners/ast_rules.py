@@ -1117,8 +1117,14 @@ def _needs_parse(source: str) -> bool:
     return any(token in source for token in _MODULE_TRIGGERS) or _needs_walk(source)
 
 
-def scan_python(source: str, path: str) -> list[Finding]:
+def needs_parse(source: str) -> bool:
+    """Whether `scan_python` needs the file's tree (a caller may parse it once for all)."""
+    return _needs_parse(source)
+
+
+def scan_python(source: str, path: str, tree: ast.Module | None = None) -> list[Finding]:
     """Findings of attune's rules for one Python file; `path` is reported as given.
+    `tree` is the file's parse if the caller already has it.
 
     Raises SyntaxError/ValueError for unparsable source that needed parsing: the caller
     records the file as skipped rather than silently reporting it clean. Files naming no
@@ -1126,7 +1132,8 @@ def scan_python(source: str, path: str) -> list[Finding]:
     """
     if not _needs_parse(source):
         return []
-    tree = ast.parse(source, filename=path)
+    if tree is None:
+        tree = ast.parse(source, filename=path)
     scanner = _Scanner(source, path)
     scanner.scan_module_body(tree)
     if _needs_walk(source):

@@ -125,3 +125,52 @@ def merge_findings(findings: list[Finding]) -> list[Finding]:
         result.append(f.model_copy(update={"fingerprint": fingerprint(f, seen[identity])}))
         seen[identity] += 1
     return result
+
+
+def _supersede(finding: Finding, flow: Finding) -> Finding:
+    """The flow becomes the issue's primary report; the per-file rule moves to
+    `related_rules`, every engine stays named, and the finding keeps its fingerprint,
+    suppression and verdicts, so baselines and accepted risks still match it."""
+    tools = sorted({*finding.tools, finding.tool, *flow.tools, flow.tool}, key=_tool_rank)
+    related = {*finding.related_rules, *flow.related_rules, f"{finding.tool}/{finding.rule_id}"}
+    related.discard(f"{flow.tool}/{flow.rule_id}")
+    return flow.model_copy(
+        update={
+            "tools": tools,
+            "related_rules": sorted(related, key=lambda r: (_tool_rank(r.split("/")[0]), r)),
+            "severity": max(finding.severity, flow.severity, key=SEVERITY_RANK.__getitem__),
+            "confidence": max(finding.confidence, flow.confidence, key=CONFIDENCE_RANK.__getitem__),
+            "fingerprint": finding.fingerprint,
+            "llm": finding.llm,
+            "accepted_risk": finding.accepted_risk,
+            "suppressed": finding.suppressed,
+        }
+    )
+
+
+def merge_flow_findings(findings: list[Finding], flows: list[Finding]) -> list[Finding]:
+    """Cross-function flow findings joined with the per-file ones, one finding per issue:
+    a flow at the file, line and issue of a per-file finding supersedes it (an attune
+    pattern finding first, then whichever engine's), so every ruff and bandit location
+    stays in the report. Other flows are new findings with their own fingerprints."""
+    at: dict[tuple[str, int, str], int] = {}
+    for index, finding in enumerate(findings):
+        key = (finding.file, finding.line, issue_key(finding))
+        if key not in at or (finding.tool == "attune" and findings[at[key]].tool != "attune"):
+            at[key] = index
+    merged = list(findings)
+    seen: Counter[tuple[str, str, str]] = Counter(
+        (issue_key(f), f.file, _normalise(f.snippet)) for f in findings
+    )
+    new = []
+    for flow in flows:
+        index = at.pop((flow.file, flow.line, issue_key(flow)), None)
+        if index is not None:
+            merged[index] = _supersede(merged[index], flow)
+            continue
+        identity = (issue_key(flow), flow.file, _normalise(flow.snippet))
+        new.append(flow.model_copy(update={"fingerprint": fingerprint(flow, seen[identity])}))
+        seen[identity] += 1
+    merged.extend(new)
+    merged.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id, _tool_rank(f.tool), f.message))
+    return merged

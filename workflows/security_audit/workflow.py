@@ -141,6 +141,7 @@ class SecurityAuditWorkflow:
                 files_scanned=sum(r.files_scanned for r in results) if self._manifest else None,
                 llm=llm,
                 llm_outcomes=outcomes,
+                baseline=request.baseline,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

@@ -8,6 +8,7 @@ import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -617,3 +618,34 @@ def test_validator_catches_broken_sarif(sarif_validator: Path, tmp_path: Path) -
     sarif_file = tmp_path / "broken.sarif"
     sarif_file.write_text(json.dumps(sarif))
     assert validate(sarif_file, sarif_validator).errors
+
+
+# --------------------------------------------------------------------------- consumers
+
+
+def test_llm_triage_is_never_spent_on_suppressed_findings() -> None:
+    from activities.llm.stage import _select
+
+    chosen = _select(suppressed_findings(), limit=10)
+    assert [f.fingerprint for f in chosen] == ["fp-taint"]
+
+
+def test_cli_summary_names_what_is_out_of_the_counts() -> None:
+    from rich.console import Console
+
+    from starter.views import FINDINGS
+
+    findings = suppressed_findings()
+    result = SimpleNamespace(
+        workflow_id="security-audit-x",
+        status="completed",
+        summary=summarize(findings, 3, 0),
+        duration_s=1.0,
+        artifacts={},
+    )
+    console = Console(record=True, width=200)
+    FINDINGS.render(result, console)
+    text = console.export_text()
+    assert "4 findings (3 suppressed, out of the counts)" in text
+    assert FINDINGS.exit_code(result, "critical") == 0 and FINDINGS.exit_code(result, "high") == 3
+    assert FINDINGS.brief(result).suppressed == 3

@@ -3,21 +3,44 @@
 Pure functions of the findings, so the report activity stays a thin wrapper and everything
 here is tested without Temporal.
 
+Open findings
+-------------
+A finding is open unless it is an accepted risk (project memory) or suppressed (an inline
+comment, the test-code policy, a ``--baseline``): ``Finding.is_open``. Every finding stays
+in the JSON and the SARIF (as a SARIF suppression, with its reason) and in the Markdown's
+own sections; only open findings enter the severity counts, the top files, the risk score,
+and so ``--fail-on`` and every verdict built on the counts.
+
 Risk score (0-100)
 ------------------
-Each finding weighs ``SEVERITY_WEIGHT[severity] * CONFIDENCE_FACTOR[confidence]``:
+The score says how bad the worst open finding is, then how much of it there is: a band
+per severity, and a place in the band that grows with volume but never leaves it.
 
-    severity:    critical 10, high 5, medium 2, low 0.5, info 0
-    confidence:  high 1, medium 0.7, low 0.4
+1. A finding's *band* is its severity, one step lower when its confidence is low (a
+   low-confidence high is a possible issue, banded as a medium), never below low.
+2. The worst band among the open findings sets the range (info alone scores 0)::
 
-With ``W`` the sum over all findings, ``risk_score = round(100 * (1 - exp(-W / 20)))``.
+       low 1-14, medium ("moderate") 15-39, high 40-74, critical 75-100
 
-The exponential saturates instead of growing without bound, so a huge codebase full of
-low-severity noise cannot outrank a small one with a few real holes, and the score needs no
-per-project calibration. ``RISK_SCALE = 20`` makes a handful of confident highs already
-serious: one high scores 22, one critical 39, four highs (W = 20) 63, ten highs 92. A file's
-score in ``top_files`` is its own ``W``. LLM verdicts do not enter the formula, so the score is
-the same with or without an API key and cannot be talked down by a model.
+3. ``V`` adds up ``CONFIDENCE_FACTOR`` (high 1, medium 0.7, low 0.4) over the findings in
+   that band only; ``score = floor + round((ceiling - floor) * (1 - exp(-V / 5)))``.
+
+So a project with no open high or critical finding stays "moderate" (at most 39) however
+many medium and low findings it has: volume of lesser findings never outranks one real
+hole. Worked examples (tests/test_reports.py computes each line below and the README's):
+
+    one confident medium                       19
+    300 confident mediums and 500 lows         39
+    one confident high                         46
+    one low-confidence high (banded medium)    17
+    four confident highs                       59
+    ten confident highs and 300 mediums        69
+    one confident critical                     80
+
+A file's score in ``top_files`` ranks files, not projects: the sum over its open findings
+of ``SEVERITY_WEIGHT[severity] * CONFIDENCE_FACTOR[confidence]`` (critical 10, high 5,
+medium 2, low 0.5, info 0). LLM verdicts enter neither, so the score is the same with or
+without an API key and cannot be talked down by a model.
 """
 
 from __future__ import annotations
@@ -42,6 +65,7 @@ from workflows.schemas import (
     SEVERITIES,
     SEVERITY_RANK,
     Finding,
+    FlowStep,
     LLMSummary,
     ReportWarning,
     SkippedFile,
@@ -57,7 +81,19 @@ SEVERITY_WEIGHT: dict[str, float] = {
 }
 CONFIDENCE_FACTOR: dict[str, float] = {"high": 1.0, "medium": 0.7, "low": 0.4}
 FINDINGS = TypeAdapter(list[Finding])
-RISK_SCALE = 20.0
+RISK_BANDS: dict[str, tuple[int, int]] = {
+    "low": (1, 14),
+    "medium": (15, 39),
+    "high": (40, 74),
+    "critical": (75, 100),
+}
+RISK_BAND_NAMES: dict[str, str] = {
+    "low": "low",
+    "medium": "moderate",
+    "high": "high",
+    "critical": "critical",
+}
+VOLUME_SCALE = 5.0
 TOP_FILES = 10
 
 REPORT_FILES: dict[str, str] = {
@@ -87,6 +123,16 @@ SECURITY_SEVERITY: dict[str, str] = {
     "medium": "5.5",
     "low": "3.0",
 }
+# SARIF's threadFlowLocation kinds (spec 3.38.8) for each hop of a taint path.
+SARIF_FLOW_KINDS: dict[str, list[str]] = {
+    "source": ["taint"],
+    "call": ["call"],
+    "return": ["return"],
+    "sink": ["taint", "danger"],
+}
+# A suppression reason starting so is a comment in the code (nosec, a noqa of an S rule,
+# attune: ignore[RULE]): SARIF's `inSource`; any other reason is `external`.
+INLINE_SUPPRESSION = "inline:"
 TOOL_DOCS: dict[str, str] = {
     "ruff": "https://docs.astral.sh/ruff/rules/",
     "bandit": "https://bandit.readthedocs.io/en/latest/plugins/index.html",
@@ -96,17 +142,46 @@ _MD_EXAMPLES = 5
 
 
 def finding_weight(finding: Finding) -> float:
-    """The finding's contribution to W (see the module docstring)."""
+    """The finding's share of its file's score in `top_files` (see the module docstring)."""
     return SEVERITY_WEIGHT[finding.severity] * CONFIDENCE_FACTOR[finding.confidence]
 
 
-def risk_score(weighted: float) -> int:
-    return round(100 * (1 - math.exp(-weighted / RISK_SCALE)))
+def risk_band(finding: Finding) -> str:
+    """The severity a finding scores at: one step lower at low confidence, never below low."""
+    if finding.confidence != "low" or finding.severity in ("low", "info"):
+        return finding.severity
+    return SEVERITIES[SEVERITIES.index(finding.severity) + 1]
+
+
+def risk_score(findings: Iterable[Finding]) -> int:
+    """0-100 from the open findings: the worst band, then the volume in it (module docstring)."""
+    volume: dict[str, float] = defaultdict(float)
+    for f in findings:
+        if f.is_open:
+            volume[risk_band(f)] += CONFIDENCE_FACTOR[f.confidence]
+    worst = next((band for band in SEVERITIES if band in RISK_BANDS and volume[band]), None)
+    if worst is None:
+        return 0
+    floor, ceiling = RISK_BANDS[worst]
+    return floor + round((ceiling - floor) * (1 - math.exp(-volume[worst] / VOLUME_SCALE)))
+
+
+def risk_level(score: int) -> str:
+    """The band's name a score falls in ("none" at 0)."""
+    return next(
+        (
+            RISK_BAND_NAMES[band]
+            for band, (floor, ceiling) in RISK_BANDS.items()
+            if floor <= score <= ceiling
+        ),
+        "none",
+    )
 
 
 def summarize(findings: list[Finding], files_scanned: int, files_skipped: int) -> AuditSummary:
-    """Accepted risks (project memory) stay in the report but out of counts and score."""
-    open_findings = [f for f in findings if f.accepted_risk is None]
+    """Counts, top files and risk score of the open findings; the others are counted apart
+    (`suppressed`, then `accepted_risks`), so `findings_total` is open + both."""
+    open_findings = [f for f in findings if f.is_open]
     counts = Counter(f.severity for f in open_findings)
     per_file: dict[str, float] = defaultdict(float)
     per_file_count: Counter[str] = Counter()
@@ -118,9 +193,10 @@ def summarize(findings: list[Finding], files_scanned: int, files_skipped: int) -
         (file for file, score in per_file.items() if score > 0),
         key=lambda file: (-per_file[file], -per_file_count[file], file),
     )
+    suppressed = sum(f.suppressed is not None for f in findings)
     return AuditSummary(
         counts={s: counts.get(s, 0) for s in SEVERITIES},
-        risk_score=risk_score(sum(per_file.values())),
+        risk_score=risk_score(open_findings),
         top_files=[
             TopFile(file=file, findings=per_file_count[file], score=round(per_file[file], 2))
             for file in ranked[:TOP_FILES]
@@ -128,7 +204,8 @@ def summarize(findings: list[Finding], files_scanned: int, files_skipped: int) -
         files_scanned=files_scanned,
         files_skipped=files_skipped,
         findings_total=len(findings),
-        accepted_risks=len(findings) - len(open_findings),
+        accepted_risks=len(findings) - len(open_findings) - suppressed,
+        suppressed=suppressed,
     )
 
 
@@ -201,9 +278,12 @@ def render_markdown(report: dict[str, Any], *, max_findings_per_severity: int = 
         "| Severity | Findings |",
         "|---|---:|",
         *(f"| {s} | {summary.counts.get(s, 0)} |" for s in SEVERITIES),
+        *([f"| suppressed | {summary.suppressed} |"] if summary.suppressed else []),
+        *([f"| accepted risk | {summary.accepted_risks} |"] if summary.accepted_risks else []),
         f"| **total** | **{summary.findings_total}** |",
         "",
-        f"**Risk score: {summary.risk_score}/100.** {_risk_explanation()}",
+        f"**Risk score: {summary.risk_score}/100 ({risk_level(summary.risk_score)}).** "
+        f"{_risk_explanation()}",
         "",
     ]
 
@@ -217,10 +297,11 @@ def render_markdown(report: dict[str, Any], *, max_findings_per_severity: int = 
 
     out += _markdown_warnings(report.get("warnings", []))
     out += ["## Findings", ""]
-    if not findings:
-        out += ["No findings.", ""]
+    listed = [f for f in findings if f.suppressed is None]
+    if not listed:
+        out += ["No open findings." if findings else "No findings.", ""]
     by_severity: dict[str, list[Finding]] = defaultdict(list)
-    for f in sorted(findings, key=_finding_order):
+    for f in sorted(listed, key=_finding_order):
         by_severity[f.severity].append(f)
     for severity in SEVERITIES:
         group = by_severity.get(severity)
@@ -233,6 +314,9 @@ def render_markdown(report: dict[str, Any], *, max_findings_per_severity: int = 
             hidden = len(group) - max_findings_per_severity
             out += [f"_{hidden} more {severity} findings are listed in report.json._", ""]
 
+    out += _markdown_suppressed(
+        [f for f in findings if f.suppressed is not None], max_findings_per_severity
+    )
     if skipped:
         out += _markdown_skipped(skipped)
     out += _markdown_llm(llm)
@@ -246,12 +330,32 @@ def render_markdown(report: dict[str, Any], *, max_findings_per_severity: int = 
 
 
 def _risk_explanation() -> str:
-    weights = ", ".join(f"{s} {SEVERITY_WEIGHT[s]:g}" for s in SEVERITIES)
-    factors = ", ".join(f"{c} {CONFIDENCE_FACTOR[c]:g}" for c in ("high", "medium", "low"))
+    bands = ", ".join(
+        f"{RISK_BAND_NAMES[band]} {floor}-{ceiling}"
+        for band, (floor, ceiling) in RISK_BANDS.items()
+    )
     return (
-        f"100 x (1 - e^(-W/{RISK_SCALE:g})), where W adds up each finding's severity weight "
-        f"({weights}) times its confidence ({factors}); four confident highs score "
-        f"{risk_score(4 * SEVERITY_WEIGHT['high'])}."
+        f"The worst open finding sets the band ({bands}; a low-confidence finding counts one "
+        "severity lower) and the number of findings in that band the place in it, with "
+        f"diminishing returns: one confident high scores {_risk_of(high=1)}, four "
+        f"{_risk_of(high=4)}, and no number of mediums passes {RISK_BANDS['medium'][1]}."
+    )
+
+
+def _risk_of(**counts: int) -> int:
+    return risk_score(
+        Finding(
+            rule_id="EXAMPLE",
+            tool="attune",
+            category="example",
+            severity=severity,  # type: ignore[arg-type]
+            confidence="high",
+            file="example.py",
+            line=line,
+            message="example",
+        )
+        for severity, n in counts.items()
+        for line in range(1, n + 1)
     )
 
 
@@ -269,6 +373,7 @@ def _markdown_finding(f: Finding) -> list[str]:
     ]
     if f.accepted_risk is not None:
         lines.append(f"- **Accepted risk** (project memory): {_inline(f.accepted_risk)}")
+    lines += _markdown_flow(f)
     if f.llm:
         verdict = f.llm.verdict.replace("_", " ")
         lines.append(f"- LLM triage ({f.llm.tier}): **{verdict}**. {_inline(f.llm.rationale)}")
@@ -283,6 +388,50 @@ def _markdown_finding(f: Finding) -> list[str]:
         fence = "`" * max(3, _longest_backtick_run(f.fix_diff) + 1)
         lines += ["Suggested fix:", "", f"{fence}diff", f.fix_diff.rstrip("\n"), fence, ""]
     return lines
+
+
+def _markdown_flow(f: Finding) -> list[str]:
+    """The taint path, source first, one `file:line` per hop."""
+    if not f.flow:
+        return []
+    lines = ["- Path: " + " -> ".join(f"{step.kind} {_code(_step_at(step))}" for step in f.flow)]
+    lines += [
+        f"  {number}. {step.kind} {_code(_step_at(step))}: {_inline(step.note)}"
+        for number, step in enumerate(f.flow, 1)
+    ]
+    return lines
+
+
+def _step_at(step: FlowStep) -> str:
+    return f"{step.file}:{max(1, step.line)}"
+
+
+def _markdown_suppressed(suppressed: list[Finding], cap: int) -> list[str]:
+    """Suppressed findings apart from the open ones, grouped by reason (most common first),
+    each group capped at `cap` like a severity."""
+    if not suppressed:
+        return []
+    by_reason: dict[str, list[Finding]] = defaultdict(list)
+    for f in sorted(suppressed, key=_finding_order):
+        by_reason[f.suppressed or "suppressed"].append(f)
+    out = [
+        f"## Suppressed ({len(suppressed)})",
+        "",
+        "Reported, but out of the counts and the risk score.",
+        "",
+    ]
+    for reason, group in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        out += [f"### {_inline(reason)} ({len(group)})", ""]
+        for f in group[:cap]:
+            line, _, _ = _span(f)
+            out.append(
+                f"- {f.severity} {_code(f.rule_id)} at {_code(f'{f.file}:{line}')}: "
+                f"{_inline(f.message)}"
+            )
+        if len(group) > cap:
+            out.append(f"- _{len(group) - cap} more are listed in report.json._")
+        out.append("")
+    return out
 
 
 def _markdown_warnings(warnings: list[dict[str, Any]]) -> list[str]:
@@ -506,12 +655,46 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         ],
         "properties": properties,
     }
+    if f.flow:
+        result["codeFlows"] = [_sarif_code_flow(f)]
     if f.fingerprint:
         result["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
+    suppressions = []
+    if f.suppressed is not None:
+        kind = "inSource" if f.suppressed.startswith(INLINE_SUPPRESSION) else "external"
+        suppressions.append({"kind": kind, "justification": f.suppressed or "suppressed"})
     if f.accepted_risk is not None:
         justification = f.accepted_risk or "accepted risk"
-        result["suppressions"] = [{"kind": "external", "justification": justification}]
+        suppressions.append({"kind": "external", "justification": justification})
+    if suppressions:
+        result["suppressions"] = suppressions
     return result
+
+
+def _sarif_code_flow(f: Finding) -> dict[str, Any]:
+    """The taint path as one codeFlow of one threadFlow, source to sink, each hop a
+    threadFlowLocation with its place and what happens there."""
+    locations = [
+        {
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _relative_uri(step.file), "uriBaseId": SRCROOT},
+                    "region": {"startLine": max(1, step.line), "startColumn": max(1, step.column)},
+                },
+                "message": {"text": _sentence(step.note)},
+            },
+            "kinds": SARIF_FLOW_KINDS[step.kind],
+            "executionOrder": order,
+            "properties": {"step": step.kind},
+        }
+        for order, step in enumerate(f.flow, 1)
+    ]
+    source, sink = f.flow[0], f.flow[-1]
+    message = (
+        f"Untrusted data from {source.file}:{max(1, source.line)} reaches "
+        f"{sink.file}:{max(1, sink.line)} in {len(f.flow)} steps."
+    )
+    return {"message": {"text": message}, "threadFlows": [{"locations": locations}]}
 
 
 def _srcroot_uri(target: str) -> str:

@@ -88,6 +88,9 @@ class FindingBrief(BaseModel):
 class RunSummary(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="Findings by severity")
     findings_total: int | None = None
+    suppressed: int = Field(
+        default=0, description="Findings suppressed (inline, test code, baseline): not counted"
+    )
     risk_score: int | None = Field(default=None, description="0-100, higher is riskier")
     recommendation: Literal["go", "no-go"] | None = None
     blockers: list[str] = Field(default_factory=list)
@@ -214,7 +217,11 @@ def top_findings(report_json: str | None) -> list[FindingBrief]:
     except (OSError, ValueError, KeyError) as exc:
         log.warning("cannot read findings from %s: %s", report_json, exc)
         return []
-    ranked = sorted(findings, key=lambda f: -SEVERITY_RANK.get(f.get("severity"), -1))
+    # Suppressed and accepted findings stay in the report, not among an assistant's top ones.
+    open_findings = [
+        f for f in findings if f.get("suppressed") is None and f.get("accepted_risk") is None
+    ]
+    ranked = sorted(open_findings, key=lambda f: -SEVERITY_RANK.get(f.get("severity"), -1))
     return [
         FindingBrief(
             rule=f["rule_id"],
@@ -233,6 +240,7 @@ def finished(base: RunResult, brief: Brief) -> RunResult:
     summary = RunSummary(
         counts=brief.counts,
         findings_total=brief.findings_total,
+        suppressed=brief.suppressed,
         risk_score=brief.risk_score,
         recommendation=brief.recommendation,
         blockers=brief.blockers,

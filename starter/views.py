@@ -32,6 +32,7 @@ class Brief(BaseModel):
     status: str
     counts: dict[str, int] = Field(default_factory=dict)
     findings_total: int | None = None
+    suppressed: int = Field(default=0, description="Findings reported but out of the counts")
     risk_score: int | None = None
     recommendation: str | None = None
     blockers: list[str] = Field(default_factory=list)
@@ -90,9 +91,19 @@ def _render_findings(result: Any, console: Console) -> None:
         table.add_column(severity, justify="right")
     table.add_row(*(str(summary.counts.get(s, 0)) for s in SEVERITIES))
     console.print(table)
+    apart = [
+        f"{n} {what}"
+        for n, what in (
+            (summary.suppressed, "suppressed"),
+            (summary.accepted_risks, "accepted"),
+        )
+        if n
+    ]
     console.print(
         f"{summary.files_scanned} files scanned, {summary.files_skipped} skipped, "
-        f"{summary.findings_total} findings in {result.duration_s:.1f}s"
+        f"{summary.findings_total} findings"
+        + (f" ({', '.join(apart)}, out of the counts)" if apart else "")
+        + f" in {result.duration_s:.1f}s"
     )
     if summary.top_files:
         console.print(
@@ -111,6 +122,7 @@ def _findings_brief(result: Any) -> Brief:
         status=result.status,
         counts=summary.counts,
         findings_total=summary.findings_total,
+        suppressed=summary.suppressed,
         risk_score=summary.risk_score,
         findings_report=result.artifacts.get("json"),
         artifacts=result.artifacts,

@@ -56,6 +56,54 @@ def test_run_json_out_and_fail_on(
     assert json.loads(status.stdout)["status"] == "completed"
 
 
+def test_baseline_leaves_only_new_findings_open(
+    cli_env: dict[str, str], tmp_path: Path, sarif_validator: Path
+) -> None:
+    first_out, second_out = tmp_path / "first", tmp_path / "second"
+    first = attune(
+        cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--out", str(first_out)
+    )
+    assert first.returncode == 0, first.stderr
+    baseline = first_out / "report.json"
+    before = json.loads(baseline.read_text())
+    assert before["summary"]["counts"]["high"] > 0 and before["summary"]["suppressed"] == 0
+
+    again = attune(
+        cli_env,
+        "workflow",
+        "run",
+        "security-audit",
+        str(SAMPLE),
+        "--baseline",
+        str(baseline.relative_to(Path.cwd(), walk_up=True)),
+        "--fail-on",
+        "low",
+        "--json",
+        "--out",
+        str(second_out),
+    )
+    assert again.returncode == 0, again.stderr  # nothing open, so --fail-on low passes
+    report = json.loads(again.stdout)
+    summary = report["summary"]
+    assert summary["counts"] == dict.fromkeys(("critical", "high", "medium", "low", "info"), 0)
+    assert summary["risk_score"] == 0 and summary["top_files"] == []
+    assert summary["suppressed"] == summary["findings_total"] == len(before["findings"])
+    # Never dropped: every finding is there, marked with the baseline that suppressed it.
+    assert {f["fingerprint"] for f in report["findings"]} == {
+        f["fingerprint"] for f in before["findings"]
+    }
+    assert {f["suppressed"] for f in report["findings"]} == {f"in baseline {baseline}"}
+    sarif = json.loads((second_out / "report.sarif").read_text())
+    results = sarif["runs"][0]["results"]
+    assert results and all(
+        r["suppressions"] == [{"kind": "external", "justification": f"in baseline {baseline}"}]
+        for r in results
+    )
+    validation = validate(second_out / "report.sarif", sarif_validator)
+    assert validation.errors == [], validation.output
+    assert "## Suppressed (" in (second_out / "report.md").read_text()
+
+
 def test_no_wait_then_watch_and_cancel(cli_env: dict[str, str]) -> None:
     started = attune(cli_env, "workflow", "run", "security-audit", str(SAMPLE), "--no-wait")
     assert started.returncode == 0, started.stderr
@@ -117,6 +165,22 @@ BAD_INPUTS = [
         "--approval-timeout does not apply to security-audit",
     ),
     (["workflow", "run", "security-audit", ".", "--bogus"], "--bogus"),
+    (
+        ["workflow", "run", "security-audit", ".", "--baseline", "/no/such/report.json"],
+        "baseline '/no/such/report.json' does not exist",
+    ),
+    (
+        ["workflow", "run", "security-audit", ".", "--baseline", str(REPO / "pyproject.toml")],
+        "is not an attune report.json (document: Invalid JSON",
+    ),
+    (
+        ["workflow", "run", "security-audit", ".", "--param", "baseline=old/report.json"],
+        "baseline 'old/report.json' is not an absolute path",
+    ),
+    (
+        ["workflow", "run", "release-prep", str(REPO), "--baseline", "report.json"],
+        "--baseline does not apply to release-prep",
+    ),
     (["workflow", "status", "security-audit-nothing-00000000"], "no workflow with id"),
     (["workflow", "watch", "security-audit-nothing-00000000"], "no workflow with id"),
     (["workflow", "cancel", "security-audit-nothing-00000000"], "no workflow with id"),

@@ -309,6 +309,16 @@ def test_quality_checks_dedupe_across_checks() -> None:
     assert len(merged) == 6
 
 
+def test_quality_checks_dedupe_keeps_an_issue_open_that_one_check_left_open() -> None:
+    suppressed = _finding("ATNB001", "attune", severity="high", suppressed="inline: # noqa")
+    (merged,) = dedupe([("bug-predict", suppressed), ("code-review", _finding("B006", "ruff"))])
+    assert merged["rule_id"] == "B006" and merged["suppressed"] is None
+    assert merged["check"] == "code-review"
+    assert merged["checks"] == ["bug-predict", "code-review"]
+    (quiet,) = dedupe([("bug-predict", suppressed)])
+    assert quiet["suppressed"] == "inline: # noqa"
+
+
 def _team(**review: object) -> dict[str, AgentResult]:
     team = {
         "security": AgentResult(

@@ -216,3 +216,19 @@ async def test_release_prep_waits_for_a_decision(cli_env: dict[str, str], tmp_pa
         assert rejected["status"] == "rejected"
         assert "not waiting" in await refused(session, "approve", workflow_id=second["workflow_id"])
         assert garbage == []
+
+
+def test_top_findings_are_open_ones(tmp_path: Path) -> None:
+    from starter.mcp_server import top_findings
+
+    def entry(rule: str, severity: str) -> dict[str, Any]:
+        return {"rule_id": rule, "severity": severity, "file": "a.py", "line": 1, "message": rule}
+
+    report = tmp_path / "report.json"
+    findings = [
+        entry("NOSEC", "critical") | {"suppressed": "inline: # nosec"},
+        entry("ACCEPTED", "critical") | {"accepted_risk": "legacy"},
+        entry("OPEN", "medium"),
+    ]
+    report.write_text(json.dumps({"findings": findings}))
+    assert [f.rule for f in top_findings(str(report))] == ["OPEN"]

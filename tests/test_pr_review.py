@@ -262,6 +262,30 @@ def test_verdict_policy_and_the_github_review_shape(repo: Repo) -> None:
     assert "X1" in review_json["comments"][0]["body"]
 
 
+def test_suppressed_and_accepted_findings_move_no_verdict_and_get_no_comment(repo: Repo) -> None:
+    change = change_set(repo.path, "main", "risky").model_copy(deep=True)
+    change.files[0].file = "a.py"
+    line = change.files[0].lines[-1]
+    ok = {"bugs": AgentResult(role="bugs", status="ok", summary="fine")}
+    quiet = [
+        finding("critical", "high", line).model_copy(update={"suppressed": "inline: # nosec"}),
+        finding("high", "high", line).model_copy(
+            update={"accepted_risk": "legacy", "fingerprint": "accepted"}
+        ),
+    ]
+    kept = on_changed_lines([("security", f) for f in quiet], change)
+    assert len(kept) == 2  # still on the changed line, and so in the report
+    chosen, reasons = verdict(kept, ok)
+    assert chosen == "approve"
+    assert github_review(chosen, reasons, kept, "")["comments"] == []
+    # An open finding beside them still blocks.
+    kept = on_changed_lines(
+        [("security", f) for f in [*quiet, finding("high", "high", line)]], change
+    )
+    assert verdict(kept, ok)[0] == "request_changes"
+    assert len(github_review("request_changes", [], kept, "")["comments"]) == 1
+
+
 def test_mcp_workflow_run_refuses_an_unknown_revision_before_starting(repo: Repo) -> None:
     from mcp.server.mcpserver.exceptions import ToolError
 

@@ -11,11 +11,18 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.artifacts import ArtifactStore
+from activities.security_audit.baseline import (
+    BaselineError,
+    apply_baseline,
+    check_request,
+    read_baseline,
+)
 from activities.security_audit.scanning import FINDINGS
 from starter import runner
 from tests.conftest import SAMPLE
 from worker import running_worker
 from workflows.registry import registry
+from workflows.schemas import Finding
 from workflows.security_audit.models import AuditRequest
 from workflows.wire import ATTUNE_STAGE, ATTUNE_TARGET, ATTUNE_WORKFLOW, USAGE_MEMO
 
@@ -189,3 +196,88 @@ async def test_a_flow_across_modules_is_reported_with_its_path(
         f["line"] == 15 and f["rule_id"] in ("ATN120", "S307") for f in report["findings"]
     )
     assert result.summary.findings_total == len(report["findings"])
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def report_json(path: Path, findings: list[dict]) -> Path:
+    path.write_text(json.dumps({"workflow": "security-audit", "findings": findings}))
+    return path
+
+
+def test_baseline_reads_the_fingerprints_of_a_report(tmp_path: Path) -> None:
+    path = report_json(
+        tmp_path / "report.json",
+        [{"fingerprint": "a", "rule_id": "S608"}, {"fingerprint": "b"}, {"fingerprint": ""}],
+    )
+    assert read_baseline(str(path)) == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("not json", "is not an attune report.json (document: Invalid JSON"),
+        ('{"findings": []}', "is not an attune report.json (workflow: Field required)"),
+        ('{"workflow": "x", "findings": [1]}', "(findings.0: Input should be an object)"),
+    ],
+)
+def test_a_bad_baseline_is_refused_in_one_line(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "old" / "report.json"
+    if content is not None:
+        path.parent.mkdir()
+        path.write_text(content)
+    with pytest.raises(BaselineError) as refused:
+        read_baseline(str(path))
+    assert message in str(refused.value)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_baseline_check_refuses_relative_paths_and_shared_artifacts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = report_json(tmp_path / "report.json", [])
+    check_request(AuditRequest(target=str(tmp_path), baseline=str(path)))
+    check_request(AuditRequest(target=str(tmp_path)))
+    with pytest.raises(BaselineError, match="is not an absolute path"):
+        check_request(AuditRequest(target=str(tmp_path), baseline="report.json"))
+    monkeypatch.setenv("ATTUNE_ARTIFACTS", f"file://{tmp_path}/store")
+    with pytest.raises(BaselineError, match="run it with local artifacts"):
+        check_request(AuditRequest(target=str(tmp_path), baseline=str(path)))
+
+
+def test_baseline_suppresses_open_findings_it_holds_and_keeps_other_reasons() -> None:
+    def finding(fingerprint: str, **extra) -> Finding:
+        return Finding(
+            rule_id="S608",
+            tool="ruff",
+            category="sql-injection",
+            severity="high",
+            confidence="high",
+            file="app/db.py",
+            line=1,
+            message="SQL",
+            fingerprint=fingerprint,
+            **extra,
+        )
+
+    findings = [
+        finding("old"),
+        finding("new"),
+        finding("old-inline", suppressed="inline: # nosec"),
+        finding("old-accepted", accepted_risk="legacy"),
+        finding(""),
+    ]
+    baseline = frozenset({"old", "old-inline", "old-accepted"})
+    assert apply_baseline(findings, "/r/report.json", baseline) == 1
+    assert [f.suppressed for f in findings] == [
+        "in baseline /r/report.json",
+        None,
+        "inline: # nosec",
+        None,
+        None,
+    ]
+    assert [f.is_open for f in findings] == [False, True, False, False, True]

@@ -232,9 +232,7 @@ class CodeReviewActivities:
             high_correctness=sum(
                 1
                 for f in findings
-                if f.category == CORRECTNESS
-                and f.severity in ("high", "critical")
-                and f.accepted_risk is None
+                if f.category == CORRECTNESS and f.severity in ("high", "critical") and f.is_open
             ),
             artifacts=self.store.publish(paths),
             findings=findings_ref,

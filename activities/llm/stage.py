@@ -56,9 +56,10 @@ you are that the fixes are correct and complete, from 0 to 1.
 
 
 def _select(findings: list[Finding], limit: int) -> list[Finding]:
-    """The most severe, most confident findings first, up to `limit`."""
+    """The most severe, most confident open findings first, up to `limit`: a suppressed
+    finding is not worth a model's time."""
     ranked = sorted(
-        findings,
+        (f for f in findings if f.is_open),
         key=lambda f: (-SEVERITY_RANK[f.severity], f.confidence != "high", f.file, f.line),
     )
     return ranked[:limit]

@@ -8,6 +8,9 @@ Verdict policy (documented in the README and every report):
 - `comment`: any other finding of low severity or above on a changed line, or an agent
   that did not finish (an unchecked change is never approved in silence);
 - `approve`: otherwise. Info findings are shown as comments but move no verdict.
+
+Only open findings count (`Finding.is_open`): suppressed and accepted ones stay in the
+report, without a comment, and move no verdict.
 """
 
 from __future__ import annotations
@@ -73,7 +76,9 @@ def on_changed_lines(
 def verdict(
     kept: list[tuple[str, Finding, int]], agents: dict[str, AgentResult]
 ) -> tuple[Verdict, list[str]]:
-    """The verdict under POLICY and every reason for it, blocking ones first."""
+    """The verdict under POLICY and every reason for it, blocking ones first. Suppressed
+    and accepted findings stay in the report and move no verdict."""
+    kept = [k for k in kept if k[1].is_open]
     blocking = [
         (a, f, n)
         for a, f, n in kept
@@ -124,13 +129,14 @@ def github_review(
     chosen: Verdict, reasons: list[str], kept: list[tuple[str, Finding, int]], prefix: str
 ) -> dict[str, Any]:
     """The body of GitHub's "create a review" call (POST /repos/{o}/{r}/pulls/{n}/reviews):
-    one inline comment per finding, on the changed line of the head version."""
+    one inline comment per open finding, on the changed line of the head version."""
     body = [f"**attune pr-review: {chosen.replace('_', ' ')}**", ""]
     body += [f"- {reason}" for reason in reasons]
     body += ["", f"Policy: {POLICY}."]
     comments = [
         ReviewComment(path=f"{prefix}{f.file}", line=n, body=comment_body(a, f)).model_dump()
         for a, f, n in kept
+        if f.is_open
     ]
     return {"event": GITHUB_EVENTS[chosen], "body": "\n".join(body), "comments": comments}
 

@@ -62,8 +62,11 @@ class QualityReportActivities:
             "checks": {r: a.model_dump(mode="json") for r, a in request.team.agents.items()},
             "not_available": request.not_available,
             "summary": {
-                "counts": {s: sum(f["severity"] == s for f in findings) for s in SEVERITIES},
+                "counts": {
+                    s: sum(f["severity"] == s and _is_open(f) for f in findings) for s in SEVERITIES
+                },
                 "findings_total": len(findings),
+                "suppressed": sum(f.get("suppressed") is not None for f in findings),
                 "duplicates_merged": repeated,
             },
             "findings": findings,
@@ -72,6 +75,11 @@ class QualityReportActivities:
         }
         atomic_write(paths["json"], json.dumps(document, indent=2).encode())
         return self.store.publish({kind: str(path.absolute()) for kind, path in paths.items()})
+
+
+def _is_open(finding: dict[str, Any]) -> bool:
+    """`Finding.is_open` of a report entry: neither suppressed nor an accepted risk."""
+    return finding.get("suppressed") is None and finding.get("accepted_risk") is None
 
 
 def _line(warning: dict[str, Any]) -> str:

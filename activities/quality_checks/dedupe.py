@@ -40,7 +40,8 @@ def concept(finding: Finding) -> str:
 
 
 def _merge(members: list[tuple[str, Finding]]) -> dict[str, Any]:
-    check, primary = max(members, key=lambda m: SEVERITY_RANK[m[1].severity])
+    # An issue one check leaves open stays open, whatever another check suppressed.
+    check, primary = max(members, key=lambda m: (m[1].is_open, SEVERITY_RANK[m[1].severity]))
     tools = list(dict.fromkeys(t for _, f in members for t in (f.tool, *f.tools)))
     related = {r for _, f in members for r in f.related_rules}
     related.update(f"{f.tool}/{f.rule_id}" for _, f in members if f is not primary)

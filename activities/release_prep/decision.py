@@ -104,7 +104,7 @@ def _report_findings(result: AgentResult) -> tuple[Path, list[dict[str, Any]]] |
     except (TypeError, KeyError, OSError, ValueError):
         return None
     open_findings = [
-        f for f in findings if not f.get("suppressed") and f.get("accepted_risk") is None
+        f for f in findings if f.get("suppressed") is None and f.get("accepted_risk") is None
     ]
     return Path(str(document.get("target", "."))), open_findings
 

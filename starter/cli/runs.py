@@ -153,6 +153,10 @@ def workflow_run(
     apply: Annotated[
         bool, typer.Option("--apply", help="write the flow's changes (to a new git branch)")
     ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="an earlier run's report.json: only findings new since it are open"),
+    ] = None,
 ) -> None:
     """Start a workflow and follow it to its report. Everything is checked first."""
     chosen = choose(name)
@@ -171,6 +175,7 @@ def workflow_run(
     for option, field, given in (
         ("--max-cost", "max_cost_usd", max_cost),
         ("--approval-timeout", "approval_timeout_s", approval_timeout),
+        ("--baseline", "baseline", baseline),
     ):
         if given is not None and field not in flow.request.model_fields:
             raise UsageProblem(f"{option} does not apply to {chosen.name}")
@@ -182,6 +187,9 @@ def workflow_run(
         values["max_cost_usd"] = max_cost
     if approval_timeout is not None:
         values["approval_timeout_s"] = duration_s(approval_timeout, "--approval-timeout")
+    if baseline is not None:
+        # Workers read it, from their own working directory: they get it absolute.
+        values["baseline"] = str(baseline.expanduser().resolve())
     if chosen.spec is not None:
         values["spec"] = chosen.spec
     values["target"] = str(target)

@@ -14,6 +14,7 @@ FLOW = Flow(
     extra_workflows=("workflows.security_audit.agent:SecurityAgentWorkflow",),
     mcp_tool="security_audit",
     target="python",
+    validate="activities.security_audit.baseline:check_request",
     view="starter.views:FINDINGS",
     description="find vulnerabilities, secrets and risky code",
     vocabulary={

@@ -48,6 +48,11 @@ class AuditRequest(BaseModel):
     heartbeat_timeout_s: int = Field(
         default=30, ge=1, description="How soon a dead worker's batch moves to another"
     )
+    baseline: str | None = Field(
+        default=None,
+        description="Absolute path of an earlier audit's report.json: the findings it holds "
+        "(by fingerprint) are suppressed, so only new ones are open",
+    )
 
 
 class ScanBatch(BaseModel):
@@ -146,6 +151,9 @@ class ReportRequest(_BatchResultsByCount):
     taint_findings: ArtifactRef | None = Field(
         default=None, description="Cross-function flow findings (trace_taint), merged in"
     )
+    baseline: str | None = Field(
+        default=None, description="The audit's `baseline` report.json, read by this activity"
+    )
 
 
 class TopFile(BaseModel):
@@ -160,8 +168,13 @@ class AuditSummary(BaseModel):
     top_files: list[TopFile]
     files_scanned: int
     files_skipped: int
-    findings_total: int
-    accepted_risks: int = 0
+    findings_total: int = Field(description="Every finding, open, suppressed or accepted")
+    accepted_risks: int = Field(
+        default=0, description="Accepted risks (project memory) not also suppressed"
+    )
+    suppressed: int = Field(
+        default=0, description="Suppressed by an inline comment, test-code policy or a baseline"
+    )
 
 
 class AuditResult(BaseModel):

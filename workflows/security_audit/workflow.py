@@ -158,6 +158,7 @@ class SecurityAuditWorkflow:
                 llm=llm,
                 llm_outcomes=outcomes,
                 taint_findings=taint,
+                baseline=request.baseline,
             ),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RETRY,

@@ -238,6 +238,27 @@ VULNERABLE = [
         def f(key):
             return Cipher(algorithms.AES(key), mode=modes.ECB())
      """),
+    # ATN143: Broken SSL/TLS protocol version
+    ("ATN143", 3, """
+        import ssl
+        def client_context():
+            context = ssl.SSLContext(ssl.PROTOCOL_TLSv1)
+            return context
+     """),
+    ("ATN143", 3, """
+        import ssl
+        def wrap(sock):
+            return ssl.wrap_socket(sock, ssl_version=ssl.PROTOCOL_SSLv3)
+     """),
+    ("ATN143", 3, """
+        import ssl
+        context = ssl.create_default_context()
+        context.minimum_version = ssl.TLSVersion.TLSv1
+     """),
+    ("ATN143", 2, """
+        from OpenSSL import SSL
+        ctx = SSL.Context(SSL.TLSv1_1_METHOD)
+     """),
     # ATN190: Non-cryptographic random used for a security value
     ("ATN190", 3, """
         import random, string
@@ -507,6 +528,15 @@ SAFE = [
         def f(key, iv):
             return AES.new(key, AES.MODE_CBC, iv=iv)
      """),
+    ("ATN143", """
+        import ssl
+        from OpenSSL import SSL
+        def contexts():
+            context = ssl.create_default_context()
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            return context, server, SSL.Context(SSL.TLS_METHOD)
+     """),
     ("ATN190", """
         import random, secrets
         def backoff(attempt, items, keys):
@@ -639,8 +669,9 @@ def test_safe(rule_id: str, code: str) -> None:
     ("rule_id", "cwe"),
     [("ATN101", 89), ("ATN110", 78), ("ATN111", 78), ("ATN120", 94), ("ATN130", 502),
      ("ATN131", 502), ("ATN132", 502), ("ATN133", 502), ("ATN140", 328), ("ATN141", 327),
-     ("ATN142", 327), ("ATN150", 611), ("ATN160", 614), ("ATN161", 1004), ("ATN162", 614),
-     ("ATN163", 1004), ("ATN170", 489), ("ATN171", 489), ("ATN180", 22), ("ATN190", 330)],
+     ("ATN142", 327), ("ATN143", 327), ("ATN150", 611), ("ATN160", 614), ("ATN161", 1004),
+     ("ATN162", 614), ("ATN163", 1004), ("ATN170", 489), ("ATN171", 489), ("ATN180", 22),
+     ("ATN190", 330)],
 )  # fmt: skip
 def test_rule_cwes(rule_id: str, cwe: int) -> None:
     assert RULES[rule_id].cwe == cwe

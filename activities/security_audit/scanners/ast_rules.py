@@ -52,6 +52,7 @@ RULES: dict[str, Rule] = {
         Rule("ATN140", "Weak hash (MD5/SHA-1)", "weak-hash", 328, "medium", "medium"),
         Rule("ATN141", "Broken or weak cipher", "weak-crypto", 327, "high", "high"),
         Rule("ATN142", "Block cipher in ECB mode", "weak-crypto", 327, "medium", "high"),
+        Rule("ATN143", "Broken SSL/TLS protocol version", "tls", 327, "high", "high"),
         Rule("ATN150", "XML parsed without defusedxml", "xxe", 611, "medium", "medium"),
         Rule("ATN160", "Cookie set without Secure", "insecure-cookie", 614, "medium", "medium"),
         Rule("ATN161", "Cookie set without HttpOnly", "insecure-cookie", 1004, "low", "medium"),
@@ -125,6 +126,15 @@ _WEAK_CIPHERS = frozenset(
 _CIPHER_MODULES = ("Crypto.Cipher.", "Cryptodome.Cipher.")
 _ECB_MODES = frozenset({"cryptography.hazmat.primitives.ciphers.modes.ECB"})
 
+# SSL 2/3 and TLS 1.0/1.1: deprecated by RFC 8996, broken by known attacks (POODLE, BEAST).
+_WEAK_TLS_VERSIONS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1_1")
+_WEAK_TLS = frozenset(
+    [f"ssl.PROTOCOL_{v}" for v in _WEAK_TLS_VERSIONS]
+    + [f"ssl.TLSVersion.{v}" for v in ("SSLv3", "TLSv1", "TLSv1_1")]
+    + [f"OpenSSL.SSL.{v}_METHOD" for v in _WEAK_TLS_VERSIONS]
+)  # fmt: skip
+_TLS_VERSION_ATTRS = frozenset({"minimum_version", "maximum_version"})
+
 # random's generators (not SystemRandom, which draws from os.urandom).
 _RANDOM_CALLS = frozenset(
     f"random.{fn}"
@@ -174,7 +184,7 @@ _REQUEST_ATTRS = frozenset(
 _WALK_TRIGGERS = (
     "exec", ".raw", "RawSQL", "sqlalchemy", "sqlmodel", "subprocess", "system", "popen",
     "spawn", "eval", "ickle", "dill", "shelve", "marshal", "yaml", "torch", "hashlib",
-    "xml", "set_cookie", "debug", "Crypto", "cryptography", "random",
+    "xml", "set_cookie", "debug", "Crypto", "cryptography", "random", "SSLv", "TLSv1",
 )  # fmt: skip
 _PATH_TRIGGERS = ("open", "join", "Path", "send_")
 # Module-level settings rules (DEBUG, *_COOKIE_SECURE/HTTPONLY) need a parse, not a walk.
@@ -485,6 +495,8 @@ class _Scanner:
                 self.bind(target.id, node.value)
             if self.uses_random:
                 self.check_random_target(target, node.value)
+            if target.__class__ is ast.Attribute and target.attr in _TLS_VERSION_ATTRS:
+                self.check_tls_version(node.value)
 
     def on_ann_assign(self, node: ast.AnnAssign, push: Callable[[Any], None]) -> None:
         if node.value is None:
@@ -949,6 +961,22 @@ class _Scanner:
                     "plaintext's patterns; use an authenticated mode such as GCM.",
                 )
 
+    def check_tls_version(self, value: ast.expr) -> None:
+        """A protocol constant naming SSL 2/3 or TLS 1.0/1.1, in a context's constructor,
+        `wrap_socket(ssl_version=...)` or a `minimum_version`/`maximum_version` setting."""
+        qualname = self.qualname(value) if value.__class__ is ast.Attribute else None
+        if qualname in _WEAK_TLS:
+            self.report(
+                "ATN143",
+                value,
+                f"{qualname.rpartition('.')[2]} selects a broken SSL/TLS version (RFC 8996); "
+                "use ssl.create_default_context() and TLS 1.2 or later.",
+            )
+
+    def check_tls(self, node: ast.Call) -> None:
+        for value in (*node.args, *(k.value for k in node.keywords)):
+            self.check_tls_version(value)
+
     def check_hash(self, node: ast.Call) -> None:
         qualname = self.qualname(node.func)
         if qualname in _WEAK_HASH_CALLS:
@@ -1096,6 +1124,7 @@ _CALL_HANDLERS: dict[str, Callable[[_Scanner, ast.Call], None]] = {
     "dump": _Scanner.check_dump,
     **_handlers(("md5", "sha1", "MD5", "SHA1"), _Scanner.check_hash),
     "new": _Scanner.check_new,
+    **_handlers(("SSLContext", "wrap_socket", "Context"), _Scanner.check_tls),
     **_handlers(("ARC4", "Blowfish", "IDEA", "CAST5", "SEED", "TripleDES", "RC2", "ECB"),
                 _Scanner.check_cipher),
     **_handlers(("parse", "fromstring", "fromstringlist", "XML", "XMLParser", "iterparse",

@@ -22,6 +22,7 @@ from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
 from activities.security_audit.baseline import BaselineError, apply_baseline, read_baseline
+from activities.security_audit.scanners import evidence
 from activities.security_audit.scanners.merge import merge_flow_findings
 from activities.security_audit.scanning import (
     BATCH_RESULT,
@@ -221,7 +222,8 @@ class SecurityActivities:
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.rule_id))
         if request.taint_findings is not None:
             flows = self.store.get(request.taint_findings, FINDINGS)
-            findings = merge_flow_findings(findings, flows)
+            flows = evidence.flows_with_policy(flows, target_dir(request.target))
+            findings = evidence.weigh_untraced(merge_flow_findings(findings, flows))
         findings = apply_outcomes(self.store, findings, request.llm_outcomes)
         for finding in findings:
             finding.accepted_risk = accepted.get(finding.fingerprint)

@@ -113,6 +113,9 @@ CLEAN_CALLS = frozenset(
         "django.template.loader.render_to_string", "flask.render_template",
         "django.utils.html.format_html", "format_html", "url_has_allowed_host_and_scheme",
         "django.utils.http.url_has_allowed_host_and_scheme", "is_safe_url",
+        # URLs the application's own router builds: the path is fixed, values are quoted.
+        "reverse", "django.urls.reverse", "django.shortcuts.resolve_url", "resolve_url",
+        "flask.url_for", "url_for",
     }
 )  # fmt: skip
 # Methods whose result is a boolean, a number or otherwise not the receiver's text.

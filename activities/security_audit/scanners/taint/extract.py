@@ -36,6 +36,9 @@ _PATH_BUILDERS = frozenset({"join", "Path", "PurePath", "joinpath", "realpath", 
 _PATH_WRAPPERS = frozenset(
     {"Path", "realpath", "abspath", "normpath", "resolve", "absolute", "expanduser", "str"}
 )
+# A boolean call named like one of these vouches for its arguments when true:
+# `if check_for_language(code):`, `if is_valid_host(host):`.
+_VALIDATOR_WORDS = ("valid", "check", "allow", "safe", "verify", "permit")
 _ALLOW_WORDS = ("allow", "valid", "permit", "safe", "known", "white", "choices", "accepted")
 
 
@@ -336,6 +339,10 @@ class _Function:
     def on_if(self, node: ast.If) -> bool:
         self.labels(node.test)
         when_true, when_false = self.guard(node.test)
+        # A value the test runs through a URL safety check was validated on purpose,
+        # whichever way the surrounding condition combines it (`if x and not safe(x):`).
+        checked = self._url_checked(node.test)
+        when_true, when_false = when_true | checked, when_false | checked
         before = self.env
         self.env = self._cleaned(before, when_true)
         body_leaves = self.block(node.body)
@@ -480,6 +487,19 @@ class _Function:
             return self._call_guard(test), set()
         return set(), set()
 
+    def _url_checked(self, test: ast.expr) -> set[str]:
+        cls = test.__class__
+        if cls is ast.BoolOp:
+            return set().union(*(self._url_checked(v) for v in test.values))
+        if cls is ast.UnaryOp:
+            return self._url_checked(test.operand)
+        if cls is ast.Call:
+            called = self.mod.qualname(test.func) or ""
+            if called.rpartition(".")[2] in catalog.SAFE_URL_CHECKS:
+                values = [*test.args, *(k.value for k in test.keywords)]
+                return {name for name in map(_guarded_name, values) if name}
+        return set()
+
     def _compare_guard(self, test: ast.Compare) -> tuple[set[str], set[str]]:
         op, left, right = test.ops[0].__class__, test.left, test.comparators[0]
         if left.__class__ is ast.Call:
@@ -507,7 +527,8 @@ class _Function:
             name = _guarded_name(func.value)
             return {name} if name else set()
         called = self.mod.qualname(func) or ""
-        if called.rpartition(".")[2] in catalog.SAFE_URL_CHECKS:
+        last = called.rpartition(".")[2].lower()
+        if last.startswith("is_") or any(word in last for word in _VALIDATOR_WORDS):
             values = [*test.args, *(k.value for k in test.keywords)]
             return {name for name in map(_guarded_name, values) if name}
         if called in ("re.match", "re.fullmatch") and len(test.args) > 1:
@@ -770,6 +791,8 @@ class _Function:
 
     def facts(self) -> FunctionFacts:
         """The function's facts, without calls and sources nothing refers to."""
+        if not (self.calls or self.sinks or self.returns):
+            return FunctionFacts(name=self.name, line=self.line, params=self.params)
         used = set(self.returns)
         for sink in self.sinks:
             used.update(sink.labels)

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from attune import BadRequest, RunFailed, connect_sync, leave
-from workflows.schemas import SEVERITIES, SEVERITY_RANK
+from workflows.schemas import SEVERITIES, SEVERITY_RANK, Finding
 
 EXIT_FINDINGS = 3
 
@@ -35,13 +35,11 @@ def main() -> int:
     counts = result.summary.counts
     print(", ".join(f"{severity}: {counts.get(severity, 0)}" for severity in SEVERITIES))
     threshold = SEVERITY_RANK[args.fail_on]
-    blocking = [
-        f
-        for f in report["findings"]
-        if SEVERITY_RANK[f["severity"]] >= threshold and not f.get("suppressed")
-    ]
+    # Open findings only, as the counts: suppressed ones and accepted risks do not block.
+    findings = [Finding.model_validate(f) for f in report["findings"]]
+    blocking = [f for f in findings if SEVERITY_RANK[f.severity] >= threshold and f.is_open]
     for finding in blocking:
-        print(f"{finding['file']}:{finding['line']}: {finding['severity']} {finding['message']}")
+        print(f"{finding.file}:{finding.line}: {finding.severity} {finding.message}")
     print(f"report: {result.artifacts.get('markdown')}")
     return EXIT_FINDINGS if blocking else 0
 

@@ -281,3 +281,48 @@ def test_baseline_suppresses_open_findings_it_holds_and_keeps_other_reasons() ->
         None,
     ]
     assert [f.is_open for f in findings] == [False, True, False, False, True]
+
+
+def test_llm_stages_never_see_baseline_findings_and_a_vanished_baseline_fails_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from temporalio.exceptions import ApplicationError
+
+    from activities.discovery import SKIPPED
+    from activities.llm.stage import LLMStageActivities
+    from workflows.security_audit.models import LLMStageRequest, ScanBatchResult
+
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
+    store = ArtifactStore()
+    findings = [
+        Finding(
+            rule_id="S608",
+            tool="ruff",
+            category="sql-injection",
+            severity="high",
+            confidence="high",
+            file="app/db.py",
+            line=line,
+            message="SQL",
+            fingerprint=f"fp{line}",
+        )
+        for line in (1, 2)
+    ]
+    batch = ScanBatchResult(
+        index=0,
+        findings=store.put("runs/r/findings.json", findings, FINDINGS, 2),
+        skipped=store.put("runs/r/skipped.json", [], SKIPPED),
+        files_scanned=1,
+        cache_hits=0,
+        cache_misses=1,
+    )
+    baseline = report_json(tmp_path / "report.json", [{"fingerprint": "fp1"}])
+    stage = LLMStageRequest(
+        run_key="r", target=str(tmp_path), batches=[batch], max_findings=10, baseline=str(baseline)
+    )
+    seen = LLMStageActivities(store)._findings(stage)
+    assert [f.fingerprint for f in seen if f.is_open] == ["fp2"]
+    baseline.unlink()
+    with pytest.raises(ApplicationError, match="does not exist") as failed:
+        LLMStageActivities(store)._findings(stage)
+    assert failed.value.non_retryable and failed.value.type == "BadBaseline"

@@ -16,6 +16,7 @@ from temporalio import activity
 
 from activities.artifacts import ArtifactStore
 from activities.llm.outputs import parse_answer, schema_instructions
+from activities.security_audit.baseline import suppress_in_activity
 from activities.security_audit.scanning import FINDINGS, stored_batch_results
 from activities.target import target_dir
 from workflows.schemas import (
@@ -145,7 +146,10 @@ class LLMStageActivities:
             if request.batch_count is None
             else stored_batch_results(self.store, request.run_key, request.batch_count)
         )
-        return [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
+        findings = [f for b in batches for f in self.store.get(b.findings, FINDINGS)]
+        if request.baseline is not None:
+            suppress_in_activity(findings, request.baseline)  # known findings cost no tokens
+        return findings
 
     def _write(self, request: LLMStageRequest, task_id: str, prompt: LLMPrompt) -> tuple:
         ref = self.store.put(f"runs/{request.run_key}/llm/{task_id}-prompt.json", prompt, PROMPT)

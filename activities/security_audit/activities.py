@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 
 from activities import reports
 from activities.artifacts import ArtifactStore
@@ -21,7 +20,7 @@ from activities.heartbeats import heartbeat_interval, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.memory import retrieve
 from activities.metrics import record_scan_cache
-from activities.security_audit.baseline import BaselineError, apply_baseline, read_baseline
+from activities.security_audit.baseline import suppress_in_activity
 from activities.security_audit.scanners import evidence
 from activities.security_audit.scanners.merge import merge_flow_findings
 from activities.security_audit.scanning import (
@@ -206,13 +205,6 @@ class SecurityActivities:
         return await asyncio.to_thread(self._build_report, request, accepted)
 
     def _build_report(self, request: ReportRequest, accepted: dict[str, str]) -> ReportOutcome:
-        baseline = frozenset[str]()
-        if request.baseline is not None:
-            try:
-                baseline = read_baseline(request.baseline)
-            except BaselineError as exc:
-                # Checked before the run started: gone or rewritten since, and no retry helps.
-                raise ApplicationError(str(exc), type="BadBaseline", non_retryable=True) from None
         batches = (
             request.batches
             if request.batch_count is None
@@ -228,7 +220,7 @@ class SecurityActivities:
         for finding in findings:
             finding.accepted_risk = accepted.get(finding.fingerprint)
         if request.baseline is not None:
-            apply_baseline(findings, request.baseline, baseline)
+            suppress_in_activity(findings, request.baseline)
         skipped = self.store.get(request.discovery.skipped, SKIPPED)
         for batch in batches:
             skipped.extend(self.store.get(batch.skipped, SKIPPED))

@@ -72,6 +72,18 @@ def apply_baseline(findings: list[Finding], path: str, fingerprints: frozenset[s
     return marked
 
 
+def suppress_in_activity(findings: list[Finding], path: str) -> int:
+    """`apply_baseline` for an activity: a baseline gone or rewritten since the starter
+    checked it fails the run at once (non-retryable), since no retry brings it back."""
+    from temporalio.exceptions import ApplicationError
+
+    try:
+        fingerprints = read_baseline(path)
+    except BaselineError as exc:
+        raise ApplicationError(str(exc), type="BadBaseline", non_retryable=True) from None
+    return apply_baseline(findings, path, fingerprints)
+
+
 def check_request(request: Any) -> None:
     """security-audit's `Flow.validate`: its baseline, if any, is a readable report.json
     that the workers can read too (the starter's disk is theirs only without shared

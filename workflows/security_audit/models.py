@@ -249,6 +249,9 @@ class LLMStageRequest(_BatchResultsByCount):
     batch_count: int | None = Field(default=None, ge=0)
     max_findings: int
     triage: list[EscalationState] = Field(default_factory=list)
+    baseline: str | None = Field(
+        default=None, description="The audit's `baseline`: findings it holds are not triaged"
+    )
 
 
 class LLMOutcome(BaseModel):

@@ -214,6 +214,7 @@ class SecurityAuditWorkflow:
             batches=[] if self._manifest else batches,
             batch_count=len(batches) if self._manifest else None,
             max_findings=request.llm_max_findings,
+            baseline=request.baseline,
         )
         outcomes: list[LLMOutcome] = []
         try:

@@ -25,8 +25,8 @@ from activities.security_audit.scanners import evidence
 from activities.security_audit.scanners.merge import merge_flow_findings
 from activities.security_audit.scanning import (
     BATCH_RESULT,
+    FACTS_JSON,
     FINDINGS,
-    MODULE_FACTS,
     ChunkResult,
     batch_dir,
     batch_facts_key,
@@ -128,7 +128,7 @@ class SecurityActivities:
             facts_ref = self.store.put(
                 f"{base}/chunk-{chunk_no:04d}-facts.json",
                 result.facts,
-                MODULE_FACTS,
+                FACTS_JSON,
                 len(result.facts),
             )
             cursor = BatchCursor(
@@ -144,7 +144,7 @@ class SecurityActivities:
         record_scan_cache(cursor.cache_hits, cursor.cache_misses)
         findings = [f for ref in cursor.chunks for f in self.store.get(ref, FINDINGS)]
         skipped = [s for ref in cursor.skipped for s in self.store.get(ref, SKIPPED)]
-        facts = [m for ref in cursor.facts for m in self.store.get(ref, MODULE_FACTS)]
+        facts = [m for ref in cursor.facts for m in self.store.get(ref, FACTS_JSON)]
         result = ScanBatchResult(
             index=batch.index,
             findings=self.store.put(f"{base}/findings.json", findings, FINDINGS, len(findings)),
@@ -154,7 +154,7 @@ class SecurityActivities:
             cache_misses=cursor.cache_misses,
             resumed_from=resumed_from,
             facts=self.store.put(
-                batch_facts_key(batch.run_key, batch.index), facts, MODULE_FACTS, len(facts)
+                batch_facts_key(batch.run_key, batch.index), facts, FACTS_JSON, len(facts)
             ),
         )
         self.store.put(batch_result_key(batch.run_key, batch.index), result, BATCH_RESULT)

@@ -24,8 +24,9 @@ import subprocess
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from activities.artifacts import ArtifactStore
 from activities.security_audit.scan_cache import ScanCache
@@ -42,6 +43,9 @@ FINDINGS = TypeAdapter(list[Finding])
 SKIPPED = TypeAdapter(list[SkippedFile])
 BATCH_RESULT = TypeAdapter(ScanBatchResult)
 MODULE_FACTS = TypeAdapter(list[ModuleFacts])
+# The same documents as plain JSON: facts pass through the pool, the cache and the batch
+# artifacts without being rebuilt as models; `trace_taint` validates them once.
+FACTS_JSON = TypeAdapter(list[dict[str, Any]])
 TOOL_POLL_S = 0.2
 TOOL_STOP_GRACE_S = 5.0
 
@@ -61,7 +65,9 @@ def _check(cancel_file: str | None) -> None:
 
 class ChunkResult(BaseModel):
     findings: list[Finding]
-    facts: list[ModuleFacts] = []
+    facts: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each module's `ModuleFacts`, as JSON"
+    )
     skipped: list[SkippedFile]
     cache_hits: int
     cache_misses: int
@@ -214,7 +220,7 @@ def scan_chunk(
             result.cache_hits += 1
             result.findings.extend(FINDINGS.validate_python(entry["findings"]))
             if entry.get("facts") is not None:
-                result.facts.append(ModuleFacts.model_validate(entry["facts"]))
+                result.facts.append(entry["facts"])
             if entry["skip"]:
                 result.skipped.append(SkippedFile(path=rel, reason=entry["skip"]))
             result.files_scanned += entry.get("scanned", entry["skip"] != "not UTF-8")
@@ -224,7 +230,7 @@ def scan_chunk(
         if source is not None:
             sources[rel] = source
     result.files_scanned += len(sources)
-    facts: dict[str, ModuleFacts] = {}
+    facts: dict[str, dict[str, Any]] = {}
     per_file = _scan_sources(root_path, sources, skips, bandit, facts, cancel_file)
     fresh: dict[str, dict] = {}
     for rel, skip in skips.items():
@@ -241,9 +247,7 @@ def scan_chunk(
             "findings": FINDINGS.dump_python(merged, mode="json"),
             "skip": skip,
             "scanned": rel in sources,
-            "facts": None
-            if module is None
-            else module.model_dump(mode="json", exclude_defaults=True),
+            "facts": module,
         }
     cache.put_many(fresh)
     return result
@@ -254,7 +258,7 @@ def _scan_sources(
     sources: dict[str, str],
     skips: dict[str, str | None],
     bandit: bool,
-    facts: dict[str, ModuleFacts],
+    facts: dict[str, dict[str, Any]],
     cancel_file: str | None = None,
 ) -> dict[str, list[Finding]]:
     """Every engine on decoded sources; records syntax errors in `skips` and each
@@ -283,7 +287,8 @@ def _scan_sources(
                 syntax_errors[rel] = getattr(err, "lineno", None) or 1
                 continue
             if wants_facts:
-                facts[rel] = taint_extract.module_facts(tree, rel, source)
+                module = taint_extract.module_facts(tree, rel, source)
+                facts[rel] = module.model_dump(mode="json", exclude_defaults=True)
         ruff, *bandit_runs = runs
         tool_findings = ruff_rules.parse_ruff_output(ruff.output(cancel_file), root, syntax_errors)
         for bandit_run in bandit_runs:

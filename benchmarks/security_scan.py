@@ -40,7 +40,7 @@ from pathlib import Path
 
 from activities.discovery import discover_files
 from activities.security_audit.scanners.ruff_rules import ruff_command
-from starter.connection import connect
+from starter.connection import TemporalUnavailable, connect
 from starter.runner import worker_polling
 
 BIN = Path(sys.executable).parent
@@ -173,7 +173,10 @@ def wait_for_worker(env: dict[str, str]) -> None:
     """Until the dedicated worker polls: otherwise the timed CLI would start its own."""
 
     async def polling() -> bool:
-        return await worker_polling(await connect(start_embedded=False))
+        try:
+            return await worker_polling(await connect(start_embedded=False))
+        except TemporalUnavailable:  # the frontend is not healthy yet
+            return False
 
     os.environ.update(env)
     deadline = time.monotonic() + 60

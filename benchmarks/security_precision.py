@@ -202,13 +202,26 @@ async def audit_all(trees: dict[str, Path]) -> dict[str, tuple[dict, float]]:
     return reports
 
 
-def markdown(rows: list[Scored], walls: dict[str, float], load: str) -> str:
+def attune_commit() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+    git = ["git", "-C", str(HERE.parent)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown (not a git checkout)"
+    # A results file this benchmark rewrote does not change what was measured.
+    status = [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*/results/*"]
+    dirty = subprocess.run(status, capture_output=True, text=True).stdout.strip()
+    return head.stdout.strip() + (" with uncommitted changes" if dirty else "")
+
+
+def markdown(rows: list[Scored], walls: dict[str, float], load: str, commit: str) -> str:
     target = next(r for r in rows if r.name == TARGET_PART)
     out = [
         "# security-audit precision on real code (benchmarks/security_precision.py)",
         "",
-        f"Source releases: {', '.join(RELEASES.values())}. Open findings only (not "
-        "suppressed, not accepted risks); labels in `benchmarks/labels/security_high.jsonl`.",
+        f"attune {commit}; source releases: {', '.join(RELEASES.values())}. Open findings "
+        "only (not suppressed, not accepted risks); labels in "
+        "`benchmarks/labels/security_high.jsonl`.",
         f"Load average at the end of the run: {load}.",
         "",
         "| tree | files | KLOC | critical | high | crit+high / KLOC | labelled true | "
@@ -260,7 +273,8 @@ def main() -> int:
             if owner == project:
                 rows.append(score(name, project, *part(report["findings"], lines, prefix), labels))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    text = markdown(rows, walls, load)
+    commit = attune_commit()
+    text = markdown(rows, walls, load, commit)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     if args.json:
@@ -268,7 +282,7 @@ def main() -> int:
             {**asdict(r), "wall_s": None if r.name not in walls else round(walls[r.name], 1)}
             for r in rows
         ]
-        print(json.dumps({"load_average": load, "trees": figures}, indent=2))
+        print(json.dumps({"attune": commit, "load_average": load, "trees": figures}, indent=2))
     else:
         print(text, end="")
     target = next(r for r in rows if r.name == TARGET_PART)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import subprocess
 import sys
@@ -202,18 +201,6 @@ async def audit_all(trees: dict[str, Path]) -> dict[str, tuple[dict, float]]:
     return reports
 
 
-def attune_commit() -> str:
-    """The commit measured, marked when the working tree differs from it."""
-    git = ["git", "-C", str(HERE.parent)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    if head.returncode != 0:
-        return "unknown (not a git checkout)"
-    # A results file this benchmark rewrote does not change what was measured.
-    status = [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*/results/*"]
-    dirty = subprocess.run(status, capture_output=True, text=True).stdout.strip()
-    return head.stdout.strip() + (" with uncommitted changes" if dirty else "")
-
-
 def markdown(rows: list[Scored], walls: dict[str, float], load: str, commit: str) -> str:
     target = next(r for r in rows if r.name == TARGET_PART)
     out = [
@@ -272,7 +259,9 @@ def main() -> int:
         for name, (owner, prefix) in PARTS.items():
             if owner == project:
                 rows.append(score(name, project, *part(report["findings"], lines, prefix), labels))
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    from _provenance import attune_commit, load_average
+
+    load = load_average()
     commit = attune_commit()
     text = markdown(rows, walls, load, commit)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,8 @@ runs once, `bandit -r` with its default configuration, on the same tree; the fig
 say whether it read the same Python files as attune's discovery. The load average is
 printed with the times, and so are CPU seconds, which a shared machine distorts less
 than wall time: bandit's, and the cold attune run's (the CLI, plus the worker with its
-pool processes and their ruff runs; the Temporal server's share is left out).
+pool processes and their ruff runs; the Temporal server's share is left out). The
+figures also go to benchmarks/results/security_scan.md, with the commit measured.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from starter.runner import worker_polling
 BIN = Path(sys.executable).parent
 DJANGO = "django==6.1.3"
 CACHE = Path.home() / ".cache" / "attune-bench"
+RESULTS = Path(__file__).resolve().parent / "results" / "security_scan.md"
 BANDIT_RATIO_TARGET = 0.25
 
 
@@ -112,10 +114,6 @@ def tree_cpu_s(pid: int) -> float:
                 tree.add(child)
                 frontier.append(child)
     return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def free_port() -> int:
@@ -186,7 +184,29 @@ def wait_for_worker(env: dict[str, str]) -> None:
         time.sleep(0.2)
 
 
+def markdown(numbers: dict, verdict: str, commit: str) -> str:
+    rows = [f"| {key} | {value} |" for key, value in numbers.items()]
+    return (
+        "\n".join(
+            [
+                "# security-audit speed on Django (benchmarks/security_scan.py)",
+                "",
+                f"attune {commit}. One cold run, one warm run, one bandit run, one ruff run.",
+                "",
+                verdict,
+                "",
+                "| figure | value |",
+                "|---|---|",
+                *rows,
+            ]
+        )
+        + "\n"
+    )
+
+
 def main() -> int:
+    from _provenance import attune_commit, load_average
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="a source tree (default: Django 6.1.3)")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where Django is downloaded")
@@ -283,19 +303,21 @@ def main() -> int:
         "bandit_findings_on_lines_attune_does_not_flag": sum(bandit_only.values()),
         "bandit_only_by_test": dict(bandit_only.most_common()),
     }
+    verdict = (
+        f"attune (cold) / bandit wall time: {ratio:.3f}, "
+        f"{'within' if ratio <= BANDIT_RATIO_TARGET else 'OVER'} the "
+        f"{BANDIT_RATIO_TARGET} target (load average {load_before_attune} before attune, "
+        f"{load_before_bandit} before bandit); CPU seconds: "
+        f"{attune_cold_cpu:.1f} against {bandit_cpu:.1f} ({attune_cold_cpu / bandit_cpu:.3f})"
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(markdown(numbers, verdict, attune_commit()))
     if args.json:
         print(json.dumps(numbers, indent=2))
     else:
         for key, value in numbers.items():
             print(f"{key:>48}: {value}")
-        verdict = "within" if ratio <= BANDIT_RATIO_TARGET else "OVER"
-        print(
-            f"\nattune (cold) / bandit wall time: {ratio:.3f}, {verdict} the "
-            f"{BANDIT_RATIO_TARGET} target (load average {load_before_attune} before attune, "
-            f"{load_before_bandit} before bandit); CPU seconds: "
-            f"{attune_cold_cpu:.1f} against {bandit_cpu:.1f} "
-            f"({attune_cold_cpu / bandit_cpu:.3f})"
-        )
+        print(f"\n{verdict}")
     return 0 if not missing else 1
 
 

@@ -47,7 +47,7 @@ from workflows.registry import registry
 from workflows.router.workflow import RouterWorkflow
 from workflows.team import AgentWorkflow, TeamWorkflow
 from workflows.tier_escalation import TierEscalationWorkflow
-from workflows.wire import LLM_TASK_QUEUE, TASK_QUEUE
+from workflows.wire import DEDICATED_WORKER, LLM_TASK_QUEUE, TASK_QUEUE
 
 BUILDING_BLOCKS: list[type] = [
     TierEscalationWorkflow,
@@ -56,7 +56,6 @@ BUILDING_BLOCKS: list[type] = [
     ProjectMemoryWorkflow,
     RouterWorkflow,
 ]
-DEDICATED_WORKER = "worker"
 LLM_SLOTS = 50
 """Claude calls wait on the network, not the CPU: many may be in flight; the
 queue's rate limit, not this, keeps the fleet within the account's limits."""

@@ -131,7 +131,7 @@ def discover_files(
             result.files.append(target.name)
             result.total_bytes = size
         return result
-    _walk(target, target, _enclosing_ignores(target, result), max_file_bytes, suffixes, result)
+    _walk(target, target, "", _enclosing_ignores(target, result), max_file_bytes, suffixes, result)
     result.files.sort()
     result.skipped.sort(key=lambda s: s.path)
     return result
@@ -140,6 +140,7 @@ def discover_files(
 def _walk(
     root: Path,
     directory: Path,
+    prefix: str,
     ignores: list[_Ignore],
     max_file_bytes: int,
     suffixes: frozenset[str] | None,
@@ -150,11 +151,13 @@ def _walk(
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as err:
-        result.skipped.append(SkippedFile(path=_rel(root, directory) + "/", reason=err.strerror))
+        result.skipped.append(SkippedFile(path=(prefix or "./"), reason=err.strerror))
         return
     for entry in entries:
         path = Path(entry.path)
-        rel = _rel(root, path)
+        # `prefix` is the directory's path relative to the root, ready to join: building
+        # the path as a string costs half the walk's time less than Path.relative_to.
+        rel = prefix + entry.name
         if entry.is_symlink():
             if (skip := _symlink_reason(root, path, rel)) is not None:
                 result.skipped.append(skip)
@@ -168,7 +171,7 @@ def _walk(
             if (reason := _prune_reason(entry)) is not None:
                 result.skipped.append(SkippedFile(path=rel + "/", reason=reason))
                 continue
-            _walk(root, path, ignores, max_file_bytes, suffixes, result)
+            _walk(root, path, rel + "/", ignores, max_file_bytes, suffixes, result)
         elif entry.is_file(follow_symlinks=False) and (suffixes is None or path.suffix in suffixes):
             if any(i.matches(path, False) for i in ignores):
                 result.skipped.append(SkippedFile(path=rel, reason="gitignored"))
@@ -203,10 +206,6 @@ def _add_file(size: int, rel: str, max_file_bytes: int, result: Discovery) -> No
         return
     result.files.append(rel)
     result.total_bytes += size
-
-
-def _rel(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
 
 
 def _only(found: Discovery, root: Path, paths: set[str]) -> Discovery:

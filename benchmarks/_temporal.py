@@ -28,7 +28,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from starter.connection import connect
+from starter.connection import TemporalUnavailable, connect
 from starter.runner import worker_polling
 
 ATTUNE = str(Path(sys.executable).parent / "attune")
@@ -75,8 +75,8 @@ async def server_and_worker(extra_env: dict[str, str] | None = None) -> AsyncIte
             [ATTUNE, "worker"], env=env, stderr=sink, stdout=sink, start_new_session=True
         )
     try:
-        client = await connect(start_embedded=False)
         deadline = asyncio.get_running_loop().time() + POLL_DEADLINE_S
+        client = await connected(deadline)
         while not await worker_polling(client):
             if worker.poll() is not None or asyncio.get_running_loop().time() > deadline:
                 raise SystemExit(f"the benchmark's worker never polled; see {log}")
@@ -88,6 +88,18 @@ async def server_and_worker(extra_env: dict[str, str] | None = None) -> AsyncIte
         worker.wait()
         subprocess.run([ATTUNE, "server", "stop"], env=env, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+async def connected(deadline: float) -> Client:
+    """A client once the server's frontend is healthy: `attune server start` returns when
+    the port answers, and on a loaded machine the frontend can need a few more seconds."""
+    while True:
+        try:
+            return await connect(start_embedded=False)
+        except TemporalUnavailable:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def quiet_dev_server() -> WorkflowEnvironment:

@@ -37,13 +37,13 @@ from activities.artifacts import ArtifactStore, attune_home
 from activities.snapshots import snapshot_if_shared
 from activities.target import shown_target
 from starter.errors import BlockersPresent, NotWaiting, UnknownWorkflow
-from worker import DEDICATED_WORKER, running_worker, worker_identity
 from workflows.registry import Flow
 from workflows.schemas import ApprovalDecision, PendingApproval, Progress
 from workflows.wire import (
     APPROVE_SIGNAL,
     ATTUNE_TARGET,
     ATTUNE_WORKFLOW,
+    DEDICATED_WORKER,
     PENDING_APPROVALS_QUERY,
     PROGRESS_QUERY,
     TASK_QUEUE,
@@ -158,10 +158,15 @@ def log_to_file() -> Path:
 
 @asynccontextmanager
 async def worker_if_needed(client: Client) -> AsyncIterator[bool]:
-    """Run an in-process worker for the duration when no dedicated worker polls."""
+    """Run an in-process worker for the duration when no dedicated worker polls.
+
+    The worker module (every flow's activities, the Claude SDK) is imported only then:
+    it is most of a CLI command's start-up CPU, wasted when a dedicated worker serves."""
     async with AsyncExitStack() as stack:
         started = False
         if not await worker_polling(client):
+            from worker import running_worker, worker_identity
+
             log_to_file()
             identity = worker_identity(CLI_WORKER)
             await stack.enter_async_context(running_worker(client, identity=identity))

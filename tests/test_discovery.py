@@ -133,3 +133,24 @@ def test_discovery_limited_to_a_change(tmp_path: Path) -> None:
     assert store.get(result.files, FILES) == ["b.py"]
     assert result.file_count == 1 and result.total_bytes == 6
     assert [s.path for s in store.get(result.skipped, SKIPPED)] == ["big.py"]
+
+
+def test_paths_stay_relative_to_the_target_at_every_depth(tmp_path: Path) -> None:
+    """The walk builds relative paths as strings as it descends: they must equal what
+    pathlib says, for odd names and deep trees, in files and in skip records alike."""
+    root = tmp_path / "proj ect"
+    names = ["a b", "ü.d", ".hidden", "x.py.d"]
+    deep = root.joinpath(*names)
+    for level in range(len(names) + 1):
+        write(root.joinpath(*names[:level], f"m{level}.py"))
+    write(deep / "big.py", "x = 1\n" * 100)
+    (deep / "node_modules").mkdir()
+    result = discover_files(root, 50)
+    expected = sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*.py") if p.name != "big.py"
+    )
+    assert result.files == expected
+    assert reasons(result) == {
+        "a b/ü.d/.hidden/x.py.d/big.py": "too large",
+        "a b/ü.d/.hidden/x.py.d/node_modules/": "vendored tree",
+    }

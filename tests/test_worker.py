@@ -51,3 +51,15 @@ async def test_cli_uses_the_dedicated_worker(
     assert "RunWorkflow:security-audit" in traced
     assert "RunActivity:scan_batch" in traced
     assert workflow_id in traced
+
+
+def test_the_starter_leaves_the_worker_unloaded_until_it_must_run_one() -> None:
+    """Loading the worker (every flow's activities, the Claude SDK) is most of a CLI
+    command's start-up CPU; a starter that a dedicated worker serves never needs it."""
+    probe = (
+        "import sys, starter.cli.runs, starter.runner; "
+        "print([m for m in ('worker', 'anthropic') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 TASK_QUEUE = "attune"
 LLM_TASK_QUEUE = "attune-llm"
 """Claude calls only: one fleet-wide rate limit (ATTUNE_LLM_RPS) applies to it."""
+DEDICATED_WORKER = "worker"
+"""The kind in an `attune worker`'s identity (`attune-worker-<pid>@<host>`): the starter
+checks pollers for it without loading the worker's activities."""
 
 KEYWORD_ATTRIBUTES = {
     "ATTUNE_WORKFLOW": "AttuneWorkflow",

@@ -343,14 +343,17 @@ async def approved_when_asked(client: Any, handle: Any) -> Any:
     polling one every 0.2 s on every run (failing on the runs that take no approvals)
     multiplied the tasks Temporal's 2 s deadlock detector times."""
     result = asyncio.ensure_future(handle.result())
-    while not result.done():
-        described = await handle.describe()
-        awaiting = described.typed_search_attributes.get(ATTUNE_AWAITING) == "approval"
-        if awaiting and await runner.pending_approvals(client, handle.id):
-            decision = ApprovalDecision(reviewer="sweep", override_blockers=True)
-            await handle.signal(APPROVE_SIGNAL, decision)
-        await asyncio.wait([result], timeout=POLL_S)
-    return await result
+    try:
+        while not result.done():
+            described = await handle.describe()
+            awaiting = described.typed_search_attributes.get(ATTUNE_AWAITING) == "approval"
+            if awaiting and await runner.pending_approvals(client, handle.id):
+                decision = ApprovalDecision(reviewer="sweep", override_blockers=True)
+                await handle.signal(APPROVE_SIGNAL, decision)
+            await asyncio.wait([result], timeout=POLL_S)
+        return await result
+    finally:
+        result.cancel()  # the per-run timeout: the run is terminated, its result unwanted
 
 
 async def run_one(client: Any, flow: Flow, project: Project, target: Path, timeout: float) -> Run:

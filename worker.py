@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import warnings
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -69,6 +70,23 @@ def worker_identity(kind: str) -> str:
 
 def scan_processes() -> int:
     return int(os.environ.get("ATTUNE_SCAN_PROCESSES") or os.cpu_count() or 1)
+
+
+def quiet_about_user_code() -> None:
+    """Compiling a user's file warns about its oddities (an invalid escape sequence in a
+    string) on stderr, once per file and line: the code's own business, which the flows'
+    rules report, never the worker's log."""
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
+
+
+def scan_pool(processes: int) -> ProcessPoolExecutor:
+    """The worker's process pool, for CPU-bound work (scans, whole-tree passes), which
+    would hold the GIL the worker's workflow tasks need if it ran in a thread."""
+    return ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=quiet_about_user_code,
+    )
 
 
 def core_plugin(resources: WorkerResources | None) -> SimplePlugin:
@@ -123,9 +141,8 @@ async def running_worker(
     """
     fleet = settings or FleetSettings.from_env()
     processes = scan_processes()
-    pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=multiprocessing.get_context("forkserver")
-    )
+    quiet_about_user_code()
+    pool = scan_pool(processes)
     resources = WorkerResources(store=ArtifactStore(), pool=pool, prices=load_prices())
     limit = max_concurrent_activities or int(
         os.environ.get("ATTUNE_MAX_ACTIVITIES") or processes * 2

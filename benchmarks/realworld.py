@@ -1,7 +1,7 @@
 """Benchmark: every flow of the catalog on real projects, offline; no run may fail.
 
     python benchmarks/realworld.py [--cache DIR] [--jobs 2] [--timeout 600]
-        [--max-py-files 200] [--bundles DIR] [--only TEXT] [--flows a,b] [--out FILE]
+        [--max-py-files 200] [--bundles DIR] [--only a,b] [--flows a,b] [--out FILE]
         [--json]
 
 Targets (at least 30), fetched into the cache (default ~/.cache/attune-bench/realworld):
@@ -60,8 +60,10 @@ from _django import DEFAULT_CACHE, corpus
 from _temporal import server_and_worker
 
 from starter import runner
-from tests.record_histories import approve_when_asked, request_on
+from tests.record_histories import request_on
 from workflows.registry import Flow, registry
+from workflows.schemas import ApprovalDecision
+from workflows.wire import APPROVE_SIGNAL, ATTUNE_AWAITING
 
 HERE = Path(__file__).resolve().parent
 BUNDLES = HERE.parent.parent / "shared" / "benchmarks" / "bugs" / "repos"
@@ -100,6 +102,8 @@ SYNTHETIC_HISTORY = (
 )
 TESTGEN_MODULES = (("tomli", "src/tomli/_re.py"),)
 FINISHED = {"completed", "approved"}
+RUN_OWNER = "run "
+POLL_S = 1.0
 DATE = "2024-01-01T12:00:00+00:00"
 
 
@@ -245,26 +249,31 @@ def capped(project: Project, limit: int, into: Path) -> Project:
     return Project(project.name, copy, project.kind, note)
 
 
-def projects(cache: Path, limit: int, only: str, bundles: Path) -> list[Project]:
-    """Every target whose name has `only`, fetched or built on first use."""
+def projects(cache: Path, limit: int, only: list[str], bundles: Path) -> list[Project]:
+    """Every target whose name has one of `only` (every target when it is empty), fetched
+    or built on first use."""
+
+    def wanted(name: str) -> bool:
+        return not only or any(part in name for part in only)
+
     found = []
     for requirement in SDISTS:
-        if only in requirement.split("==")[0]:
+        if wanted(requirement.split("==")[0]):
             tree = fetch_sdist(requirement, cache)
             found.append(Project(tree.name, tree, "sdist"))
-    if only in "stdlib":
+    if wanted("stdlib"):
         found.append(Project("stdlib", stdlib_copy(cache / "trees"), "stdlib"))
-    if only in "django":
+    if wanted("django"):
         django = corpus(DEFAULT_CACHE)
         found.append(Project(django.name, django, "django"))
     git_dir = cache / "git"
     git_dir.mkdir(parents=True, exist_ok=True)
     for requirement in SYNTHETIC_HISTORY:
-        if only in f"{requirement.split('==')[0]}-git":
+        if wanted(f"{requirement.split('==')[0]}-git"):
             repo = synthetic_history(fetch_sdist(requirement, cache), git_dir)
             found.append(Project(repo.name, repo, "git"))
     for bundle in sorted(bundles.glob("*.bundle")) if bundles.is_dir() else []:
-        if only in f"{bundle.stem}-git":
+        if wanted(f"{bundle.stem}-git"):
             repo = from_bundle(bundle, git_dir)
             found.append(Project(f"{repo.name}-git", repo, "git"))
     return [capped(p, limit, cache / "capped") for p in found]
@@ -284,8 +293,10 @@ def targets(flow: Flow, project: Project) -> list[Path]:
 
 
 def tracebacks(log: str) -> dict[str, list[str]]:
-    """The worker log's tracebacks by the workflow id on the record they belong to,
-    each as its last line (the exception)."""
+    """The worker log's tracebacks by the owner named on the record they belong to, each
+    as its last line (the exception): a workflow id (an activity's failure), or
+    `RUN_OWNER` and a run id (a failed workflow activation, such as Temporal's deadlock
+    detector, names the run only)."""
     found: dict[str, list[str]] = defaultdict(list)
     owner = ""
     lines = log.splitlines()
@@ -293,6 +304,9 @@ def tracebacks(log: str) -> dict[str, list[str]]:
         match = re.search(r"'workflow_id': '([^']+)'", line)
         if match:
             owner = match.group(1)
+        match = re.search(r"on workflow with run ID (\S+)", line)
+        if match:
+            owner = RUN_OWNER + match.group(1)
         if line.startswith("Traceback (most recent call last):"):
             end = index + 1
             while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
@@ -307,6 +321,41 @@ def report_of(result: Any) -> dict[str, Any]:
     return json.loads(Path(path).read_text()) if path and Path(path).is_file() else {}
 
 
+async def by_workflow_id(client: Any, logged: dict[str, list[str]]) -> dict[str, list[str]]:
+    """`logged` with each run id replaced by its workflow's id (a child's id begins with
+    its parent's), so a failed activation counts against the run it belongs to; a run the
+    server no longer knows stays unattributed."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for owner, lasts in logged.items():
+        if owner.startswith(RUN_OWNER):
+            run_id = owner.removeprefix(RUN_OWNER)
+            owner = ""
+            async for execution in client.list_workflows(f'RunId = "{run_id}"'):
+                owner = execution.id
+        found[owner] += lasts
+    return found
+
+
+async def approved_when_asked(client: Any, handle: Any) -> Any:
+    """The run's result, approving whenever it waits for a person. It watches the run as
+    `attune` does, through the server (describe: the AttuneAwaiting search attribute),
+    and queries the run only when it waits: a query is a workflow task on the worker, and
+    polling one every 0.2 s on every run (failing on the runs that take no approvals)
+    multiplied the tasks Temporal's 2 s deadlock detector times."""
+    result = asyncio.ensure_future(handle.result())
+    try:
+        while not result.done():
+            described = await handle.describe()
+            awaiting = described.typed_search_attributes.get(ATTUNE_AWAITING) == "approval"
+            if awaiting and await runner.pending_approvals(client, handle.id):
+                decision = ApprovalDecision(reviewer="sweep", override_blockers=True)
+                await handle.signal(APPROVE_SIGNAL, decision)
+            await asyncio.wait([result], timeout=POLL_S)
+        return await result
+    finally:
+        result.cancel()  # the per-run timeout: the run is terminated, its result unwanted
+
+
 async def run_one(client: Any, flow: Flow, project: Project, target: Path, timeout: float) -> Run:
     label = project.name if target == project.path else f"{project.name}:{target.name}"
     started = time.monotonic()
@@ -318,7 +367,7 @@ async def run_one(client: Any, flow: Flow, project: Project, target: Path, timeo
     handle = await runner.start_workflow(client, flow, request)
     run = Run(label, flow.name, "completed", 0.0, workflow_id=handle.id)
     try:
-        result = await asyncio.wait_for(approve_when_asked(client, handle), timeout)
+        result = await asyncio.wait_for(approved_when_asked(client, handle), timeout)
     except TimeoutError:
         await handle.terminate("the sweep's per-run timeout")
         run.outcome = "timed out"
@@ -353,7 +402,9 @@ async def sweep(args: argparse.Namespace, chosen: list[Project]) -> list[Run]:
                 return run
 
         runs = await asyncio.gather(*(bounded(*item) for item in work))
-        logged = tracebacks(bench.worker_log.read_text(errors="replace"))
+        logged = await by_workflow_id(
+            bench.client, tracebacks(bench.worker_log.read_text(errors="replace"))
+        )
     for run in runs:
         if run.workflow_id:
             run.tracebacks = [
@@ -432,12 +483,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
     parser.add_argument("--max-py-files", type=int, default=200)
     parser.add_argument("--bundles", type=Path, default=BUNDLES, help="git bundles to clone")
-    parser.add_argument("--only", default="", help="projects whose name has this")
+    parser.add_argument(
+        "--only", default="", help="comma-separated: projects whose name has one of these"
+    )
     parser.add_argument("--flows", default="", help="comma-separated flow names")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "realworld.md")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    chosen = projects(args.cache, args.max_py_files, args.only, args.bundles)
+    only = [part for part in args.only.split(",") if part]
+    chosen = projects(args.cache, args.max_py_files, only, args.bundles)
     started = time.monotonic()
     runs = asyncio.run(sweep(args, chosen))
     table = markdown(runs, chosen, args, time.monotonic() - started)

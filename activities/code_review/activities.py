@@ -37,7 +37,7 @@ from activities.code_review.report import (
 )
 from activities.code_review.rules import CORRECTNESS
 from activities.discovery import FILES, SKIPPED, discover_files, store_discovery
-from activities.heartbeats import heartbeating
+from activities.heartbeats import heartbeat_interval, heartbeating, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.target import target_dir
 from workflows.code_facts import ChangeSet
@@ -45,6 +45,7 @@ from workflows.code_review.models import (
     ChangesRequest,
     ChangesResult,
     FileDelta,
+    Profile,
     ReviewBatch,
     ReviewBatchResult,
     ReviewReportOutcome,
@@ -62,6 +63,13 @@ BATCH_RESULT = TypeAdapter(ReviewBatchResult)
 
 
 ARTIFACTS = RunArtifacts("code-review")
+
+
+def whole_tree_dead_code(root: Path, profile: Profile) -> list[Finding]:
+    """vulture and the clone detector over every Python file under `root` (run in the
+    process pool: a module-level function, so it pickles)."""
+    files = discover_files(root, 1_000_000).files
+    return dead_code_findings(root, files, profile) + duplication_findings(root, files, profile)
 
 
 class CodeReviewActivities:
@@ -152,14 +160,13 @@ class CodeReviewActivities:
         name used anywhere keeps a definition alive and a copy may sit in any file; on a
         diff, only what lands on changed lines is kept."""
         root = target_dir(request.target)
-
-        def work() -> list[Finding]:
-            files = discover_files(root, 1_000_000).files
-            return dead_code_findings(root, files, request.profile) + duplication_findings(
-                root, files, request.profile
-            )
-
-        found = await heartbeating(work)
+        interval = heartbeat_interval(activity.info().heartbeat_timeout)
+        # In the process pool, not a thread: parsing the whole tree holds the GIL, which
+        # starved the worker's workflow tasks (Temporal's TMPRL1101 deadlock detector) on
+        # a loaded machine.
+        found = await in_pool(
+            self.pool, interval, None, whole_tree_dead_code, root, request.profile
+        )
         return WholeTreeResult(
             status="ok", tool="vulture", findings=self._whole_tree(request, "dead-code", found)
         )

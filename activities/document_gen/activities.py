@@ -126,7 +126,11 @@ class DocumentGenActivities:
         """The docstring style the drafts follow: the one most existing docstrings use."""
         files = self.store.get(request.files, FILES)
         root = target_dir(request.target)
-        return await heartbeating(lambda: detect_style(root, files, request.style))
+        interval = heartbeat_interval(activity.info().heartbeat_timeout)
+        # In the process pool, not a thread: parsing the whole tree holds the GIL, which
+        # starved the worker's workflow tasks (Temporal's TMPRL1101 deadlock detector) on
+        # a loaded machine.
+        return await in_pool(self.pool, interval, None, detect_style, root, files, request.style)
 
     @activity.defn(name="document_gen_measure_batch")
     async def measure_batch(self, batch: DocBatch) -> DocBatchResult:
@@ -231,14 +235,30 @@ class DocumentGenActivities:
     @activity.defn(name="document_gen_drafts")
     async def drafts(self, request: DraftsRequest) -> DraftsResult:
         """Render every draft (with Claude's texts where it wrote them), insert them with
-        libcst, diff, and check the patched files with pydoclint."""
-        return await heartbeating(lambda: self._build_drafts(request))
-
-    def _build_drafts(self, request: DraftsRequest) -> DraftsResult:
-        drafts = self._drafts(request.run_key, request.batch_count)
-        texts = texts_from(self.store, request.answers)
+        libcst, diff, and check the patched files with pydoclint; the libcst work in the
+        process pool, where it holds no GIL the worker's workflow tasks need."""
+        drafts, texts = await heartbeating(
+            lambda: (
+                self._drafts(request.run_key, request.batch_count),
+                texts_from(self.store, request.answers),
+            )
+        )
+        interval = heartbeat_interval(activity.info().heartbeat_timeout)
         root = target_dir(request.target)
-        outcome = build_drafts(root, drafts, request.style, request.typed, texts)
+        outcome: DraftsOutcome = await in_pool(
+            self.pool,
+            interval,
+            None,
+            build_drafts,
+            root,
+            drafts,
+            request.style,
+            request.typed,
+            texts,
+        )
+        return await heartbeating(lambda: self._stored_drafts(request, outcome))
+
+    def _stored_drafts(self, request: DraftsRequest, outcome: DraftsOutcome) -> DraftsResult:
         base = ARTIFACTS.run_base(request.run_key)
         patch = (
             self.store.put(f"{base}/{PATCH_FILE}.json", outcome.patch, TEXT, len(outcome.files))

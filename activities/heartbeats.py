@@ -37,10 +37,13 @@ async def in_pool(
 
 
 async def heartbeating[T](work: Callable[[], T]) -> T:
-    """Run `work` in a thread, heartbeating (without details) until it returns."""
+    """Run `work` in a thread, heartbeating (without details) until it returns: every
+    HEARTBEAT_S, or sooner when the activity's heartbeat timeout is shorter, so a slow
+    step on a busy machine is never taken for a dead worker."""
+    interval = min(HEARTBEAT_S, heartbeat_interval(activity.info().heartbeat_timeout))
     task = asyncio.ensure_future(asyncio.to_thread(work))
     while True:
-        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_S)
+        done, _ = await asyncio.wait({task}, timeout=interval)
         if done:
             return task.result()
         activity.heartbeat()

@@ -15,6 +15,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
 from activities.batches import RunArtifacts, run_chunks
+from activities.heartbeats import HEARTBEAT_S, heartbeating
 
 FILES = [f"pkg/m{i}.py" for i in range(5)]
 LENGTHS = TypeAdapter(list[int])
@@ -81,6 +82,24 @@ async def test_run_chunks_heartbeats_the_cursor_while_a_chunk_runs(tmp_path: Pat
     assert resumed_from == 0
     assert beats[0] == {"next_index": 0, "chunks": []}
     assert beats[-1]["next_index"] == len(FILES)
+
+
+async def test_heartbeating_beats_within_a_short_heartbeat_timeout() -> None:
+    """An activity whose heartbeat timeout is shorter than HEARTBEAT_S (a test's 5 s, or
+    a user's) still heartbeats in time: a step that outlasts the timeout on a busy
+    machine is not taken for a dead worker. The work waits for that heartbeat."""
+    beat = threading.Event()
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, heartbeat_timeout=timedelta(seconds=2))
+    env.on_heartbeat = lambda *details: beat.set()
+
+    def step() -> bool:
+        return beat.wait(timeout=HEARTBEAT_S - 1)
+
+    async def activity() -> bool:
+        return await heartbeating(step)
+
+    assert await env.run(activity), "no heartbeat within the activity's heartbeat timeout"
 
 
 def test_run_artifacts_keys_and_stored_batch_results(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore
@@ -598,10 +598,14 @@ async def test_sigkill_mid_module_then_resume(
     state_file = state_file / "artifacts" / "test-generation" / "batch-00000" / "state.json"
 
     async def first_decided() -> ModuleState | None:
-        if not state_file.is_file():
-            return None
-        state = STATE.validate_json(state_file.read_bytes())
-        return state if state.next_index >= 1 else None
+        if state_file.is_file():
+            state = STATE.validate_json(state_file.read_bytes())
+            if state.next_index >= 1:
+                return state
+        # A run that ended before a candidate was decided would leave this wait to hang.
+        status = (await handle.describe()).status
+        assert status == WorkflowExecutionStatus.RUNNING, f"the run ended first: {status.name}"
+        return None
 
     try:
         at_kill = await until(first_decided, "the module's first decided candidate")

@@ -19,7 +19,7 @@ from tests.test_llm_audit import answer_everything
 from worker import running_worker
 from workflows.pr_review.models import PrReviewRequest, PrReviewResult
 from workflows.registry import registry
-from workflows.schemas import AgentResult, Finding
+from workflows.schemas import AgentResult, Finding, FlowStep
 
 FLOW = registry().get("pr-review")
 BASE_CODE = '''"""Money helpers."""
@@ -238,6 +238,10 @@ def test_verdict_policy_and_the_github_review_shape(repo: Repo) -> None:
     assert verdict(low, ok)[0] == "comment"
     weak = on_changed_lines([("s", finding("high", "low", changed[0]))], change)
     assert verdict(weak, ok)[0] == "comment"
+    traced = finding("high", "low", changed[0]).model_copy(
+        update={"flow": [FlowStep(kind="sink", file="a.py", line=changed[0], note="eval")]}
+    )
+    assert verdict(on_changed_lines([("s", traced)], change), ok)[0] == "request_changes"
     strong = on_changed_lines([("s", finding("high", "medium", changed[-1]))], change)
     chosen, reasons = verdict(strong, ok)
     assert chosen == "request_changes" and "high X1" in reasons[0]

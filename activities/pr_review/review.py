@@ -3,8 +3,9 @@ with its reasons, and the GitHub review that carries them.
 
 Verdict policy (documented in the README and every report):
 
-- `request_changes`: a critical or high finding, with high or medium confidence, on a
-  changed line;
+- `request_changes`: a critical or high finding on a changed line, with high or medium
+  confidence or with a traced flow (untrusted data seen reaching the sink: even a local
+  user's `input()` reaching `eval` is a path a reviewer sends back);
 - `comment`: any other finding of low severity or above on a changed line, or an agent
   that did not finish (an unchecked change is never approved in silence);
 - `approve`: otherwise. Info findings are shown as comments but move no verdict.
@@ -32,9 +33,10 @@ GITHUB_EVENTS: dict[Verdict, str] = {
 }
 PLACES_SHOWN = 3
 POLICY = (
-    "request_changes on a critical/high finding with high/medium confidence on a changed "
-    "line, unless Claude's triage judged it a false positive; comment on any other "
-    "low-or-worse finding there, or on an agent that did not finish; approve otherwise"
+    "request_changes on a critical/high finding with high/medium confidence or a traced "
+    "flow on a changed line, unless Claude's triage judged it a false positive; comment on "
+    "any other low-or-worse finding there, or on an agent that did not finish; approve "
+    "otherwise"
 )
 
 
@@ -83,7 +85,7 @@ def verdict(
         (a, f, n)
         for a, f, n in kept
         if f.severity in BLOCKING_SEVERITIES
-        and f.confidence in BLOCKING_CONFIDENCES
+        and (f.confidence in BLOCKING_CONFIDENCES or f.flow)
         and not (f.llm is not None and f.llm.verdict == "false_positive")
     ]
     other = [

@@ -393,6 +393,12 @@ VULNERABLE = [
         if __name__ == "__main__":
             app.run(host="127.0.0.1", port=5000, debug=True)
      """),
+    ("ATN170", 1, """
+        create_app().run(debug=True)
+     """),
+    ("ATN170", 1, """
+        socketio.run(app, debug=True)
+     """),
     # ATN171: DEBUG = True at module level
     ("ATN171", 2, """
         import os
@@ -618,6 +624,7 @@ SAFE = [
         app.run()
         app.run(debug=False)
         app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
+        suite.run(debug=True)  # unittest's debug mode: exceptions propagate
      """),
     ("ATN171", """
         import os

@@ -469,7 +469,8 @@ def test_a_flow_supersedes_the_pattern_finding_at_its_line_and_keeps_ruff(
     assert (merged.rule_id, merged.tools) == ("ATN306", ["attune", "ruff"])
     assert merged.related_rules == ["attune/ATN120", "ruff/S307"]
     assert merged.fingerprint == per_file[0].fingerprint
-    assert (merged.severity, merged.confidence) == ("high", "medium")
+    # the pattern said medium; the traced source (a local user's input) says low
+    assert (merged.severity, merged.confidence) == ("high", "low")
     assert [s.kind for s in merged.flow] == ["source", "sink"]
 
     elsewhere = pattern("S307", "ruff", 94, 1)

@@ -190,6 +190,7 @@ _PATH_TRIGGERS = ("open", "join", "Path", "send_")
 # Module-level settings rules (DEBUG, *_COOKIE_SECURE/HTTPONLY) need a parse, not a walk.
 _MODULE_TRIGGERS = ("DEBUG", "_COOKIE_")
 
+_WEB_APP_NAME = re.compile(r"app|flask|socketio", re.IGNORECASE)
 _TRUSTED_EXPRS = frozenset({"sys.executable"})
 
 # --- tree walking ---------------------------------------------------------------------------
@@ -257,6 +258,14 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
         if kw.arg == name:
             return kw.value
     return None
+
+
+def _runs_a_web_app(node: ast.Call) -> bool:
+    """`app.run(debug=True)`, `socketio.run(app, debug=True)`: a web app by its name, not
+    any `.run(debug=True)` (unittest's `suite.run(debug=True)` propagates exceptions)."""
+    receivers = [node.func.value, *node.args[:1]]
+    names = [_dotted(r.func if r.__class__ is ast.Call else r) for r in receivers]
+    return any(_WEB_APP_NAME.search(name.rpartition(".")[2]) for name in names)
 
 
 def _is_true(node: ast.expr | None) -> bool:
@@ -773,7 +782,11 @@ class _Scanner:
             )
 
     def check_run(self, node: ast.Call) -> None:
-        if node.func.__class__ is ast.Attribute and _is_true(_keyword(node, "debug")):
+        if (
+            node.func.__class__ is ast.Attribute
+            and _is_true(_keyword(node, "debug"))
+            and _runs_a_web_app(node)
+        ):
             self.report(
                 "ATN170",
                 node,

@@ -130,7 +130,9 @@ def merge_findings(findings: list[Finding]) -> list[Finding]:
 def _supersede(finding: Finding, flow: Finding) -> Finding:
     """The flow becomes the issue's primary report; the per-file rule moves to
     `related_rules`, every engine stays named, and the finding keeps its fingerprint,
-    suppression and verdicts, so baselines and accepted risks still match it."""
+    suppression and verdicts, so baselines and accepted risks still match it. The flow's
+    confidence is its source's (request data high, a local user's input low): the traced
+    path is better evidence of where the data comes from than a pattern's guess."""
     tools = sorted({*finding.tools, finding.tool, *flow.tools, flow.tool}, key=_tool_rank)
     related = {*finding.related_rules, *flow.related_rules, f"{finding.tool}/{finding.rule_id}"}
     related.discard(f"{flow.tool}/{flow.rule_id}")
@@ -139,7 +141,6 @@ def _supersede(finding: Finding, flow: Finding) -> Finding:
             "tools": tools,
             "related_rules": sorted(related, key=lambda r: (_tool_rank(r.split("/")[0]), r)),
             "severity": max(finding.severity, flow.severity, key=SEVERITY_RANK.__getitem__),
-            "confidence": max(finding.confidence, flow.confidence, key=CONFIDENCE_RANK.__getitem__),
             "fingerprint": finding.fingerprint,
             "llm": finding.llm,
             "accepted_risk": finding.accepted_risk,

@@ -436,10 +436,15 @@ def markdown(runs: list[Run], chosen: list[Project], args: argparse.Namespace, w
         f"{outcomes['timed out']} timed out, {outcomes['refused']} refused before the "
         f"start; {traced} tracebacks in the worker log.**",
         "",
-        "test-generation ran on "
-        + ", ".join(f"{n}'s `{m}`" for n, m in TESTGEN_MODULES)
-        + " only (its engines search for minutes per module).",
-        "",
+    ]
+    if any(r.flow == "test-generation" for r in runs):
+        out += [
+            "test-generation ran on "
+            + ", ".join(f"{n}'s `{m}`" for n, m in TESTGEN_MODULES)
+            + " only (its engines search for minutes per module).",
+            "",
+        ]
+    out += [
         "## Per flow",
         "",
         "| flow | runs | completed | failed | timed out | refused | median s | max s |",

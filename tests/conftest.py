@@ -58,8 +58,21 @@ def temporal_cli() -> str:
     return path
 
 
-async def start_dev_server() -> WorkflowEnvironment:
-    """A dev server of this test session's, with attune's search attributes."""
+async def start_dev_server(retries: int = 2) -> WorkflowEnvironment:
+    """A dev server of this test session's, with attune's search attributes.
+
+    The SDK gives a starting server a fixed few seconds to answer; a loaded 2-core
+    machine can take longer, which is no failure of attune's, so a start is tried again.
+    """
+    for _ in range(retries):
+        try:
+            return await _start_local()
+        except RuntimeError:
+            continue
+    return await _start_local()
+
+
+async def _start_local() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,

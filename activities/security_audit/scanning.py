@@ -21,6 +21,7 @@ import ast
 import hashlib
 import os
 import subprocess
+from collections.abc import Callable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -130,6 +131,7 @@ def engine_version(bandit: bool) -> str:
     for module in (ast_rules, secrets, ruff_rules, merge, policy, taint_catalog, taint_extract,
                    taint_facts):  # fmt: skip
         digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())  # which engines run on which files
     digest.update(metadata.version("ruff").encode())
     if bandit:
         digest.update(b"bandit" + metadata.version("bandit").encode())
@@ -231,7 +233,7 @@ def scan_chunk(
             sources[rel] = source
     result.files_scanned += len(sources)
     facts: dict[str, dict[str, Any]] = {}
-    per_file = _scan_sources(root_path, sources, skips, bandit, facts, cancel_file)
+    per_file = _scan_sources(root_path, sources, skips, bandit, facts, test_code, cancel_file)
     fresh: dict[str, dict] = {}
     for rel, skip in skips.items():
         merged = policy.apply_policy(
@@ -259,10 +261,13 @@ def _scan_sources(
     skips: dict[str, str | None],
     bandit: bool,
     facts: dict[str, dict[str, Any]],
+    test_code: Callable[[str], bool],
     cancel_file: str | None = None,
 ) -> dict[str, list[Finding]]:
     """Every engine on decoded sources; records syntax errors in `skips` and each
-    file's taint facts in `facts`. A file is parsed once for the AST rules and facts."""
+    file's taint facts in `facts`. A file is parsed once for the AST rules and facts.
+    Test code gets no facts: it is never deployed, so it is neither where untrusted data
+    enters nor where it does harm, and it is most of a project's functions."""
     if not sources:
         return {}
     paths = list(sources)
@@ -275,7 +280,7 @@ def _scan_sources(
         for rel, source in sources.items():
             _check(cancel_file)
             per_file[rel] = secrets.find_secrets(source, rel)
-            wants_facts = taint_catalog.needs_facts(source)
+            wants_facts = not test_code(rel) and taint_catalog.needs_facts(source)
             try:
                 tree = (
                     ast.parse(source, filename=rel)

@@ -71,9 +71,3 @@ def test_a_flow_gets_the_inline_suppression_and_test_policy_of_its_sink(tmp_path
     assert result["app/db.py", 3].suppressed == "inline: # nosec B608"
     assert result["app/gone.py", 2].suppressed is None, "an unreadable sink file is no reason"
     assert result["tests/helpers.py", 2].is_open
-    assert [result[place].confidence for place in sorted(result)] == [
-        "medium",
-        "medium",
-        "medium",
-        "low",
-    ], "a flow in test code is low confidence"

@@ -2,9 +2,9 @@
 
 Run in the report, once `trace_taint` has traced every flow of the target:
 
-- Flow findings get the per-file policy at their sink (inline suppressions, test code),
-  since the solver sees facts, not comments; a flow whose sink is in test code (a test
-  view, a test runner's subprocess) is never deployed, so it is low confidence.
+- Flow findings get the per-file policy at their sink (inline suppressions), since the
+  solver sees facts, not comments. Test code has no facts (`scanning._scan_sources`), so
+  no flow ends there.
 - An injection pattern (SQL, OS command, code, deserialisation: CWE 89, 78, 94, 502)
   that no traced flow reached has no known untrusted source: a library's `execute(sql)`
   of an identifier it quoted, `pickle.loads` of its own cache. It keeps its severity (the
@@ -39,9 +39,7 @@ def flows_with_policy(flows: list[Finding], root: Path) -> list[Finding]:
             source = decode_source((root / rel).read_bytes())[0]
         except OSError:
             source = None
-        in_tests = test_code(rel)
-        for flow in apply_policy(findings, source, in_tests):
-            result.append(flow.model_copy(update={"confidence": "low"}) if in_tests else flow)
+        result.extend(apply_policy(findings, source, test_code(rel)))
     return result
 
 

@@ -252,7 +252,7 @@ class SecurityActivities:
             skipped=skipped,
             llm=request.llm,
             artifacts=paths,
-            warnings=request.discovery.warnings,
+            warnings=request.discovery.warnings + evidence.trace_warnings(request.taint_stats),
         )
         written = reports.write_reports(report, out_dir, metadata.version("attune"))
         return ReportOutcome(

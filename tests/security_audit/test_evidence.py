@@ -7,9 +7,11 @@ from pathlib import Path
 from activities.security_audit.scanners.evidence import (
     UNTRACED_NOTE,
     flows_with_policy,
+    trace_warnings,
     weigh_untraced,
 )
 from workflows.schemas import Finding, FlowStep
+from workflows.security_audit.models import TaintStats
 
 
 def finding(rule_id: str, cwe: int, line: int = 3, file: str = "app/db.py", **extra) -> Finding:
@@ -71,3 +73,13 @@ def test_a_flow_gets_the_inline_suppression_and_test_policy_of_its_sink(tmp_path
     assert result["app/db.py", 3].suppressed == "inline: # nosec B608"
     assert result["app/gone.py", 2].suppressed is None, "an unreadable sink file is no reason"
     assert result["tests/helpers.py", 2].is_open
+
+
+def test_a_trace_cut_short_by_its_budget_is_a_report_warning() -> None:
+    stats = TaintStats(
+        modules=12, functions=300, evaluations=4096, flows=2, complete=True, seconds=1.5
+    )
+    assert trace_warnings(None) == trace_warnings(stats) == []
+    [warning] = trace_warnings(stats.model_copy(update={"complete": False}))
+    assert warning.code == "taint-incomplete"
+    assert "4096 function evaluations over 12 modules" in warning.message

@@ -151,6 +151,9 @@ class ReportRequest(_BatchResultsByCount):
     taint_findings: ArtifactRef | None = Field(
         default=None, description="Cross-function flow findings (trace_taint), merged in"
     )
+    taint_stats: TaintStats | None = Field(
+        default=None, description="What the trace covered: an incomplete one is a warning"
+    )
     baseline: str | None = Field(
         default=None, description="The audit's `baseline` report.json, read by this activity"
     )

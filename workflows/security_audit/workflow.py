@@ -125,7 +125,7 @@ class SecurityAuditWorkflow:
             scan_cache_misses=sum(r.cache_misses for r in results),
         )
         self._save_usage()
-        taint = None
+        taint, taint_stats = None, None
         if self._manifest and workflow.patched(TAINT_PATCH):
             self._set_stage("trace")
             traced = await workflow.execute_activity_method(
@@ -136,7 +136,7 @@ class SecurityAuditWorkflow:
                 retry_policy=RETRY,
                 summary="Trace untrusted data across functions and modules",
             )
-            taint = traced.findings
+            taint, taint_stats = traced.findings, traced.stats
         llm, outcomes = LLM_NOT_YET, []
         if workflow.patched(LLM_STAGES_PATCH):
             llm, outcomes = await self._llm_stages(request, run_key, list(results))
@@ -158,6 +158,7 @@ class SecurityAuditWorkflow:
                 llm=llm,
                 llm_outcomes=outcomes,
                 taint_findings=taint,
+                taint_stats=taint_stats,
                 baseline=request.baseline,
             ),
             start_to_close_timeout=timedelta(minutes=10),

@@ -21,7 +21,8 @@ from pathlib import Path
 from activities.security_audit.scanners.merge import issue_key
 from activities.security_audit.scanners.policy import TestCode, apply_policy
 from activities.sources import decode_source
-from workflows.schemas import Finding
+from workflows.schemas import Finding, ReportWarning
+from workflows.security_audit.models import TaintStats
 
 UNTRACED_ISSUES = frozenset({"CWE-78", "CWE-89", "CWE-94", "CWE-502"})
 UNTRACED_NOTE = " (no untrusted source was traced to it: low confidence)"
@@ -50,4 +51,18 @@ def weigh_untraced(findings: list[Finding]) -> list[Finding]:
         if f.is_open and not f.flow and f.confidence != "low" and issue_key(f) in UNTRACED_ISSUES
         else f
         for f in findings
+    ]
+
+
+def trace_warnings(stats: TaintStats | None) -> list[ReportWarning]:
+    """A trace its time budget cut short found only some flows: the reader must know."""
+    if stats is None or stats.complete:
+        return []
+    return [
+        ReportWarning(
+            code="taint-incomplete",
+            message=f"the cross-module trace stopped at its time budget after "
+            f"{stats.evaluations} function evaluations over {stats.modules} modules: "
+            "flows it had not reached yet are missing from this report",
+        )
     ]

@@ -33,6 +33,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from activities.reports import risk_level, risk_score
+from workflows.schemas import Finding
+
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "labels" / "security_high.jsonl"
 RESULTS = HERE / "results" / "security_precision.md"
@@ -40,6 +43,7 @@ RELEASES = {"requests": "requests-2.34.2", "flask": "flask-3.1.3", "django": "dj
 # A reported part of a project's run: (project, path prefix inside its tree).
 PARTS = {"requests/src": ("requests", "src/")}
 HIGH = ("critical", "high")
+CONFIDENT = ("high", "medium")  # a low-confidence high bands as a medium in the risk score
 TARGET_PART = "requests/src"
 _WHITESPACE = re.compile(r"\s+")
 
@@ -60,6 +64,8 @@ class Scored:
     critical: int
     high: int
     suppressed_high: int
+    confident: int
+    risk: int
     per_kloc: float
     true: int
     false: int
@@ -116,6 +122,7 @@ def score(
         rows.append(
             {
                 "severity": f["severity"],
+                "confidence": f["confidence"],
                 "rule": f["rule_id"],
                 "file": f["file"],
                 "line": f["line"],
@@ -132,6 +139,8 @@ def score(
         critical=sum(f["severity"] == "critical" for f in open_high),
         high=sum(f["severity"] == "high" for f in open_high),
         suppressed_high=len(high) - len(open_high),
+        confident=sum(f["confidence"] in CONFIDENT for f in open_high),
+        risk=risk_score(Finding.model_validate(f) for f in findings),
         per_kloc=round(len(open_high) / kloc, 3) if kloc else 0.0,
         true=sum(r["label"] is True for r in rows),
         false=sum(r["label"] is False for r in rows),
@@ -211,16 +220,17 @@ def markdown(rows: list[Scored], walls: dict[str, float], load: str, commit: str
         "`benchmarks/labels/security_high.jsonl`.",
         f"Load average at the end of the run: {load}.",
         "",
-        "| tree | files | KLOC | critical | high | crit+high / KLOC | labelled true | "
-        "labelled false | unlabelled | suppressed crit+high | wall s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| tree | files | KLOC | critical | high | crit+high / KLOC | of them high/medium "
+        "confidence | labelled true | labelled false | unlabelled | suppressed crit+high | "
+        "risk score | wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         wall = walls.get(r.name)
         out.append(
             f"| {r.name} | {r.files} | {r.kloc} | {r.critical} | {r.high} | {r.per_kloc} | "
-            f"{r.true} | {r.false} | {r.unlabelled} | {r.suppressed_high} | "
-            f"{'' if wall is None else round(wall, 1)} |"
+            f"{r.confident} | {r.true} | {r.false} | {r.unlabelled} | {r.suppressed_high} | "
+            f"{r.risk} ({risk_level(r.risk)}) | {'' if wall is None else round(wall, 1)} |"
         )
     out += [
         "",
@@ -235,7 +245,8 @@ def markdown(rows: list[Scored], walls: dict[str, float], load: str, commit: str
             verdict = {True: "TRUE", False: "false", None: "UNLABELLED"}[f["label"]]
             why = f" — {f['reason']}" if f["reason"] else ""
             out.append(
-                f"- {verdict} {f['severity']} {f['rule']} `{f['file']}:{f['line']}` "
+                f"- {verdict} {f['severity']} ({f['confidence']} confidence) {f['rule']} "
+                f"`{f['file']}:{f['line']}` "
                 f"{f['message']}{why}"
             )
     return "\n".join(out) + "\n"

@@ -29,8 +29,11 @@ def finding(file: str, rule: str, snippet: str, severity: str = "high", **extra)
         "file": file,
         "line": 7,
         "rule_id": rule,
+        "tool": "attune",
+        "category": "test",
         "snippet": snippet,
         "severity": severity,
+        "confidence": "medium",
         "message": f"{rule} message (impact: whatever)",
         **extra,
     }
@@ -54,7 +57,7 @@ def test_open_high_findings_are_joined_by_snippet_and_counted_per_kloc(bench) ->
         # whitespace differs from the label: still the same key
         finding("src/a.py", "ATN101", "cur.execute('x'   % y)", severity="critical"),
         finding("src/b.py", "ATN130", "pickle.loads(pickle.dumps(x))"),
-        finding("src/c.py", "ATN120", "eval(s)"),
+        finding("src/c.py", "ATN120", "eval(s)", confidence="low"),
         finding("src/c.py", "ATN120", "eval(t)", suppressed="test code"),
         finding("src/d.py", "ATN212", "k = 'abc'", accepted_risk="fixture"),
         finding("src/a.py", "S101", "assert x", severity="low"),
@@ -66,6 +69,8 @@ def test_open_high_findings_are_joined_by_snippet_and_counted_per_kloc(bench) ->
     assert (scored.files, scored.kloc) == (3, 2.0)
     assert (scored.critical, scored.high, scored.suppressed_high) == (1, 2, 2)
     assert scored.per_kloc == 1.5
+    assert scored.confident == 2, "the low-confidence eval(s) is not among them"
+    assert scored.risk == 78, "one medium-confidence critical: low in the critical band"
     assert (scored.true, scored.false, scored.unlabelled) == (1, 1, 1)
     unlabelled = [f for f in scored.findings if f["label"] is None]
     assert [(f["file"], f["rule"]) for f in unlabelled] == [("src/c.py", "ATN120")]

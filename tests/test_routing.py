@@ -198,6 +198,7 @@ async def router_queue(client: Client) -> AsyncIterator[str]:
                 activities=[
                     security.discover_files,
                     security.scan_batch,
+                    security.trace_taint,
                     security.build_audit_report,
                     claude.llm_config,
                     claude.claude_call,

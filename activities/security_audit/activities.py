@@ -34,7 +34,7 @@ from activities.security_audit.scanning import (
     scan_chunk,
     stored_batch_results,
 )
-from activities.security_audit.taint_trace import trace_stored
+from activities.security_audit.taint_trace import stored_facts, taint_findings_key, trace_facts
 from activities.target import target_dir
 from workflows.schemas import ArtifactRef, DiscoverRequest, DiscoveryResult
 from workflows.security_audit.models import (
@@ -188,16 +188,24 @@ class SecurityActivities:
     async def trace_taint(self, request: TaintRequest) -> TaintResult:
         """Join every batch's taint facts and trace flows across functions and modules,
         in the process pool (CPU-bound), storing the flow findings for the report."""
-        return await in_pool(
+        modules = await asyncio.to_thread(
+            stored_facts, self.store, request.run_key, request.batch_count
+        )
+        findings, stats = await in_pool(
             self.pool,
             heartbeat_interval(activity.info().heartbeat_timeout),
             None,
-            trace_stored,
-            str(self.store.root),
-            self.store.url,
-            request.run_key,
-            request.batch_count,
+            trace_facts,
+            modules,
         )
+        ref = await asyncio.to_thread(
+            self.store.put,
+            taint_findings_key(request.run_key),
+            findings,
+            FINDINGS,
+            len(findings),
+        )
+        return TaintResult(findings=ref, stats=stats)
 
     @activity.defn(name="build_audit_report")
     async def build_audit_report(self, request: ReportRequest) -> ReportOutcome:

@@ -33,7 +33,7 @@ run: install
 	$(VENV)/bin/attune workflow run security-audit samples/vulnerable_app
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=30
 
 bench: install
 	$(PY) benchmarks/startup.py

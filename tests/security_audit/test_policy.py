@@ -119,6 +119,17 @@ def test_literal_secrets_in_tests_are_low_confidence(tmp_path: Path) -> None:
     assert all(f.is_open for f in findings)
 
 
+def test_a_debug_server_in_tests_is_low_confidence(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    code = "from flask import Flask\napp = Flask(__name__)\napp.run(debug=True)\n"
+    write(root, "tests/test_run.py", code)
+    write(root, "app/main.py", code)
+    findings = [f for f in scan(root, ["app/main.py", "tests/test_run.py"])]
+    confidence = {f.file: f.confidence for f in findings if f.category == "debug"}
+    assert confidence == {"app/main.py": "medium", "tests/test_run.py": "low"}
+    assert all(f.is_open and f.severity == "high" for f in findings if f.category == "debug")
+
+
 def test_round_trips_are_suppressed_with_every_engine_location(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     write(

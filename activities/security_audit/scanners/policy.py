@@ -15,8 +15,9 @@ score), or it stays open with a lower severity or confidence.
 - Round trips: `pickle.loads` of bytes the same function just made with `pickle.dumps`
   (attune's ATN133) deserialises no outside data, in tests and elsewhere.
 - Test code (paths, or below a `conftest.py`; see `TestCode`): asserts (ruff S101, bandit
-  B101) are the test's checks, not production invariants; literal secrets are fixtures
-  more often than leaks, so they drop to low confidence.
+  B101) are the test's checks, not production invariants; literal secrets and debug
+  servers (`app.run(debug=True)`) are fixtures more often than flaws, so they drop to
+  low confidence.
 - Weak randomness (CWE-330) that attune did not see used for a security value (ATN190):
   ruff's S311 and bandit's B311 flag every `random` call, so alone they are low/low.
 """
@@ -38,6 +39,9 @@ TEST_ASSERT = "test code: an assert in a test is the test's check, not a product
 ROUND_TRIP = "round trip: deserialises bytes this function serialised, not outside data"
 _ASSERT_RULES = frozenset({"ruff/S101", "bandit/B101"})
 _WEAK_RANDOM = "CWE-330"
+# In a test these are fixtures more often than flaws: a literal password for a test user,
+# `app.run(debug=True)` against a mocked server. They stay open, at low confidence.
+_TEST_FIXTURE_CATEGORIES = frozenset({secrets.CATEGORY, "debug"})
 
 _DIRECTIVE_MARK = re.compile(r"#\s*(?:nosec|noqa|attune:\s*ignore)", re.IGNORECASE)
 _DIRECTIVE = re.compile(
@@ -254,7 +258,7 @@ def apply_policy(findings: list[Finding], source: str | None, in_tests: bool) ->
             reason = TEST_ASSERT
         if reason is not None:
             update["suppressed"] = reason
-        if in_tests and finding.category == secrets.CATEGORY:
+        if in_tests and finding.category in _TEST_FIXTURE_CATEGORIES:
             update["confidence"] = "low"
         if ast_rules.TOOL not in finding.tools and issue_key(finding) == _WEAK_RANDOM:
             update["severity"] = update["confidence"] = "low"

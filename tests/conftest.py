@@ -6,12 +6,14 @@ Every test process gets its own `$ATTUNE_HOME`, so nothing touches the user's.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from temporalio.client import Client
@@ -144,3 +146,17 @@ def with_sample_plugin(env: dict[str, str]) -> dict[str, str]:
     """A CLI environment in which the sample plugin is installed."""
     path = os.pathsep.join(filter(None, [str(FIXTURES / "sample_plugin"), env.get("PYTHONPATH")]))
     return {**env, "PYTHONPATH": path}
+
+
+def benchmark_module(name: str) -> Iterator[ModuleType]:
+    """benchmarks/<name>.py loaded as a module (benchmarks are scripts, not a package),
+    for a module-scoped fixture to `yield from`; registered in `sys.modules` while in use,
+    where dataclasses and pydantic resolve its annotations."""
+    path = REPO / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bug_predict.py"
+from tests.conftest import benchmark_module
+
 DATA = Path(
     os.environ.get("ATTUNE_BUGS_DATA")
     or Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "bugs"
@@ -18,13 +17,7 @@ DATA = Path(
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_bug_predict", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield from benchmark_module("bug_predict")
 
 
 PATCH = """\

@@ -3,28 +3,20 @@ reversal as the bug-introducing PR, with the real engines."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import benchmark_module
 from tests.release.conftest import Repo
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "pr_review.py"
 BUGGY = "def ask():\n    return eval(input())\n"
 FIXED = "import ast\n\n\ndef ask():\n    return ast.literal_eval(input())\n"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_pr_review", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield from benchmark_module("pr_review")
 
 
 def test_the_reverted_fix_is_caught_and_the_fix_is_approved(bench, tmp_path: Path) -> None:

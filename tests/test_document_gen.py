@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import importlib.util
 import json
 import re
-import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +36,7 @@ from activities.document_gen.reference import (
     packages,
 )
 from starter import runner
+from tests.conftest import benchmark_module
 from tests.fake_anthropic import FakeAnthropic
 from tests.sarif_validator import NO_HOME_PAGE, validate
 from tests.test_bug_predict import GitRepo
@@ -484,18 +483,10 @@ async def test_measure_batch_resumes_after_its_last_heartbeated_chunk(tmp_path: 
 
 # --------------------------------------------------------------------------- the benchmark
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "document_gen.py"
-
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_document_gen", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield from benchmark_module("document_gen")
 
 
 def test_benchmark_strips_drafts_and_scores_against_the_original(bench, tmp_path: Path) -> None:

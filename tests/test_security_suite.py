@@ -5,25 +5,16 @@ runs here; benchmarks/security_suite.py runs the tools."""
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "security_suite.py"
+from tests.conftest import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def suite():
-    spec = importlib.util.spec_from_file_location("bench_security_suite", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves annotations through its module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield from benchmark_module("security_suite")
 
 
 @pytest.fixture(scope="module")

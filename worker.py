@@ -41,7 +41,7 @@ from activities.resources import WorkerResources
 from activities.routing.activities import RouterActivities
 from activities.target_interceptor import SnapshotInterceptor
 from activities.teams import TeamActivities
-from starter.fleet import FleetSettings, adopt_if_first
+from starter.fleet import FleetSettings, adopt_if_first, build_id
 from workflows.errors import WORKFLOW_FAILURE_TYPES
 from workflows.project_memory import ProjectMemoryWorkflow
 from workflows.registry import registry
@@ -81,11 +81,14 @@ def quiet_about_user_code() -> None:
 
 def scan_pool(processes: int) -> ProcessPoolExecutor:
     """The worker's process pool, for CPU-bound work (scans, whole-tree passes), which
-    would hold the GIL the worker's workflow tasks need if it ran in a thread."""
+    would hold the GIL the worker's workflow tasks need if it ran in a thread.
+
+    The fork server imports this module (Temporal, pydantic, attune's schemas) once, so
+    each pool process forks with them loaded instead of importing them again."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=quiet_about_user_code,
+        max_workers=processes, mp_context=context, initializer=quiet_about_user_code
     )
 
 
@@ -149,7 +152,11 @@ async def running_worker(
     )
     common = {
         "graceful_shutdown_timeout": timedelta(seconds=10),
-        "deployment_config": fleet.deployment_config(),
+        **(
+            {"deployment_config": fleet.deployment_config()}
+            if fleet.version
+            else {"build_id": build_id()}
+        ),
         **({"identity": identity} if identity else {}),
     }
     workers: list[Worker] = []

@@ -102,14 +102,20 @@ def default_build_id() -> str:
     return f"{release}+{sha}" if sha else release
 
 
+def build_id() -> str:
+    """`ATTUNE_BUILD_ID`, else the default: the build a worker reports, versioned or not.
+    Given, it also spares the SDK's own default, a hash of every loaded module's
+    bytecode that takes a second of each worker's start."""
+    return (os.environ.get("ATTUNE_BUILD_ID") or "").strip() or default_build_id()
+
+
 def deployment_version() -> WorkerDeploymentVersion | None:
     name = (os.environ.get("ATTUNE_DEPLOYMENT") or "").strip()
     if not name:
         return None
     if "." in name:
         raise FleetConfigError(f"ATTUNE_DEPLOYMENT={name!r}: a deployment name has no '.'")
-    build = (os.environ.get("ATTUNE_BUILD_ID") or "").strip() or default_build_id()
-    return WorkerDeploymentVersion(deployment_name=name, build_id=build)
+    return WorkerDeploymentVersion(deployment_name=name, build_id=build_id())
 
 
 @dataclass(frozen=True)

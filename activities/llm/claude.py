@@ -3,6 +3,9 @@
 The SDK runs with `max_retries=0` so every attempt is an activity attempt, visible in
 the workflow history; API errors become ApplicationErrors the RetryPolicy understands
 (retryable with the server's `retry-after`, or non-retryable when retrying can't help).
+
+The SDK is imported where a call is made, not with this module: its import takes more
+than a second, most of a CLI command's start-up, and a run without a key never needs it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,8 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
-from anthropic.types import Message, Usage
 from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -37,7 +38,12 @@ from workflows.schemas import (
     TokenUsage,
 )
 
-REQUEST_TIMEOUT = anthropic.Timeout(600.0, connect=10.0)
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic.types import Message, Usage
+
+REQUEST_TIMEOUT_S = 600.0
+CONNECT_TIMEOUT_S = 10.0
 HEARTBEAT_EVERY_S = 5.0
 
 NOT_CONFIGURED = "AnthropicNotConfigured"
@@ -119,6 +125,8 @@ def status_error(err: anthropic.APIStatusError) -> ApplicationError:
 
 def application_error(err: anthropic.APIError) -> ApplicationError:
     """Map the SDK's errors onto what Temporal's RetryPolicy should do with them."""
+    import anthropic
+
     if isinstance(err, anthropic.APIStatusError):
         return status_error(err)
     if isinstance(err, anthropic.APITimeoutError):
@@ -184,6 +192,8 @@ class ClaudeActivities:
     def client(self) -> anthropic.AsyncAnthropic:
         """Built on first use; the key is passed explicitly so no profile on disk is used."""
         if self._client is None:
+            import anthropic
+
             api_key = os.environ.get("ANTHROPIC_API_KEY")
             if not api_key:
                 raise ApplicationError(
@@ -192,7 +202,9 @@ class ClaudeActivities:
                     non_retryable=True,
                 )
             self._client = anthropic.AsyncAnthropic(
-                api_key=api_key, max_retries=0, timeout=REQUEST_TIMEOUT
+                api_key=api_key,
+                max_retries=0,
+                timeout=anthropic.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             )
         return self._client
 
@@ -269,6 +281,8 @@ class ClaudeActivities:
         )
 
     async def create(self, model: str, max_tokens: int, prompt: LLMPrompt) -> Message:
+        import anthropic
+
         try:
             return await self.client().messages.create(
                 model=model,
@@ -281,6 +295,8 @@ class ClaudeActivities:
 
     async def count_tokens(self, tier: Tier, prompt: LLMPrompt) -> int:
         """Checks key, model and prompt size for `attune auth` without paying for a call."""
+        import anthropic
+
         try:
             counted = await self.client().messages.count_tokens(
                 model=self.prices.model(tier),

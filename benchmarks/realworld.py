@@ -24,7 +24,7 @@ besides its target as the replay recorder gives it (tests/record_histories.py
 question of its field, composed the audit-and-approve spec; approvals are granted.
 Repository flows (pr-review, release-prep) run on the git repositories only.
 
-Budget (about 30 minutes on 2 cores): a project with more Python files than
+Budget (about 11 minutes on 2 quiet cores): a project with more Python files than
 `--max-py-files` runs on a copy holding an evenly spaced selection of them (every
 `__init__.py`, `bad*.py` and non-Python file kept), and test-generation, whose engines search for
 a minute per module, runs on the small modules of TESTGEN_MODULES only. The table says

@@ -91,6 +91,35 @@ VULNERABLE = [
         def f(cmd):
             P(cmd, shell=True)
      """),
+    # ATN112: Shell command whose every value is shell-quoted
+    ("ATN112", 3, """
+        import os, shlex
+        def f(host):
+            os.system(f"ping -c 1 {shlex.quote(host)} > /dev/null")
+     """),
+    ("ATN112", 5, """
+        import subprocess
+        from shlex import quote
+        REPO = "/srv/git"
+        def f(branch):
+            subprocess.check_output(
+                "git -C " + REPO + " log " + quote(branch),
+                shell=True,
+            )
+     """),
+    ("ATN112", 5, """
+        import os, shlex
+        def f(dest, files):
+            target = shlex.quote(dest)
+            names = " ".join(shlex.quote(n) for n in files)
+            return os.popen(f"tar czf {target} {names}")
+     """),
+    ("ATN112", 4, """
+        import shlex
+        def f(client, needle):
+            command = "grep -e %s /var/log/*.log" % shlex.quote(needle)
+            client.exec_command(command)
+     """),
     # ATN111: Process started with non-constant arguments
     ("ATN111", 3, """
         import subprocess
@@ -475,6 +504,10 @@ SAFE = [
         subprocess.run("ls -la", shell=True)
         os.system("ls")
      """),
+    ("ATN112", """
+        import os
+        os.system("ls -la /srv")
+     """),
     ("ATN111", """
         import subprocess, sys
         COMMAND = ["git", "status"]
@@ -674,14 +707,57 @@ def test_safe(rule_id: str, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("rule_id", "cwe"),
-    [("ATN101", 89), ("ATN110", 78), ("ATN111", 78), ("ATN120", 94), ("ATN130", 502),
-     ("ATN131", 502), ("ATN132", 502), ("ATN133", 502), ("ATN140", 328), ("ATN141", 327),
+    [("ATN101", 89), ("ATN110", 78), ("ATN111", 78), ("ATN112", 78), ("ATN120", 94),
+     ("ATN130", 502), ("ATN131", 502), ("ATN132", 502), ("ATN133", 502), ("ATN140", 328),
+     ("ATN141", 327),
      ("ATN142", 327), ("ATN143", 327), ("ATN150", 611), ("ATN160", 614), ("ATN161", 1004),
      ("ATN162", 614), ("ATN163", 1004), ("ATN170", 489), ("ATN171", 489), ("ATN180", 22),
      ("ATN190", 330)],
 )  # fmt: skip
 def test_rule_cwes(rule_id: str, cwe: int) -> None:
     assert RULES[rule_id].cwe == cwe
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a quoted value inside the command's own quotes is unquoted again
+        """
+        import os, shlex
+        def f(x):
+            os.system(f"echo '{shlex.quote(x)}'")
+        """,
+        # one value of two is quoted
+        """
+        import os, shlex
+        def f(a, b):
+            os.system(f"cp {shlex.quote(a)} {b}")
+        """,
+        # the quoted variable is rebound to raw data before the call
+        """
+        import os, shlex
+        def f(a, b):
+            target = shlex.quote(a)
+            target, other = b, 1
+            os.system("ls " + target)
+        """,
+        """
+        import os, shlex
+        def f(a, b):
+            target = shlex.quote(a)
+            target += b
+            os.system("ls " + target)
+        """,
+        # a conversion or format spec changes what the shell sees
+        """
+        import os, shlex
+        def f(a):
+            os.system(f"ls {shlex.quote(a)!r}")
+        """,
+    ],
+)
+def test_partly_quoted_shell_commands_stay_atn110(code: str) -> None:
+    assert [f.rule_id for f in scan(code)] == ["ATN110"]
 
 
 def test_cookie_without_any_flag_reports_both() -> None:

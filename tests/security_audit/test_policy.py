@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from activities.security_audit.scanners.policy import (
+    IMPORT_ONLY,
     ROUND_TRIP,
+    SHELL_QUOTED,
     TEST_ASSERT,
     TestCode,
     apply_policy,
@@ -152,6 +154,39 @@ def test_round_trips_are_suppressed_with_every_engine_location(tmp_path: Path) -
         (6, "ATN130", None),
     ]
     assert {"ruff/S301", "bandit/B301"} <= set(findings[0].related_rules)
+
+
+def test_a_fully_quoted_shell_command_is_quiet_at_every_engine_location(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        "remote.py",
+        """
+        import shlex
+        import subprocess
+        def uptime(host):
+            return subprocess.run(
+                f"ssh -o BatchMode=yes {shlex.quote(host)} uptime",
+                shell=True,
+                capture_output=True,
+            )
+        def uptime_raw(host):
+            return subprocess.run(
+                f"ssh -o BatchMode=yes {host} uptime",
+                shell=True,
+            )
+        """,
+    )
+    findings = [f for f in scan(root, ["remote.py"], bandit=True) if f.cwe == 78]
+    rules = {(f.line, f.tool, f.rule_id): f.suppressed for f in findings}
+    assert rules[(2, "bandit", "B404")] == IMPORT_ONLY
+    quoted = {key: reason for key, reason in rules.items() if 4 <= key[0] <= 8}
+    assert set(quoted.values()) == {SHELL_QUOTED}
+    assert {("attune", "ATN112"), ("bandit", "B602")} <= {key[1:] for key in quoted}
+    assert any("ruff/S602" in f.related_rules for f in findings if 4 <= f.line <= 8)
+    raw = [f for f in findings if f.line >= 9]
+    assert raw and all(f.is_open for f in raw)
+    assert "ATN110" in {f.rule_id for f in raw}
 
 
 def test_weak_random_is_low_unless_used_for_a_security_value(tmp_path: Path) -> None:

@@ -42,6 +42,8 @@ RULES: dict[str, Rule] = {
              "medium"),
         Rule("ATN111", "Process started with non-constant arguments", "command-injection", 78,
              "medium", "low"),
+        Rule("ATN112", "Shell command whose every value is shell-quoted", "command-injection",
+             78, "info", "high"),
         Rule("ATN120", "eval/exec of non-constant data", "code-injection", 94, "high", "medium"),
         Rule("ATN130", "Pickle-based deserialisation", "deserialization", 502, "high", "medium"),
         Rule("ATN131", "yaml.load without a safe loader", "deserialization", 502, "high", "high"),
@@ -192,6 +194,10 @@ _MODULE_TRIGGERS = ("DEBUG", "_COOKIE_")
 
 _WEB_APP_NAME = re.compile(r"app|flask|socketio", re.IGNORECASE)
 _TRUSTED_EXPRS = frozenset({"sys.executable"})
+_SHELL_QUOTE = frozenset({"shlex.quote", "shlex.join", "pipes.quote"})
+# A quoted value placed inside the command's own quotes is unquoted again ("'{q}'"), and
+# a backslash can escape what follows: literal parts holding any of these prove nothing.
+_SHELL_QUOTING_CHARS = frozenset("'\"`\\")
 
 # --- tree walking ---------------------------------------------------------------------------
 
@@ -319,11 +325,12 @@ class _Scope:
     """Per-function facts: variables holding formatted SQL (how, and the expression that
     formatted it), variables holding request data, variables holding plain strings;
     variables holding data this function serialised (and names bound to anything else,
-    which can then never count as such); cookie jars and responses; the function's name
+    which can then never count as such); cookie jars and responses; variables holding a
+    shell-quoted value; the function's name
     and whether `self` is a cookie jar (a method of a CookieJar subclass)."""
 
-    __slots__ = ("bound", "func", "jars", "pickled", "req", "responses", "self_is_jar", "sql",
-                 "strs")  # fmt: skip
+    __slots__ = ("bound", "func", "jars", "pickled", "quoted", "req", "responses",
+                 "self_is_jar", "sql", "strs")  # fmt: skip
 
     def __init__(self, func: str = "", self_is_jar: bool = False) -> None:
         self.sql: dict[str, tuple[str, ast.AST]] = {}
@@ -333,6 +340,7 @@ class _Scope:
         self.bound: set[str] = set()
         self.jars: set[str] = set()
         self.responses: set[str] = set()
+        self.quoted: set[str] = set()
         self.func = func
         self.self_is_jar = self_is_jar
 
@@ -502,6 +510,10 @@ class _Scanner:
         for target in node.targets:
             if target.__class__ is ast.Name:
                 self.bind(target.id, node.value)
+            elif target.__class__ in (ast.Tuple, ast.List):
+                self.scope.quoted.difference_update(
+                    e.id for e in target.elts if e.__class__ is ast.Name
+                )
             if self.uses_random:
                 self.check_random_target(target, node.value)
             if target.__class__ is ast.Attribute and target.attr in _TLS_VERSION_ATTRS:
@@ -522,6 +534,7 @@ class _Scanner:
             target = item.optional_vars
             if target is not None and target.__class__ is ast.Name:
                 scope.pickled.discard(target.id)
+                scope.quoted.discard(target.id)
                 scope.bound.add(target.id)
 
     def on_return(self, node: ast.Return, push: Callable[[Any], None]) -> None:
@@ -530,6 +543,8 @@ class _Scanner:
 
     def on_aug_assign(self, node: ast.AugAssign, push: Callable[[Any], None]) -> None:
         target = node.target
+        if target.__class__ is ast.Name and not self.is_shell_quoted(node.value):
+            self.scope.quoted.discard(target.id)
         if target.__class__ is not ast.Name or self.is_constant(node.value):
             return
         name, scope, op = target.id, self.scope, node.op.__class__
@@ -542,6 +557,7 @@ class _Scanner:
     def on_for(self, node: ast.For, push: Callable[[Any], None]) -> None:
         if node.target.__class__ is ast.Name:
             self.scope.pickled.discard(node.target.id)
+            self.scope.quoted.discard(node.target.id)
             self.scope.bound.add(node.target.id)
             if self.tainted(node.iter):
                 self.scope.req.add(node.target.id)
@@ -560,6 +576,7 @@ class _Scanner:
                 scope.strs.discard(name)
             return
         scope.strs.discard(name)
+        (scope.quoted.add if self.is_shell_quoted(value) else scope.quoted.discard)(name)
         if self.is_serialised(value) and name not in scope.bound:
             scope.pickled.add(name)
         else:
@@ -627,6 +644,46 @@ class _Scanner:
             return self.is_constant(node.left) and self.is_constant(node.right)
         if cls is ast.Attribute:
             return self.qualname(node) in _TRUSTED_EXPRS
+        return False
+
+    def is_shell_quoted(self, node: ast.expr) -> bool:
+        """A command made of literals and shell-quoted values only (f-string, `+`, `%` or
+        `str.format`, `" ".join` of quoted items, or variables holding such a value)."""
+        cls = node.__class__
+        if cls is ast.Constant:
+            return isinstance(node.value, str) and not _SHELL_QUOTING_CHARS & set(node.value)
+        if cls is ast.Name:
+            return node.id in self.scope.quoted or node.id in self.module_consts
+        if cls is ast.JoinedStr:
+            return all(
+                self.is_shell_quoted(v)
+                if v.__class__ is ast.Constant
+                else v.conversion == -1 and v.format_spec is None and self.is_shell_quoted(v.value)
+                for v in node.values
+            )
+        if cls is ast.BinOp and node.op.__class__ in (ast.Add, ast.Mod):
+            right = node.right.elts if node.right.__class__ is ast.Tuple else [node.right]
+            return self.is_shell_quoted(node.left) and all(self.is_shell_quoted(r) for r in right)
+        if cls is not ast.Call:
+            return cls is ast.Attribute and self.qualname(node) in _TRUSTED_EXPRS
+        if self.qualname(node.func) in _SHELL_QUOTE:
+            return True
+        func = node.func
+        if func.__class__ is not ast.Attribute or not self.is_shell_quoted(func.value):
+            return False
+        if func.attr == "format":
+            return all(
+                self.is_shell_quoted(a) for a in (*node.args, *(k.value for k in node.keywords))
+            )
+        if func.attr != "join" or len(node.args) != 1:
+            return False
+        items = node.args[0]
+        if items.__class__ in (ast.GeneratorExp, ast.ListComp):
+            return self.is_shell_quoted(items.elt)
+        if items.__class__ is ast.Call and self.qualname(items.func) == "map" and items.args:
+            return self.qualname(items.args[0]) in _SHELL_QUOTE
+        if items.__class__ in (ast.List, ast.Tuple):
+            return all(self.is_shell_quoted(e) for e in items.elts)
         return False
 
     def is_str(self, node: ast.expr) -> bool:
@@ -806,12 +863,7 @@ class _Scanner:
         if command is None or self.is_constant(command):
             return
         if _is_true(_keyword(node, "shell")):
-            self.report(
-                "ATN110",
-                node,
-                f"{qualname}(..., shell=True) runs a command built "
-                "from non-constant data: pass an argument list without shell=True.",
-            )
+            self.report_shell(node, command, f"{qualname}(..., shell=True) runs a command")
         else:
             self.report(
                 "ATN111",
@@ -823,12 +875,37 @@ class _Scanner:
     def check_shell(self, node: ast.Call) -> None:
         qualname = self.qualname(node.func)
         if qualname in _ALWAYS_SHELL and node.args and not self.is_constant(node.args[0]):
+            self.report_shell(node, node.args[0], f"{qualname}() runs a shell command")
+
+    def check_remote_shell(self, node: ast.Call) -> None:
+        """paramiko's `exec_command` runs its string in the remote account's shell. bandit
+        (B601) and ruff (S601) flag every call; a fully quoted command is what they miss."""
+        command = node.args[0] if node.args else _keyword(node, "command")
+        if (
+            node.func.__class__ is ast.Attribute
+            and command is not None
+            and not self.is_constant(command)
+            and self.is_shell_quoted(command)
+        ):
+            self.report_shell(node, command, f"{_dotted(node.func)}() runs a remote command")
+
+    def report_shell(self, node: ast.Call, command: ast.expr, what: str) -> None:
+        """ATN110, unless every value in the command is shell-quoted: then ATN112, which
+        the policy turns into the reason the other engines' reports of the call are quiet."""
+        if self.is_shell_quoted(command):
             self.report(
-                "ATN110",
+                "ATN112",
                 node,
-                f"{qualname}() hands non-constant data to a shell; "
-                "use subprocess.run([...]) with an argument list.",
+                f"{what} whose every value is quoted with shlex.quote or shlex.join, so "
+                "no value can add shell syntax.",
             )
+            return
+        self.report(
+            "ATN110",
+            node,
+            f"{what} built from non-constant data: pass an argument list without a shell, "
+            "or quote each value with shlex.quote.",
+        )
 
     def check_os_exec(self, node: ast.Call) -> None:
         qualname = self.qualname(node.func)
@@ -1130,6 +1207,7 @@ _CALL_HANDLERS: dict[str, Callable[[_Scanner, ast.Call], None]] = {
     "run": _Scanner.check_run,
     **_handlers(("getoutput", "getstatusoutput", "system", "popen"), _Scanner.check_shell),
     **_handlers(tuple(q[3:] for q in _OS_EXEC), _Scanner.check_os_exec),
+    "exec_command": _Scanner.check_remote_shell,
     **_handlers(("eval", "exec"), _Scanner.check_eval),
     **_handlers(("loads", "load", "Unpickler", "decode", "read_pickle", "load_all",
                  "unsafe_load", "unsafe_load_all"), _Scanner.check_load),

@@ -14,6 +14,12 @@ score), or it stays open with a lower severity or confidence.
   The reason starts with `inline:` (SARIF renders it as an in-source suppression).
 - Round trips: `pickle.loads` of bytes the same function just made with `pickle.dumps`
   (attune's ATN133) deserialises no outside data, in tests and elsewhere.
+- Quoted shell commands: a shell call whose every value goes through `shlex.quote` or
+  `shlex.join` (attune's ATN112) cannot be given shell syntax; every engine's report of a
+  command injection within that call's lines is quiet.
+- Imports: bandit's and ruff's warnings on importing subprocess, pickle or an XML parser
+  (B403-B410, S403-S410) say nothing about its use, and each use is checked where it
+  happens (B602, B301, B314, ...), so they are quiet.
 - Test code (paths, or below a `conftest.py`; see `TestCode`): asserts (ruff S101, bandit
   B101) are the test's checks, not production invariants; literal secrets and debug
   servers (`app.run(debug=True)`) are fixtures more often than flaws, so they drop to
@@ -37,6 +43,15 @@ from workflows.schemas import Finding
 TEST_DIR_NAMES = frozenset({"tests", "test", "testing", "fixtures"})
 TEST_ASSERT = "test code: an assert in a test is the test's check, not a production invariant"
 ROUND_TRIP = "round trip: deserialises bytes this function serialised, not outside data"
+SHELL_QUOTED = "quoted: every value in this shell command goes through shlex.quote or shlex.join"
+IMPORT_ONLY = "an import, not a use: each call of this module is checked where it is made"
+_QUOTED_RULE = f"{ast_rules.TOOL}/ATN112"
+_COMMAND_INJECTION = "CWE-78"
+_IMPORT_RULES = frozenset(
+    f"{tool}/{prefix}{n}"
+    for tool, prefix in (("bandit", "B"), ("ruff", "S"))
+    for n in range(403, 411)
+)
 _ASSERT_RULES = frozenset({"ruff/S101", "bandit/B101"})
 _WEAK_RANDOM = "CWE-330"
 # In a test these are fixtures more often than flaws: a literal password for a test user,
@@ -248,12 +263,21 @@ def apply_policy(findings: list[Finding], source: str | None, in_tests: bool) ->
         if source is not None and findings and _DIRECTIVE_MARK.search(source)
         else None
     )
+    quoted = [(f.line, f.end_line or f.line) for f in findings if _QUOTED_RULE in _rules(f)]
     result = []
     for finding in findings:
         update: dict[str, object] = {}
         reason = inline.reason(finding) if inline is not None else None
         if reason is None and finding.tool == ast_rules.TOOL and finding.rule_id == "ATN133":
             reason = ROUND_TRIP
+        if (
+            reason is None
+            and issue_key(finding) == _COMMAND_INJECTION
+            and any(first <= finding.line <= last for first, last in quoted)
+        ):
+            reason = SHELL_QUOTED
+        if reason is None and _rules(finding) <= _IMPORT_RULES:
+            reason = IMPORT_ONLY
         if reason is None and in_tests and _rules(finding) & _ASSERT_RULES:
             reason = TEST_ASSERT
         if reason is not None:

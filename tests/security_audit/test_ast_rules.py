@@ -754,6 +754,16 @@ def test_rule_cwes(rule_id: str, cwe: int) -> None:
         def f(a):
             os.system(f"ls {shlex.quote(a)!r}")
         """,
+        """
+        import os, shlex
+        def f(a):
+            os.system("ls %r" % shlex.quote(a))
+        """,
+        """
+        import os, shlex
+        def f(a):
+            os.system("ls {:.3}".format(shlex.quote(a)))
+        """,
     ],
 )
 def test_partly_quoted_shell_commands_stay_atn110(code: str) -> None:

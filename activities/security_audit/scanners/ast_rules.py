@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -661,9 +662,11 @@ class _Scanner:
                 else v.conversion == -1 and v.format_spec is None and self.is_shell_quoted(v.value)
                 for v in node.values
             )
-        if cls is ast.BinOp and node.op.__class__ in (ast.Add, ast.Mod):
+        if cls is ast.BinOp and node.op.__class__ is ast.Add:
+            return self.is_shell_quoted(node.left) and self.is_shell_quoted(node.right)
+        if cls is ast.BinOp and node.op.__class__ is ast.Mod:
             right = node.right.elts if node.right.__class__ is ast.Tuple else [node.right]
-            return self.is_shell_quoted(node.left) and all(self.is_shell_quoted(r) for r in right)
+            return _plain_template(node.left, "%") and all(self.is_shell_quoted(r) for r in right)
         if cls is not ast.Call:
             return cls is ast.Attribute and self.qualname(node) in _TRUSTED_EXPRS
         if self.qualname(node.func) in _SHELL_QUOTE:
@@ -672,7 +675,7 @@ class _Scanner:
         if func.__class__ is not ast.Attribute or not self.is_shell_quoted(func.value):
             return False
         if func.attr == "format":
-            return all(
+            return _plain_template(func.value, "{}") and all(
                 self.is_shell_quoted(a) for a in (*node.args, *(k.value for k in node.keywords))
             )
         if func.attr != "join" or len(node.args) != 1:
@@ -1224,6 +1227,21 @@ _CALL_HANDLERS: dict[str, Callable[[_Scanner, ast.Call], None]] = {
     **_handlers(("join", "Path", "PurePath", "PosixPath", "WindowsPath", "send_file",
                  "send_from_directory"), _Scanner.check_path),
 }  # fmt: skip
+
+
+def _plain_template(node: ast.expr, style: str) -> bool:
+    """A literal format template that pastes each value unchanged: `%s` or `{}`/`{name}`
+    only. `%r`/`!r` would wrap a quoted value in other quotes, and a precision (`%.3s`,
+    `{:.3}`) could cut its closing quote off."""
+    if node.__class__ is not ast.Constant or not isinstance(node.value, str):
+        return False
+    if style == "%":
+        return re.search(r"%(?![s%])", node.value.replace("%%", "")) is None
+    try:
+        fields = list(string.Formatter().parse(node.value))
+    except ValueError:
+        return False
+    return all(not spec and conversion is None for _, _, spec, conversion in fields)
 
 
 def _needs_walk(source: str) -> bool:

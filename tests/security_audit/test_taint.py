@@ -477,3 +477,67 @@ def test_a_flow_supersedes_the_pattern_finding_at_its_line_and_keeps_ruff(
     both = merge_flow_findings([elsewhere], [flow])
     assert [(f.line, f.rule_id) for f in both] == [(1, "S307"), (2, "ATN306")]
     assert both[1].fingerprint and both[1].fingerprint != elsewhere.fingerprint
+
+
+def test_urls_confined_by_host_http_clients_and_xml_parsers(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "web.py": """
+                from urllib.parse import urlparse
+
+                import httpx
+                import requests
+                from flask import Flask, abort, request
+                from lxml import etree
+
+                app = Flask(__name__)
+                HOSTS = {"docs.python.org"}
+
+
+                @app.post("/fetch")
+                def fetch():
+                    url = request.get_json()["url"]
+                    if urlparse(url).hostname not in HOSTS:
+                        abort(400)
+                    return requests.get(url).text
+
+
+                @app.post("/fetch-parsed")
+                def fetch_parsed():
+                    url = request.args["url"]
+                    parsed = urlparse(url)
+                    if parsed.scheme != "https" or parsed.hostname.lower() not in HOSTS:
+                        abort(400)
+                    return requests.get(url).text
+
+
+                @app.post("/scheme-only")
+                def scheme_only():
+                    url = request.args["url"]
+                    if urlparse(url).scheme not in ("http", "https"):
+                        abort(400)
+                    return requests.get(url).text
+
+
+                @app.post("/session")
+                async def session():
+                    url = request.get_json()["url"]
+                    with requests.Session() as s:
+                        s.get(url)
+                    async with httpx.AsyncClient() as client:
+                        await client.post(url)
+                    return "ok"
+
+
+                @app.post("/xml")
+                def xml():
+                    safe = etree.XMLParser(resolve_entities=False)
+                    etree.fromstring(request.get_data(), safe)
+                    unsafe = etree.XMLParser(load_dtd=True)
+                    return etree.fromstring(request.get_data(), unsafe).tag
+            """,
+        },
+    )
+    found = {(f.line, f.cwe) for f in flows(tmp_path)}
+    assert found == {(34, 918), (41, 918), (43, 918), (52, 611)}

@@ -187,6 +187,13 @@ QUALIFIED_SINKS: dict[str, SinkSpec] = {
                        "urllib2.urlopen", "urllib.urlopen"], _URL),
     **dict.fromkeys(("requests.request", "httpx.request"), SinkSpec(918, 1, ("url",))),
 }  # fmt: skip
+# Constructors of HTTP clients whose request methods fetch a URL as requests.get does.
+HTTP_CLIENTS = frozenset({"requests.Session", "requests.session", "httpx.Client",
+                          "httpx.AsyncClient", "urllib3.PoolManager"})  # fmt: skip
+HTTP_CLIENT_METHODS: dict[str, SinkSpec] = {
+    **dict.fromkeys(("get", "post", "put", "patch", "delete", "head", "options", "stream"), _URL),
+    **dict.fromkeys(("request", "urlopen"), SinkSpec(918, 1, ("url",))),
+}
 SUBPROCESS = frozenset(
     f"subprocess.{name}" for name in ("run", "call", "Popen", "check_output", "check_call")
 )

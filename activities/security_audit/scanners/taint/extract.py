@@ -40,6 +40,10 @@ _PATH_WRAPPERS = frozenset(
 # `if check_for_language(code):`, `if is_valid_host(host):`.
 _VALIDATOR_WORDS = ("valid", "check", "allow", "safe", "verify", "permit")
 _ALLOW_WORDS = ("allow", "valid", "permit", "safe", "known", "white", "choices", "accepted")
+# A URL is confined by its host: `urlparse(url).hostname in HOSTS` (or through a variable
+# holding `urlparse(url)`) vouches for `url`; its scheme or path alone does not.
+_URL_PARSERS = frozenset({"urlparse", "urlsplit"})
+_URL_HOST_PARTS = frozenset({"hostname", "netloc"})
 
 
 class _Module:
@@ -221,6 +225,9 @@ class _Function:
         self.env: dict[str, Labels] = {}
         self.anchors: dict[str, tuple[int, int]] = {}
         self.first_items: dict[str, Labels] = {}
+        self.parsed_urls: dict[str, str] = {}
+        self.http_clients: set[str] = set()
+        self.safe_xml_parsers: set[str] = set()
         self.request_names = set(catalog.REQUEST_NAMES)
         self.sources: list[SourceFact] = []
         self.sinks: list[SinkFact] = []
@@ -437,6 +444,21 @@ class _Function:
                 self.first_items[name] = self.labels(value.elts[0])
             else:
                 self.first_items.pop(name, None)
+            if value.__class__ is ast.Call and (
+                self.mod.qualname(value.func) in catalog.HTTP_CLIENTS
+            ):
+                self.http_clients.add(name)
+            else:
+                self.http_clients.discard(name)
+            if self._is_safe_xml_parser(value):
+                self.safe_xml_parsers.add(name)
+            else:
+                self.safe_xml_parsers.discard(name)
+            parsed = self._parsed_url(value)
+            if parsed is not None:
+                self.parsed_urls[name] = parsed
+            else:
+                self.parsed_urls.pop(name, None)
         elif cls in (ast.Tuple, ast.List):
             for element in target.elts:
                 self.bind(element, labels, element, node)
@@ -507,7 +529,7 @@ class _Function:
             if called.endswith("commonpath") and op in (ast.Eq, ast.NotEq):
                 names = {n for n in map(_guarded_name, _call_values(left)) if n}
                 return (names, set()) if op is ast.Eq else (set(), names)
-        name = _guarded_name(left)
+        name = self._url_host_of(left) or _guarded_name(left)
         if name is None:
             return set(), set()
         if op in (ast.In, ast.NotIn) and _allow_list(right):
@@ -517,6 +539,47 @@ class _Function:
                 return set(), set()
             return ({name}, set()) if op in (ast.Eq, ast.Is) else (set(), {name})
         return set(), set()
+
+    def _safe_xml_parser(self, node: ast.Call) -> bool:
+        """lxml parses with the parser it is given: one made with `resolve_entities=False`
+        expands no external entity, whatever the data."""
+        parser = node.args[1] if len(node.args) > 1 else _keyword(node, "parser")
+        return parser is not None and self._is_safe_xml_parser(parser)
+
+    def _is_safe_xml_parser(self, node: ast.expr) -> bool:
+        if node.__class__ is ast.Name:
+            return node.id in self.safe_xml_parsers
+        if node.__class__ is not ast.Call:
+            return False
+        resolve = _keyword(node, "resolve_entities")
+        called = self.mod.qualname(node.func) or ""
+        return (
+            called.startswith("lxml")
+            and called.endswith(".XMLParser")
+            and resolve.__class__ is ast.Constant
+            and resolve.value is False
+        )
+
+    def _parsed_url(self, node: ast.expr) -> str | None:
+        """`x` when `node` is `urlparse(x)` (or `urlsplit`)."""
+        if node.__class__ is not ast.Call or not node.args:
+            return None
+        called = (self.mod.qualname(node.func) or "").rpartition(".")[2]
+        return _guarded_name(node.args[0]) if called in _URL_PARSERS else None
+
+    def _url_host_of(self, node: ast.expr) -> str | None:
+        """The URL variable whose host `node` reads: `urlparse(url).hostname`,
+        `parsed.netloc` for `parsed = urlparse(url)`, either with `.lower()`."""
+        while node.__class__ is ast.Call and node.func.__class__ is ast.Attribute:
+            if node.func.attr not in ("lower", "strip") or node.args:
+                return None
+            node = node.func.value
+        if node.__class__ is not ast.Attribute or node.attr not in _URL_HOST_PARTS:
+            return None
+        base = node.value
+        if base.__class__ is ast.Name:
+            return self.parsed_urls.get(base.id)
+        return self._parsed_url(base)
 
     def _call_guard(self, test: ast.Call) -> set[str]:
         func = test.func
@@ -649,7 +712,8 @@ class _Function:
         callee, bound = self.callee(func, called)
         if callee is not None:
             self.calls.append((callee, node, args, kwargs, bound))
-            return frozenset({f"c{len(self.calls) - 1}"})
+            # `request.get_json()`: what a source's method returns is the source's data
+            return frozenset({f"c{len(self.calls) - 1}"}) | (EMPTY if bound else receiver)
         found = receiver
         for labels in args:
             found = found | labels
@@ -694,6 +758,10 @@ class _Function:
             spec = self._special_sink(node, called, args)
             if spec is False:
                 return None
+        if spec is not None and spec.cwe == 611 and self._safe_xml_parser(node):
+            return None
+        if spec is None and method is not None and _name_of(func.value) in self.http_clients:
+            spec = catalog.HTTP_CLIENT_METHODS.get(method)
         if spec is None and method is not None:
             spec = catalog.METHOD_SINKS.get(method)
             if spec is None and self.mod.ldap and method in catalog.LDAP_METHODS:
@@ -738,8 +806,6 @@ class _Function:
             ):
                 return False
             return catalog.SinkSpec(502, 0, ("stream",))
-        if called.startswith("lxml.etree.") and (len(node.args) > 1 or _keyword(node, "parser")):
-            return False
         if called == "flask.send_from_directory":
             return False  # joins safely under its directory
         return None

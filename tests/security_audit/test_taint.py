@@ -541,3 +541,51 @@ def test_urls_confined_by_host_http_clients_and_xml_parsers(tmp_path: Path) -> N
     )
     found = {(f.line, f.cwe) for f in flows(tmp_path)}
     assert found == {(34, 918), (41, 918), (43, 918), (52, 611)}
+
+
+def test_a_path_built_from_request_data_reaches_its_own_methods_and_save(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "files.py": """
+                import os
+                from pathlib import Path
+
+                from flask import Flask, request
+                from werkzeug.utils import secure_filename
+
+                app = Flask(__name__)
+                ROOT = Path("/srv/files")
+
+
+                @app.get("/read")
+                def read():
+                    return (ROOT / request.args["name"]).read_text()
+
+
+                @app.get("/open")
+                def opened():
+                    path = ROOT.joinpath(request.args["name"])
+                    with path.open() as handle:
+                        return handle.read()
+
+
+                @app.post("/upload")
+                def upload():
+                    document = request.files["document"]
+                    document.save(os.path.join("/srv/uploads", document.filename))
+                    safe = os.path.join("/srv/uploads", secure_filename(document.filename))
+                    document.save(safe)
+                    return "ok"
+
+
+                @app.get("/config")
+                def config():
+                    with open("/etc/app.json") as handle:
+                        return handle.read(), request.args["q"]
+            """,
+        },
+    )
+    assert {(f.line, f.cwe) for f in flows(tmp_path)} == {(13, 22), (18, 22), (26, 22)}

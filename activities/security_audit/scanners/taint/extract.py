@@ -228,6 +228,7 @@ class _Function:
         self.parsed_urls: dict[str, str] = {}
         self.http_clients: set[str] = set()
         self.safe_xml_parsers: set[str] = set()
+        self.paths: set[str] = set()
         self.request_names = set(catalog.REQUEST_NAMES)
         self.sources: list[SourceFact] = []
         self.sinks: list[SinkFact] = []
@@ -450,6 +451,7 @@ class _Function:
                 self.http_clients.add(name)
             else:
                 self.http_clients.discard(name)
+            (self.paths.add if self._is_path(value) else self.paths.discard)(name)
             if self._is_safe_xml_parser(value):
                 self.safe_xml_parsers.add(name)
             else:
@@ -539,6 +541,11 @@ class _Function:
                 return set(), set()
             return ({name}, set()) if op in (ast.Eq, ast.Is) else (set(), {name})
         return set(), set()
+
+    def _is_path(self, node: ast.expr) -> bool:
+        """A path built here: `root / name`, `os.path.join(...)`, `Path(...)`, or a variable
+        holding one."""
+        return _is_path_build(node) or (node.__class__ is ast.Name and node.id in self.paths)
 
     def _safe_xml_parser(self, node: ast.Call) -> bool:
         """lxml parses with the parser it is given: one made with `resolve_entities=False`
@@ -704,7 +711,7 @@ class _Function:
         kind = catalog.SOURCE_CALLS.get(called or "")
         if kind is not None and not (func.__class__ is ast.Name and func.id in self.env):
             return self.source(kind.kind, kind.confidence, node, kind.note)
-        if self.check_sink(node, called, args, kwargs) == 89:
+        if self.check_sink(node, called, args, kwargs, receiver) == 89:
             return EMPTY  # rows a query returns are the database's data, not the request's
         method = func.attr if is_method else None
         if called in catalog.CLEAN_CALLS or method in catalog.CLEAN_METHODS:
@@ -746,9 +753,16 @@ class _Function:
     # --- sinks ----------------------------------------------------------------------------
 
     def check_sink(
-        self, node: ast.Call, called: str | None, args: list[Labels], kwargs: dict[str, Labels]
+        self,
+        node: ast.Call,
+        called: str | None,
+        args: list[Labels],
+        kwargs: dict[str, Labels],
+        receiver: Labels = EMPTY,
     ) -> int | None:
-        """Record the call as a sink if tainted data reaches it; the sink's CWE, if any."""
+        """Record the call as a sink if tainted data reaches it; the sink's CWE, if any.
+        A path's own methods (`(root / name).read_text()`) take the path from their
+        receiver; `open` and `save` count only on a path built here."""
         func = node.func
         spec = catalog.QUALIFIED_SINKS.get(called) if called else None
         method = func.attr if func.__class__ is ast.Attribute else None
@@ -768,11 +782,17 @@ class _Function:
                 spec = catalog.SinkSpec(90, catalog.LDAP_METHODS[method], ("filterstr",))
             elif spec is None and self.mod.xml_find and method in catalog.XPATH_FIND_METHODS:
                 spec = catalog.SinkSpec(643, 0, ("path",))
+        if spec is None and method == "open" and self._is_path(func.value):
+            spec = catalog.SinkSpec(22, None)
+        if spec is None and method == "save" and node.args and self._is_path(node.args[0]):
+            spec = catalog.SinkSpec(22, 0)
         if spec is None or (spec.cwe == 79 and _not_html(node)):
             return None
         if spec.arg is None:
             labels = EMPTY.union(*args, *kwargs.values())
             argument = None
+            if spec.cwe == 22 and method is not None:
+                labels, argument = labels | receiver, func.value
         elif len(args) > spec.arg:
             labels, argument = args[spec.arg], node.args[spec.arg]
         else:

@@ -589,3 +589,50 @@ def test_a_path_built_from_request_data_reaches_its_own_methods_and_save(
         },
     )
     assert {(f.line, f.cwe) for f in flows(tmp_path)} == {(13, 22), (18, 22), (26, 22)}
+
+
+def test_helpers_that_only_save_or_fetch_get_facts(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/store.py": """
+                import os
+
+
+                def keep(upload, name):
+                    upload.save(os.path.join("/srv/uploads", name))
+            """,
+            "app/fetch.py": """
+                import urllib3
+
+
+                def fetch(url):
+                    return urllib3.PoolManager().request("GET", url)
+
+
+                def fetch_pooled(url):
+                    pool = urllib3.PoolManager()
+                    return pool.request("GET", url)
+            """,
+            "app/views.py": """
+                from flask import Flask, request
+
+                from app.fetch import fetch, fetch_pooled
+                from app.store import keep
+
+                app = Flask(__name__)
+
+
+                @app.post("/keep")
+                def keep_view():
+                    keep(request.files["f"], request.form["name"])
+                    return str(fetch(request.form["url"]) + fetch_pooled(request.form["url"]))
+            """,
+        },
+    )
+    assert {(f.file, f.line, f.cwe) for f in flows(tmp_path)} == {
+        ("app/store.py", 5, 22),
+        ("app/fetch.py", 5, 918),
+        ("app/fetch.py", 10, 918),
+    }

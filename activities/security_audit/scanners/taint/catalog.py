@@ -224,7 +224,7 @@ FACT_TRIGGERS = (
     "marshal", "yaml", "redirect", "Redirect", "render_template_string", "make_response",
     "Markup", "mark_safe", "HttpResponse", "HTMLResponse", "xpath", "XPath", "lxml", "ldap",
     "urlopen", "requests.", "httpx", "session[", ".raw(", ".extra(", "RawSQL", "sqlalchemy",
-    "spawn", "os.exec",
+    "spawn", "os.exec", "urllib3", ".save(",
 )  # fmt: skip
 
 

@@ -445,9 +445,7 @@ class _Function:
                 self.first_items[name] = self.labels(value.elts[0])
             else:
                 self.first_items.pop(name, None)
-            if value.__class__ is ast.Call and (
-                self.mod.qualname(value.func) in catalog.HTTP_CLIENTS
-            ):
+            if self._is_http_client(value):
                 self.http_clients.add(name)
             else:
                 self.http_clients.discard(name)
@@ -541,6 +539,12 @@ class _Function:
                 return set(), set()
             return ({name}, set()) if op in (ast.Eq, ast.Is) else (set(), {name})
         return set(), set()
+
+    def _is_http_client(self, node: ast.expr) -> bool:
+        """`requests.Session()`, `httpx.Client()`, ... or a variable holding one."""
+        if node.__class__ is ast.Name:
+            return node.id in self.http_clients
+        return node.__class__ is ast.Call and self.mod.qualname(node.func) in catalog.HTTP_CLIENTS
 
     def _is_path(self, node: ast.expr) -> bool:
         """A path built here: `root / name`, `os.path.join(...)`, `Path(...)`, or a variable
@@ -774,7 +778,7 @@ class _Function:
                 return None
         if spec is not None and spec.cwe == 611 and self._safe_xml_parser(node):
             return None
-        if spec is None and method is not None and _name_of(func.value) in self.http_clients:
+        if spec is None and method is not None and self._is_http_client(func.value):
             spec = catalog.HTTP_CLIENT_METHODS.get(method)
         if spec is None and method is not None:
             spec = catalog.METHOD_SINKS.get(method)

@@ -32,7 +32,11 @@ run: install
 	$(VENV)/bin/attune server start
 	$(VENV)/bin/attune workflow run security-audit samples/vulnerable_app
 
+# Bytecode is compiled first: the suite starts hundreds of fresh interpreters (CLI runs,
+# workers, pool processes), and where PYTHONDONTWRITEBYTECODE is set each would compile
+# attune's modules again.
 test: install
+	$(PY) -m compileall -q activities workflows starter worker.py
 	$(PY) -m pytest --durations=30
 
 bench: install

@@ -34,10 +34,13 @@ run: install
 
 # Bytecode is compiled first: the suite starts hundreds of fresh interpreters (CLI runs,
 # workers, pool processes), and where PYTHONDONTWRITEBYTECODE is set each would compile
-# attune's modules again.
+# attune's modules again. TEST_JOBS pytest processes share the tests, each with its own
+# dev server and $ATTUNE_HOME; much of a test's time is waiting on servers and
+# subprocesses, so two of them fit even two cores.
+TEST_JOBS ?= 2
 test: install
 	$(PY) -m compileall -q activities workflows starter worker.py
-	$(PY) -m pytest --durations=30
+	$(PY) -m pytest -n $(TEST_JOBS) --durations=30
 
 bench: install
 	$(PY) benchmarks/startup.py

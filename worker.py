@@ -41,7 +41,7 @@ from activities.resources import WorkerResources
 from activities.routing.activities import RouterActivities
 from activities.target_interceptor import SnapshotInterceptor
 from activities.teams import TeamActivities
-from starter.fleet import FleetSettings, adopt_if_first, build_id
+from starter.fleet import FleetSettings, adopt_if_first
 from workflows.errors import WORKFLOW_FAILURE_TYPES
 from workflows.project_memory import ProjectMemoryWorkflow
 from workflows.registry import registry
@@ -152,11 +152,7 @@ async def running_worker(
     )
     common = {
         "graceful_shutdown_timeout": timedelta(seconds=10),
-        **(
-            {"deployment_config": fleet.deployment_config()}
-            if fleet.version
-            else {"build_id": build_id()}
-        ),
+        **fleet.versioning(),
         **({"identity": identity} if identity else {}),
     }
     workers: list[Worker] = []

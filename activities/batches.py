@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore
-from activities.heartbeats import heartbeat_interval, in_pool
+from activities.heartbeats import in_pool
 from workflows.schemas import ArtifactRef
 
 
@@ -77,10 +77,9 @@ async def run_chunks[T](
     details = info.heartbeat_details
     cursor = ChunkCursor.model_validate(details[0]) if details else ChunkCursor()
     resumed_from = cursor.next_index
-    interval = heartbeat_interval(info.heartbeat_timeout)
     while cursor.next_index < len(files):
         chunk = files[cursor.next_index : cursor.next_index + chunk_size]
-        result = await in_pool(pool, interval, cursor.model_dump(mode="json"), work, chunk)
+        result = await in_pool(pool, cursor.model_dump(mode="json"), work, chunk)
         ref = store.put(f"{base}/chunk-{len(cursor.chunks):04d}.json", result, adapter)
         cursor = ChunkCursor(
             next_index=cursor.next_index + len(chunk), chunks=[*cursor.chunks, ref]

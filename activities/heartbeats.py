@@ -23,17 +23,13 @@ def heartbeat_interval(heartbeat_timeout: timedelta | None) -> float:
     return min(heartbeat_timeout / 3, MAX_HEARTBEAT_INTERVAL).total_seconds()
 
 
-async def in_pool(
-    pool: Executor, interval: float, details: Any, fn: Callable[..., Any], *args: Any
-) -> Any:
-    """`fn(*args)` run in `pool`, heartbeating `details` every `interval` seconds until
-    it is done."""
+async def in_pool(pool: Executor, details: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` run in `pool`, heartbeating `details` at the activity's interval until
+    it is done. CPU-bound work belongs there, not in a thread: parsing a whole tree in a
+    thread holds the GIL the worker's workflow tasks need, and starved them into
+    Temporal's TMPRL1101 deadlock warning on a loaded machine."""
     future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-    while True:
-        done, _ = await asyncio.wait({future}, timeout=interval)
-        if done:
-            return future.result()
-        activity.heartbeat(details)
+    return await _beat_until(future, heartbeat_interval(activity.info().heartbeat_timeout), details)
 
 
 async def heartbeating[T](work: Callable[[], T]) -> T:
@@ -41,9 +37,12 @@ async def heartbeating[T](work: Callable[[], T]) -> T:
     HEARTBEAT_S, or sooner when the activity's heartbeat timeout is shorter, so a slow
     step on a busy machine is never taken for a dead worker."""
     interval = min(HEARTBEAT_S, heartbeat_interval(activity.info().heartbeat_timeout))
-    task = asyncio.ensure_future(asyncio.to_thread(work))
+    return await _beat_until(asyncio.ensure_future(asyncio.to_thread(work)), interval)
+
+
+async def _beat_until[T](future: asyncio.Future[T], interval: float, *details: Any) -> T:
     while True:
-        done, _ = await asyncio.wait({task}, timeout=interval)
+        done, _ = await asyncio.wait({future}, timeout=interval)
         if done:
-            return task.result()
-        activity.heartbeat()
+            return future.result()
+        activity.heartbeat(*details)

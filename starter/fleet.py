@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
@@ -139,6 +139,12 @@ class FleetSettings:
             use_worker_versioning=True,
             default_versioning_behavior=VersioningBehavior.PINNED,
         )
+
+    def versioning(self) -> dict[str, Any]:
+        """The Worker's versioning options: the deployment when one is named, else the
+        build id alone (given, so the SDK does not hash every loaded module's bytecode)."""
+        config = self.deployment_config()
+        return {"deployment_config": config} if config else {"build_id": build_id()}
 
     def activity_tuner(self, slots: int) -> WorkerTuner:
         """Slots for the main queue's activities; `slots` caps both kinds."""

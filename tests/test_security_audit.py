@@ -249,27 +249,28 @@ def test_baseline_check_refuses_relative_paths_and_shared_artifacts(
         check_request(AuditRequest(target=str(tmp_path), baseline=str(path)))
 
 
-def test_baseline_suppresses_open_findings_it_holds_and_keeps_other_reasons() -> None:
-    def finding(fingerprint: str, **extra) -> Finding:
-        return Finding(
-            rule_id="S608",
-            tool="ruff",
-            category="sql-injection",
-            severity="high",
-            confidence="high",
-            file="app/db.py",
-            line=1,
-            message="SQL",
-            fingerprint=fingerprint,
-            **extra,
-        )
+def sql_finding(fingerprint: str, line: int = 1, **extra) -> Finding:
+    return Finding(
+        rule_id="S608",
+        tool="ruff",
+        category="sql-injection",
+        severity="high",
+        confidence="high",
+        file="app/db.py",
+        line=line,
+        message="SQL",
+        fingerprint=fingerprint,
+        **extra,
+    )
 
+
+def test_baseline_suppresses_open_findings_it_holds_and_keeps_other_reasons() -> None:
     findings = [
-        finding("old"),
-        finding("new"),
-        finding("old-inline", suppressed="inline: # nosec"),
-        finding("old-accepted", accepted_risk="legacy"),
-        finding(""),
+        sql_finding("old"),
+        sql_finding("new"),
+        sql_finding("old-inline", suppressed="inline: # nosec"),
+        sql_finding("old-accepted", accepted_risk="legacy"),
+        sql_finding(""),
     ]
     baseline = frozenset({"old", "old-inline", "old-accepted"})
     assert apply_baseline(findings, "/r/report.json", baseline) == 1
@@ -294,20 +295,7 @@ def test_llm_stages_never_see_baseline_findings_and_a_vanished_baseline_fails_at
 
     monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "home"))
     store = ArtifactStore()
-    findings = [
-        Finding(
-            rule_id="S608",
-            tool="ruff",
-            category="sql-injection",
-            severity="high",
-            confidence="high",
-            file="app/db.py",
-            line=line,
-            message="SQL",
-            fingerprint=f"fp{line}",
-        )
-        for line in (1, 2)
-    ]
+    findings = [sql_finding(f"fp{line}", line) for line in (1, 2)]
     batch = ScanBatchResult(
         index=0,
         findings=store.put("runs/r/findings.json", findings, FINDINGS, 2),

@@ -37,7 +37,7 @@ from activities.code_review.report import (
 )
 from activities.code_review.rules import CORRECTNESS
 from activities.discovery import FILES, SKIPPED, discover_files, store_discovery
-from activities.heartbeats import heartbeat_interval, heartbeating, in_pool
+from activities.heartbeats import heartbeating, in_pool
 from activities.llm.stage import apply_outcomes
 from activities.target import target_dir
 from workflows.code_facts import ChangeSet
@@ -160,13 +160,7 @@ class CodeReviewActivities:
         name used anywhere keeps a definition alive and a copy may sit in any file; on a
         diff, only what lands on changed lines is kept."""
         root = target_dir(request.target)
-        interval = heartbeat_interval(activity.info().heartbeat_timeout)
-        # In the process pool, not a thread: parsing the whole tree holds the GIL, which
-        # starved the worker's workflow tasks (Temporal's TMPRL1101 deadlock detector) on
-        # a loaded machine.
-        found = await in_pool(
-            self.pool, interval, None, whole_tree_dead_code, root, request.profile
-        )
+        found = await in_pool(self.pool, None, whole_tree_dead_code, root, request.profile)
         return WholeTreeResult(
             status="ok", tool="vulture", findings=self._whole_tree(request, "dead-code", found)
         )

@@ -48,7 +48,7 @@ from activities.document_gen.summaries import (
     prompt_for,
     texts_from,
 )
-from activities.heartbeats import heartbeat_interval, heartbeating, in_pool
+from activities.heartbeats import heartbeating, in_pool
 from activities.target import target_dir
 from workflows.document_gen.models import (
     DocBatch,
@@ -126,11 +126,7 @@ class DocumentGenActivities:
         """The docstring style the drafts follow: the one most existing docstrings use."""
         files = self.store.get(request.files, FILES)
         root = target_dir(request.target)
-        interval = heartbeat_interval(activity.info().heartbeat_timeout)
-        # In the process pool, not a thread: parsing the whole tree holds the GIL, which
-        # starved the worker's workflow tasks (Temporal's TMPRL1101 deadlock detector) on
-        # a loaded machine.
-        return await in_pool(self.pool, interval, None, detect_style, root, files, request.style)
+        return await in_pool(self.pool, None, detect_style, root, files, request.style)
 
     @activity.defn(name="document_gen_measure_batch")
     async def measure_batch(self, batch: DocBatch) -> DocBatchResult:
@@ -177,9 +173,8 @@ class DocumentGenActivities:
         out = self._out_dir(request.out_dir, request.workflow_id) / REFERENCE_DIR
         found = packages(root, files)
         markdown_dir, html_dir = out / "markdown", out / "html"
-        interval = heartbeat_interval(activity.info().heartbeat_timeout)
         md: ReferenceOutcome = await in_pool(
-            self.pool, interval, None, _markdown, found, request.style, str(markdown_dir)
+            self.pool, None, _markdown, found, request.style, str(markdown_dir)
         )
         html = ReferenceOutcome()
         if request.html:
@@ -243,11 +238,9 @@ class DocumentGenActivities:
                 texts_from(self.store, request.answers),
             )
         )
-        interval = heartbeat_interval(activity.info().heartbeat_timeout)
         root = target_dir(request.target)
         outcome: DraftsOutcome = await in_pool(
             self.pool,
-            interval,
             None,
             build_drafts,
             root,

@@ -23,7 +23,7 @@ from activities.code_facts.deadcode import dead_code
 from activities.code_facts.duplication import CloneClass, clone_classes, clones_in
 from activities.code_facts.history import HISTORY, stored_history
 from activities.discovery import FILES, SKIPPED, store_discovery
-from activities.heartbeats import heartbeat_interval, in_pool
+from activities.heartbeats import in_pool
 from activities.llm.stage import apply_outcomes
 from activities.refactor_plan.analysis import ChunkFacts, FileFacts, measure_chunk
 from activities.refactor_plan.patches import RuffFailed, ruff_patch
@@ -114,10 +114,9 @@ class RefactorPlanActivities:
         """Duplicated blocks and dead code over the whole file list, in the process pool,
         heartbeating while it runs."""
         files = self.store.get(request.files, FILES)
-        interval = heartbeat_interval(activity.info().heartbeat_timeout)
         root = str(target_dir(request.target))
         clones, dead = await in_pool(
-            self.pool, interval, {"files": len(files)}, _cross_file_facts, root, files
+            self.pool, {"files": len(files)}, _cross_file_facts, root, files
         )
         base = ARTIFACTS.run_base(request.run_key)
         return CrossFileResult(

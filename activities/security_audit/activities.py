@@ -193,7 +193,6 @@ class SecurityActivities:
         )
         findings, stats = await in_pool(
             self.pool,
-            heartbeat_interval(activity.info().heartbeat_timeout),
             None,
             trace_facts,
             modules,
